@@ -1,0 +1,34 @@
+"""Time in one format everywhere: ISO-8601 UTC with milliseconds, fixed width, so strings sort."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from chalicelib.domain.errors import ValidationFailed
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def format_time(moment: datetime) -> str:
+    moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_time(value: object, field: str) -> datetime:
+    """Parse an ISO-8601 time from a client; naive times are taken as UTC."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed("must be an ISO-8601 time such as 2026-11-22T05:00:00Z", field)
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed(
+            f"{value!r} is not an ISO-8601 time; use e.g. 2026-11-22T05:00:00Z", field
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)

@@ -1,0 +1,43 @@
+"""/v1/accounts and /v1/tokens."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chalice.app import Blueprint
+
+from chalicelib.http.admin import admin_route
+from chalicelib.http.lazy_import import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib.http import schemas
+    from chalicelib.services import accounts as service
+    from chalicelib.services.accounts import Principal
+else:
+    service = lazy_module("chalicelib.services.accounts")
+
+bp = Blueprint(__name__)
+
+
+@admin_route(bp, "/v1/accounts", "POST", status=201, body="CreateAccount", tag="accounts")
+def create_account(principal: Principal, body: schemas.CreateAccount) -> dict[str, Any]:
+    """Create an account and its first admin token (root token only; the token is shown once)."""
+    return service.create_account(principal, body.name)
+
+
+@admin_route(bp, "/v1/tokens", "POST", status=201, body="CreateToken", tag="tokens")
+def create_token(principal: Principal, body: schemas.CreateToken) -> dict[str, Any]:
+    """Create another admin token for your account (shown once)."""
+    return service.create_token(principal, body.name)
+
+
+@admin_route(bp, "/v1/tokens", "GET", query="Page", tag="tokens")
+def list_tokens(principal: Principal, query: schemas.Page) -> dict[str, Any]:
+    """List your account's admin tokens (values never shown)."""
+    return service.list_tokens(principal, query.limit, query.cursor)
+
+
+@admin_route(bp, "/v1/tokens/{token_id}", "DELETE", status=204, tag="tokens")
+def revoke_token(principal: Principal, token_id: str) -> None:
+    """Revoke an admin token."""
+    service.revoke_token(principal, token_id)

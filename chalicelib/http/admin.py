@@ -1,0 +1,182 @@
+"""What every admin route shares: the Bearer-token authorizer, input parsing, error mapping."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from chalice.app import AuthRequest, AuthResponse, Blueprint, Request, Response
+
+from chalicelib.domain.errors import DomainError, ValidationFailed
+from chalicelib.http.errors import error_response, json_response
+from chalicelib.http.lazy_import import lazy_module
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from chalicelib.services import accounts
+    from chalicelib.services.accounts import Principal
+else:
+    accounts = lazy_module("chalicelib.services.accounts")
+
+M = TypeVar("M", bound="BaseModel")
+
+admin_auth = Blueprint(__name__)
+
+
+@admin_auth.authorizer(ttl_seconds=10)
+def admin_token(auth_request: AuthRequest) -> AuthResponse:
+    """``Authorization: Bearer <token>`` -> the token's account; any failure is a 401."""
+    scheme, _, token = (auth_request.token or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Exception("Unauthorized")  # noqa: TRY002 - API Gateway's way to answer 401
+    try:
+        principal = accounts.authenticate(token.strip())
+    except DomainError:
+        raise Exception("Unauthorized") from None  # noqa: TRY002
+    return AuthResponse(
+        routes=["*"],
+        principal_id=principal.account_id,
+        context={
+            "account_id": principal.account_id,
+            "token_id": principal.token_id,
+            "is_root": "true" if principal.is_root else "false",
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One admin route as the OpenAPI document describes it."""
+
+    method: str
+    path: str
+    status: int
+    summary: str
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    tag: str
+
+
+OPERATIONS: list[Operation] = []
+
+
+def principal_of(request: Request) -> Principal:
+    context = (request.context or {}).get("authorizer") or {}
+    return accounts.Principal(
+        account_id=str(context.get("account_id", "")),
+        token_id=str(context.get("token_id", "")),
+        is_root=context.get("is_root") == "true",
+    )
+
+
+def _validation_failure(error: Any) -> ValidationFailed:
+    problems = []
+    for detail in error.errors():
+        field = ".".join(str(part) for part in detail.get("loc", ())) or "body"
+        problems.append((field, str(detail.get("msg", "is invalid"))))
+    message = "; ".join(f"{field}: {msg}" for field, msg in problems)
+    failure = ValidationFailed(message)
+    failure.field = problems[0][0] if problems else None
+    return failure
+
+
+def parse_body(request: Request, model: type[M]) -> M:
+    from pydantic import ValidationError
+
+    raw = request.raw_body or b""
+    try:
+        data = json.loads(raw) if raw.strip() else {}
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed("must be a JSON object", "body") from None
+    if not isinstance(data, dict):
+        raise ValidationFailed("must be a JSON object", "body")
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise _validation_failure(error) from None
+
+
+def parse_query(request: Request, model: type[M]) -> M:
+    from pydantic import ValidationError
+
+    params = dict(request.query_params or {})
+    try:
+        return model.model_validate(params)
+    except ValidationError as error:
+        raise _validation_failure(error) from None
+
+
+View = Callable[..., Any]
+
+
+def admin_route(
+    blueprint: Blueprint,
+    path: str,
+    method: str,
+    *,
+    status: int = 200,
+    body: str | None = None,
+    query: str | None = None,
+    tag: str = "",
+) -> Callable[[View], View]:
+    """Register ``view(principal, **url_params, body=..., query=...)``; it returns the JSON.
+
+    ``body`` and ``query`` name request models in ``chalicelib.http.schemas`` (by name, so
+    the module, and pydantic, load only when a request arrives).
+    """
+
+    def register(view: View) -> View:
+        @functools.wraps(view)
+        def endpoint(**params: Any) -> Response:
+            request = blueprint.current_request
+            try:
+                if body or query:
+                    from chalicelib.http import schemas
+
+                    if body:
+                        params["body"] = parse_body(request, getattr(schemas, body))
+                    if query:
+                        params["query"] = parse_query(request, getattr(schemas, query))
+                result = view(principal_of(request), **params)
+            except DomainError as error:
+                return error_response(error)
+            if status == 204:
+                return Response(body="", status_code=204)
+            return json_response(result, status)
+
+        blueprint.route(path, methods=[method], authorizer=admin_token)(endpoint)
+        OPERATIONS.append(
+            Operation(method, path, status, (view.__doc__ or "").strip(), None, None, tag)
+        )
+        _MODEL_NAMES[(method, path)] = (body, query)
+        return view
+
+    return register
+
+
+_MODEL_NAMES: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+
+
+def operations() -> list[Operation]:
+    """The registered operations with their request models resolved (imports pydantic)."""
+    from chalicelib.http import schemas
+
+    resolved = []
+    for operation in OPERATIONS:
+        body, query = _MODEL_NAMES[(operation.method, operation.path)]
+        resolved.append(
+            Operation(
+                operation.method,
+                operation.path,
+                operation.status,
+                operation.summary,
+                getattr(schemas, body) if body else None,
+                getattr(schemas, query) if query else None,
+                operation.tag,
+            )
+        )
+    return resolved

@@ -1,0 +1,79 @@
+"""/v1/apis and /v1/authorizations."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chalice.app import Blueprint
+
+from chalicelib.http.admin import admin_route
+from chalicelib.http.lazy_import import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib.http import schemas
+    from chalicelib.services import apis as service
+    from chalicelib.services.accounts import Principal
+else:
+    service = lazy_module("chalicelib.services.apis")
+
+bp = Blueprint(__name__)
+
+
+@admin_route(bp, "/v1/apis", "POST", status=201, body="CreateApi", tag="apis")
+def create_api(principal: Principal, body: schemas.CreateApi) -> dict[str, Any]:
+    """Register an API: method + path template (e.g. GET /orders/{id}), optional group."""
+    return service.create_api(principal, **body.model_dump(exclude_none=True))
+
+
+@admin_route(bp, "/v1/apis", "GET", query="Page", tag="apis")
+def list_apis(principal: Principal, query: schemas.Page) -> dict[str, Any]:
+    """List your APIs."""
+    return service.list_apis(principal, query.limit, query.cursor)
+
+
+@admin_route(bp, "/v1/apis/{api_id}", "GET", tag="apis")
+def get_api(principal: Principal, api_id: str) -> dict[str, Any]:
+    """One API."""
+    return service.get_api(principal, api_id)
+
+
+@admin_route(bp, "/v1/apis/{api_id}", "PATCH", body="UpdateApi", tag="apis")
+def update_api(principal: Principal, api_id: str, body: schemas.UpdateApi) -> dict[str, Any]:
+    """Change an API's name, method, path, group or description."""
+    return service.update_api(principal, api_id, body.model_dump(exclude_none=True))
+
+
+@admin_route(bp, "/v1/apis/{api_id}", "DELETE", status=204, tag="apis")
+def delete_api(principal: Principal, api_id: str) -> None:
+    """Delete an API and the authorizations that name it."""
+    service.delete_api(principal, api_id)
+
+
+@admin_route(
+    bp, "/v1/authorizations", "POST", status=201, body="CreateAuthorization", tag="authorizations"
+)
+def create_authorization(principal: Principal, body: schemas.CreateAuthorization) -> dict[str, Any]:
+    """Authorize an app (of any account) for one API, a group or all your APIs, by stage."""
+    return service.create_authorization(
+        principal,
+        app_id=body.app_id,
+        api_id=body.api_id,
+        group=body.group,
+        all_apis=body.all,
+        stages=list(body.stages) if body.stages else None,
+        expires_at=body.expires_at,
+    )
+
+
+@admin_route(bp, "/v1/authorizations", "GET", query="AuthorizationFilter", tag="authorizations")
+def list_authorizations(principal: Principal, query: schemas.AuthorizationFilter) -> dict[str, Any]:
+    """The authorizations your account granted; filter by app_id or api_id."""
+    return service.list_authorizations(
+        principal, query.app_id, query.api_id, query.limit, query.cursor
+    )
+
+
+@admin_route(bp, "/v1/authorizations/{authorization_id}", "DELETE", status=204, tag="authorizations")
+def revoke_authorization(principal: Principal, authorization_id: str) -> None:
+    """Revoke an authorization you granted."""
+    service.revoke_authorization(principal, authorization_id)

@@ -1,0 +1,86 @@
+"""/v1/apps: apps, their whitelist, and adding key pairs and AppCodes to them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chalice.app import Blueprint
+
+from chalicelib.http.admin import admin_route
+from chalicelib.http.lazy_import import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib.http import schemas
+    from chalicelib.services import apps as service
+    from chalicelib.services.accounts import Principal
+else:
+    service = lazy_module("chalicelib.services.apps")
+
+bp = Blueprint(__name__)
+
+
+@admin_route(bp, "/v1/apps", "POST", status=201, body="CreateApp", tag="apps")
+def create_app(principal: Principal, body: schemas.CreateApp) -> dict[str, Any]:
+    """Create an app with its default key pair; the secret is in keys[0] (shown here)."""
+    return service.create_app_view(principal, **body.model_dump(exclude_none=True))
+
+
+@admin_route(bp, "/v1/apps", "GET", query="AppFilter", tag="apps")
+def list_apps(principal: Principal, query: schemas.AppFilter) -> dict[str, Any]:
+    """List your apps; filter by name (substring) or tag=k:v."""
+    tag = tuple(query.tag.split(":", 1)) if query.tag else None
+    return service.list_apps(principal, query.limit, query.cursor, query.name, tag)  # type: ignore[arg-type]
+
+
+@admin_route(bp, "/v1/apps/{app_id}", "GET", tag="apps")
+def get_app(principal: Principal, app_id: str) -> dict[str, Any]:
+    """One app with its whitelist, keys (secrets hidden), AppCode ids and authorizations."""
+    return service.get_app(principal, app_id)
+
+
+@admin_route(bp, "/v1/apps/{app_id}", "PATCH", body="UpdateApp", tag="apps")
+def update_app(principal: Principal, app_id: str, body: schemas.UpdateApp) -> dict[str, Any]:
+    """Rename, describe, retag, change the extension, enable or disable an app."""
+    return service.update_app(principal, app_id, body.model_dump(exclude_none=True))
+
+
+@admin_route(bp, "/v1/apps/{app_id}", "DELETE", status=204, tag="apps")
+def delete_app(principal: Principal, app_id: str) -> None:
+    """Delete a disabled app with its keys, AppCodes and authorizations (enabled: 409)."""
+    service.delete_app(principal, app_id)
+
+
+@admin_route(bp, "/v1/apps/{app_id}/copy", "POST", status=201, body="CopyApp", tag="apps")
+def copy_app(principal: Principal, app_id: str, body: schemas.CopyApp) -> dict[str, Any]:
+    """A new app with the same whitelist, tags, extension and authorizations, new keys."""
+    return service.copy_app(principal, app_id, body.name)
+
+
+@admin_route(bp, "/v1/apps/{app_id}/keys", "POST", status=201, body="CreateKey", tag="keys")
+def add_key(principal: Principal, app_id: str, body: schemas.CreateKey) -> dict[str, Any]:
+    """Add a key pair to the app; the secret is shown in this answer."""
+    return service.add_key(principal, app_id, body.access_key, body.name)
+
+
+@admin_route(bp, "/v1/apps/{app_id}/appcodes", "POST", status=201, tag="appcodes")
+def create_appcode(principal: Principal, app_id: str) -> dict[str, Any]:
+    """A new AppCode for simple authentication; the code is shown only here."""
+    return service.create_appcode(principal, app_id)
+
+
+@admin_route(bp, "/v1/appcodes/{appcode_id}", "DELETE", status=204, tag="appcodes")
+def delete_appcode(principal: Principal, appcode_id: str) -> None:
+    """Delete an AppCode."""
+    service.delete_appcode(principal, appcode_id)
+
+
+@admin_route(bp, "/v1/apps/{app_id}/whitelist", "GET", tag="whitelist")
+def get_whitelist(principal: Principal, app_id: str) -> dict[str, Any]:
+    """The app's IP whitelist; empty means any address."""
+    return service.get_whitelist(principal, app_id)
+
+
+@admin_route(bp, "/v1/apps/{app_id}/whitelist", "PUT", body="Whitelist", tag="whitelist")
+def put_whitelist(principal: Principal, app_id: str, body: schemas.Whitelist) -> dict[str, Any]:
+    """Replace the whitelist: up to 50 IPv4 addresses, ranges (192.168.1.*) or CIDRs."""
+    return service.put_whitelist(principal, app_id, body.entries)

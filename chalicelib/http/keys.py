@@ -1,0 +1,43 @@
+"""/v1/keys/{access_key}: one key pair."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chalice.app import Blueprint
+
+from chalicelib.http.admin import admin_route
+from chalicelib.http.lazy_import import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib.http import schemas
+    from chalicelib.services import apps as service
+    from chalicelib.services.accounts import Principal
+else:
+    service = lazy_module("chalicelib.services.apps")
+
+bp = Blueprint(__name__)
+
+
+@admin_route(bp, "/v1/keys/{access_key}", "GET", query="KeyQuery", tag="keys")
+def get_key(principal: Principal, access_key: str, query: schemas.KeyQuery) -> dict[str, Any]:
+    """One key pair; the secret only with reveal=true (written to the audit log)."""
+    return service.get_key(principal, access_key, query.reveal)
+
+
+@admin_route(bp, "/v1/keys/{access_key}", "PATCH", body="UpdateKey", tag="keys")
+def update_key(principal: Principal, access_key: str, body: schemas.UpdateKey) -> dict[str, Any]:
+    """Rename, enable/disable, or change the access key (which issues a new secret)."""
+    return service.update_key(principal, access_key, body.model_dump(exclude_none=True))
+
+
+@admin_route(bp, "/v1/keys/{access_key}/reset-secret", "POST", tag="keys")
+def reset_secret(principal: Principal, access_key: str) -> dict[str, Any]:
+    """Issue a new secret; the old one stops validating."""
+    return service.reset_secret(principal, access_key)
+
+
+@admin_route(bp, "/v1/keys/{access_key}", "DELETE", status=204, tag="keys")
+def delete_key(principal: Principal, access_key: str) -> None:
+    """Delete a disabled, non-default key pair (else 409)."""
+    service.delete_key(principal, access_key)

@@ -1,0 +1,96 @@
+"""GET /openapi.json: generated from the registered admin routes and their request models."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.http.admin import operations
+from chalicelib.http.errors import json_response
+
+bp = Blueprint(__name__)
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_STATUS_TEXT = {
+    400: "Invalid input; the message names each field",
+    401: "No or bad admin token",
+    403: "Forbidden",
+    404: "Absent, or another account's",
+    409: "State conflict or duplicate",
+}
+
+
+@functools.cache
+def document() -> dict[str, Any]:
+    schemas: dict[str, Any] = {
+        "Error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "field": {"type": "string"},
+            },
+        }
+    }
+    paths: dict[str, Any] = {}
+    for op in operations():
+        parameters: list[dict[str, Any]] = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in re.findall(r"{(\w+)}", op.path)
+        ]
+        if op.query is not None:
+            query_schema = op.query.model_json_schema(by_alias=True)
+            for name, prop in query_schema.get("properties", {}).items():
+                parameters.append({"name": name, "in": "query", "required": False, "schema": prop})
+        operation: dict[str, Any] = {
+            "summary": op.summary,
+            "tags": [op.tag] if op.tag else [],
+            "operationId": f"{op.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', op.path.lower())}",
+            "security": [{"bearer": []}],
+            "parameters": parameters,
+            "responses": {
+                str(op.status): {"description": "Success"}
+                if op.status == 204
+                else {"description": "Success", "content": {"application/json": {}}},
+                **{
+                    str(code): {
+                        "description": text,
+                        "content": {"application/json": {"schema": _ERROR}},
+                    }
+                    for code, text in _STATUS_TEXT.items()
+                },
+            },
+        }
+        if op.body is not None:
+            name = op.body.__name__
+            schemas[name] = op.body.model_json_schema(ref_template="#/components/schemas/{model}")
+            for nested_name, nested in schemas[name].pop("$defs", {}).items():
+                schemas[nested_name] = nested
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+            }
+        paths.setdefault(op.path, {})[op.method.lower()] = operation
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "apiauth admin API",
+            "version": "1.0.0",
+            "description": "Console endpoints of apiauth. Every call carries "
+            "Authorization: Bearer <admin token>.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+@bp.route("/openapi.json", methods=["GET"])
+def openapi() -> Response:
+    return json_response(document())

@@ -1,0 +1,111 @@
+"""The REQUEST authorizer adapter: API Gateway event in, IAM policy with context out."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+from urllib.parse import quote
+
+from chalicelib.domain import verification as rules
+from chalicelib.domain.signing import string_to_sign_for_error
+from chalicelib.domain.verdicts import MESSAGES
+from chalicelib.services.verification import Outcome, verify_call
+
+MAX_HEADER_VALUE = 8192
+
+
+def error_message(verdict: str, string_to_sign: str = "", override: str = "") -> str:
+    """X-Ca-Error-Message: Alibaba's text, non-ASCII percent-encoded as UTF-8."""
+    message = override or MESSAGES.get(verdict, "Unauthorized")
+    if verdict == "INVALID_SIGNATURE" and string_to_sign:
+        message = f"{message}, Server StringToSign:{string_to_sign_for_error(string_to_sign)}"
+    return quote(message, safe=" !\"#$&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
+def _headers(event: dict[str, Any]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in (event.get("headers") or {}).items():
+        if isinstance(name, str) and isinstance(value, str):
+            headers.setdefault(name.lower(), value[:MAX_HEADER_VALUE])
+    for name, values in (event.get("multiValueHeaders") or {}).items():
+        if isinstance(name, str) and isinstance(values, list) and values:
+            if isinstance(values[0], str):
+                headers.setdefault(name.lower(), values[0][:MAX_HEADER_VALUE])
+    return headers
+
+
+def _query(event: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    pairs: list[tuple[str, str]] = []
+    multi = event.get("multiValueQueryStringParameters")
+    if isinstance(multi, dict):
+        for name, values in multi.items():
+            for value in values if isinstance(values, list) else [values]:
+                if isinstance(name, str) and isinstance(value, str):
+                    pairs.append((name, value))
+    elif isinstance(event.get("queryStringParameters"), dict):
+        for name, value in event["queryStringParameters"].items():
+            if isinstance(name, str) and isinstance(value, str):
+                pairs.append((name, value))
+    return tuple(pairs)
+
+
+def call_request(event: dict[str, Any]) -> rules.CallRequest:
+    context = event.get("requestContext") if isinstance(event.get("requestContext"), dict) else {}
+    assert isinstance(context, dict)
+    identity = context.get("identity") if isinstance(context.get("identity"), dict) else {}
+    assert isinstance(identity, dict)
+    method = str(event.get("httpMethod") or context.get("httpMethod") or "GET").upper()
+    path = str(event.get("path") or context.get("path") or "/")
+    resource = str(event.get("resource") or context.get("resourcePath") or path)
+    return rules.CallRequest(
+        method=method,
+        path=path,
+        resource=resource,
+        headers=_headers(event),
+        query=_query(event),
+        # Never X-Forwarded-For: the caller controls it.
+        source_ip=str(identity.get("sourceIp") or ""),
+        request_id=str(context.get("requestId") or uuid.uuid4()),
+    )
+
+
+def policy(event: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
+    allowed = outcome.status == 200
+    context = dict(outcome.context)
+    principal = context.get("app_id") or "anonymous"
+    if not allowed:
+        override = context.pop("message_override", "")
+        context.update(
+            status=str(outcome.status),
+            error_code=outcome.verdict,
+            error_message=error_message(outcome.verdict, outcome.string_to_sign, override),
+        )
+        if outcome.verdict in ("TIMESTAMP_EXPIRED", "INVALID_TIMESTAMP"):
+            context["server_time"] = str(int(time.time() * 1000))
+    return {
+        "principalId": principal,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Action": "execute-api:Invoke",
+                    "Effect": "Allow" if allowed else "Deny",
+                    "Resource": str(event.get("methodArn") or "*"),
+                }
+            ],
+        },
+        "context": context,
+    }
+
+
+def authorize(event: dict[str, Any]) -> dict[str, Any]:
+    """Entry point of the Lambda. Raises only to make API Gateway answer 401 (no credentials)."""
+    started = time.perf_counter()
+    if not isinstance(event, dict):
+        event = {}
+    outcome = verify_call(call_request(event), started)
+    if outcome.status == 401:
+        # API Gateway answers 401 only when the authorizer fails with exactly this message.
+        raise Exception("Unauthorized")  # noqa: TRY002
+    return policy(event, outcome)

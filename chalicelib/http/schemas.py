@@ -1,0 +1,163 @@
+"""Request models: they validate input at the edge and generate the OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+Description = Annotated[str, StringConstraints(max_length=1024)]
+AccessKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{8,32}$")]
+TagKey = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+TagValue = Annotated[str, StringConstraints(max_length=256)]
+Group = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+Path = Annotated[str, StringConstraints(pattern=r"^/[^\s?#]{0,511}$")]
+Stage = Literal["TEST", "PRE", "RELEASE"]
+Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"]
+
+MAX_TAGS = 20
+MAX_EXTENSION_BYTES = 2048
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _check_tags(value: dict[str, str] | None) -> dict[str, str] | None:
+    if value is not None and len(value) > MAX_TAGS:
+        raise ValueError(f"at most {MAX_TAGS} tags, got {len(value)}")
+    return value
+
+
+def _check_extension(value: dict[str, str] | None) -> dict[str, str] | None:
+    if value is not None:
+        size = len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
+        if size > MAX_EXTENSION_BYTES:
+            raise ValueError(f"at most {MAX_EXTENSION_BYTES} bytes once serialized, got {size}")
+    return value
+
+
+class CreateAccount(Strict):
+    name: Name
+
+
+class CreateToken(Strict):
+    name: Name
+
+
+class CreateApp(Strict):
+    name: Name
+    description: Description = ""
+    tags: dict[TagKey, TagValue] | None = None
+    extension: dict[TagKey, Annotated[str, StringConstraints(max_length=2048)]] | None = None
+    access_key: AccessKey | None = None
+
+    _tags = field_validator("tags")(_check_tags)
+    _extension = field_validator("extension")(_check_extension)
+
+
+class UpdateApp(Strict):
+    name: Name | None = None
+    description: Description | None = None
+    tags: dict[TagKey, TagValue] | None = None
+    extension: dict[TagKey, Annotated[str, StringConstraints(max_length=2048)]] | None = None
+    enabled: bool | None = None
+
+    _tags = field_validator("tags")(_check_tags)
+    _extension = field_validator("extension")(_check_extension)
+
+
+class CopyApp(Strict):
+    name: Name | None = None
+
+
+class CreateKey(Strict):
+    access_key: AccessKey | None = None
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)] | None = None
+
+
+class UpdateKey(Strict):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)] | None = None
+    enabled: bool | None = None
+    access_key: AccessKey | None = None
+
+
+class Whitelist(Strict):
+    entries: list[str] = Field(description="IPv4 addresses, ranges like 192.168.1.* or CIDRs")
+
+
+class CreateApi(Strict):
+    name: Name
+    method: Method
+    path: Path
+    group: Group | None = None
+    description: Description = ""
+
+
+class UpdateApi(Strict):
+    name: Name | None = None
+    method: Method | None = None
+    path: Path | None = None
+    group: Group | None = None
+    description: Description | None = None
+
+
+class CreateAuthorization(Strict):
+    app_id: Name
+    api_id: Name | None = None
+    group: Group | None = None
+    all: bool = False
+    stages: list[Stage] | None = Field(default=None, min_length=1)
+    expires_at: datetime | None = None
+
+    @field_validator("expires_at")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Page(Strict):
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = None
+
+
+class AppFilter(Page):
+    name: str | None = None
+    tag: Annotated[str, StringConstraints(pattern=r"^[^:]+:.*$")] | None = Field(
+        default=None, description="k:v"
+    )
+
+
+class AuthorizationFilter(Page):
+    app_id: str | None = None
+    api_id: str | None = None
+
+
+class KeyQuery(Strict):
+    reveal: bool = False
+
+
+class RecordFilter(Page):
+    app_id: str | None = None
+    api_id: str | None = None
+    access_key: str | None = None
+    result: str | None = None
+    from_: str | None = Field(default=None, alias="from")
+    to: str | None = None
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class StatsFilter(Strict):
+    app_id: str | None = None
+    api_id: str | None = None
+    from_: str | None = Field(default=None, alias="from")
+    to: str | None = None
+    bucket: Literal["minute", "hour", "day"] = "hour"
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)

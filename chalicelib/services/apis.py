@@ -1,0 +1,224 @@
+"""The account's APIs (method + path template) and the authorizations to call them."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.domain.clock import format_time, utc_now
+from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.domain.verification import STAGES, route_key
+from chalicelib.services.accounts import Principal
+from chalicelib.services.apps import find_app
+from chalicelib.storage.models import ApiModel, AuthorizationModel, RouteModel
+from chalicelib.storage.pagination import decode_cursor, encode_cursor, page
+from chalicelib.storage.transactions import atomic
+
+
+def _now() -> str:
+    return format_time(utc_now())
+
+
+def _route_taken(method: str, path: str) -> Conflict:
+    return Conflict(f"{method} {path} is already registered as an API in this deployment")
+
+
+def api_view(api: ApiModel) -> dict[str, Any]:
+    return {
+        "api_id": api.api_id,
+        "account_id": api.account_id,
+        "name": api.name,
+        "method": api.method,
+        "path": api.path,
+        "group": api.group,
+        "description": api.description or "",
+        "created_at": api.created_at,
+        "updated_at": api.updated_at,
+    }
+
+
+def owned_api(principal: Principal, api_id: str) -> ApiModel:
+    try:
+        api = ApiModel.get(api_id)
+    except DoesNotExist:
+        api = None
+    if api is None or api.account_id != principal.account_id:
+        raise NotFound(f"api {api_id} not found")
+    return api
+
+
+def _route_item(api: ApiModel) -> RouteModel:
+    return RouteModel(
+        route_key(api.method, api.path),
+        api_id=api.api_id,
+        account_id=api.account_id,
+        group=api.group,
+    )
+
+
+def create_api(
+    principal: Principal,
+    name: str,
+    method: str,
+    path: str,
+    group: str | None = None,
+    description: str = "",
+) -> dict[str, Any]:
+    now = _now()
+    api = ApiModel(
+        "api-" + secrets.token_hex(8),
+        account_id=principal.account_id,
+        name=name,
+        method=method.upper(),
+        path=path,
+        group=group,
+        description=description,
+        created_at=now,
+        updated_at=now,
+    )
+    with atomic(None, _route_taken(api.method, path)) as tx:
+        tx.save(api, condition=ApiModel.api_id.does_not_exist())
+        tx.save(_route_item(api), condition=RouteModel.route.does_not_exist())
+    return api_view(api)
+
+
+def list_apis(principal: Principal, limit: int, cursor: str | None) -> dict[str, Any]:
+    start = decode_cursor(cursor, {"account_id", "api_id"}, {"account_id": principal.account_id})
+    results = ApiModel.by_account.query(principal.account_id, limit=limit, last_evaluated_key=start)
+    items, last = page(results, limit)
+    return {"items": [api_view(a) for a in items], "next_cursor": encode_cursor(last)}
+
+
+def get_api(principal: Principal, api_id: str) -> dict[str, Any]:
+    return api_view(owned_api(principal, api_id))
+
+
+def update_api(principal: Principal, api_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    api = owned_api(principal, api_id)
+    old_route = _route_item(api)
+    if "method" in changes:
+        changes["method"] = str(changes["method"]).upper()
+    for name, value in changes.items():
+        setattr(api, name, value)
+    api.updated_at = _now()
+    new_route = _route_item(api)
+    with atomic(None, _route_taken(api.method, api.path)) as tx:
+        tx.save(api, condition=ApiModel.account_id == principal.account_id)
+        if new_route.route == old_route.route:
+            tx.save(new_route)
+        else:
+            tx.save(new_route, condition=RouteModel.route.does_not_exist())
+            tx.delete(old_route)
+    return api_view(api)
+
+
+def delete_api(principal: Principal, api_id: str) -> None:
+    api = owned_api(principal, api_id)
+    with atomic() as tx:
+        tx.delete(api)
+        tx.delete(_route_item(api))
+    for grant in AuthorizationModel.by_provider.query(
+        principal.account_id, filter_condition=AuthorizationModel.api_id == api_id
+    ):
+        grant.delete()
+
+
+def authorization_view(grant: AuthorizationModel) -> dict[str, Any]:
+    return {
+        "authorization_id": grant.authorization_id,
+        "app_id": grant.app_id,
+        "provider_account_id": grant.provider_account_id,
+        "api_id": grant.api_id,
+        "group": grant.group,
+        "all": grant.target.startswith("all#"),
+        "stages": list(grant.stages),
+        "expires_at": grant.expires_at,
+        "created_at": grant.created_at,
+    }
+
+
+def create_authorization(
+    principal: Principal,
+    app_id: str,
+    api_id: str | None,
+    group: str | None,
+    all_apis: bool,
+    stages: list[str] | None,
+    expires_at: datetime | None,
+) -> dict[str, Any]:
+    chosen = [name for name, value in (("api_id", api_id), ("group", group)) if value]
+    if all_apis:
+        chosen.append("all")
+    if len(chosen) != 1:
+        raise ValidationFailed(
+            "give exactly one of api_id, group or all=true (got "
+            + (", ".join(chosen) or "none")
+            + ")",
+            "api_id",
+        )
+    if expires_at is not None and expires_at <= utc_now():
+        raise ValidationFailed("must be in the future", "expires_at")
+    # The app may belong to any account (cross-account grants); only its existence is checked.
+    app = find_app(app_id)
+    if app is None:
+        raise NotFound(f"app {app_id} not found")
+    if api_id:
+        owned_api(principal, api_id)
+        target = f"api#{api_id}"
+    elif group:
+        target = f"group#{principal.account_id}#{group}"
+    else:
+        target = f"all#{principal.account_id}"
+    grant = AuthorizationModel(
+        app_id,
+        target,
+        authorization_id="auth-" + secrets.token_hex(8),
+        provider_account_id=principal.account_id,
+        app_account_id=app.account_id,
+        api_id=api_id,
+        group=group,
+        stages=list(dict.fromkeys(stages)) if stages else list(STAGES),
+        expires_at=format_time(expires_at) if expires_at else None,
+        created_at=_now(),
+    )
+    with atomic(
+        Conflict("this app is already authorized for that target; revoke the old authorization")
+    ) as tx:
+        tx.save(grant, condition=AuthorizationModel.target.does_not_exist())
+    return authorization_view(grant) | {"app_name": app.name}
+
+
+def list_authorizations(
+    principal: Principal,
+    app_id: str | None,
+    api_id: str | None,
+    limit: int,
+    cursor: str | None,
+) -> dict[str, Any]:
+    start = decode_cursor(
+        cursor,
+        {"provider_account_id", "authorization_id", "app_id", "target"},
+        {"provider_account_id": principal.account_id},
+    )
+    condition = None
+    if app_id:
+        condition = AuthorizationModel.app_id == app_id
+    if api_id:
+        api_condition = AuthorizationModel.api_id == api_id
+        condition = api_condition if condition is None else condition & api_condition
+    results = AuthorizationModel.by_provider.query(
+        principal.account_id, filter_condition=condition, limit=limit, last_evaluated_key=start
+    )
+    items, last = page(results, limit)
+    return {"items": [authorization_view(g) for g in items], "next_cursor": encode_cursor(last)}
+
+
+def revoke_authorization(principal: Principal, authorization_id: str) -> None:
+    for grant in AuthorizationModel.by_id.query(authorization_id):
+        if grant.provider_account_id == principal.account_id:
+            grant.delete()
+            return
+    raise NotFound(f"authorization {authorization_id} not found")

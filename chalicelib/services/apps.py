@@ -1,0 +1,401 @@
+"""Apps, their key pairs, AppCodes and IP whitelists, scoped to the caller's account."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.domain.clock import format_time, utc_now
+from chalicelib.domain.errors import Conflict, LimitExceeded, NotFound
+from chalicelib.domain.ip_rules import normalize_whitelist
+from chalicelib.domain.verification import hash_appcode
+from chalicelib.services.accounts import Principal
+from chalicelib.storage.models import (
+    AccountModel,
+    AppCodeModel,
+    AppModel,
+    AuthorizationModel,
+    KeyModel,
+)
+from chalicelib.storage.pagination import decode_cursor, encode_cursor, page
+from chalicelib.storage.sealing import open_secret, seal_secret
+from chalicelib.storage.transactions import atomic
+
+MAX_KEYS_PER_ACCOUNT = 500
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)  # 32 random bytes, base64url
+
+
+def new_access_key() -> str:
+    return secrets.token_hex(12)
+
+
+def _now() -> str:
+    return format_time(utc_now())
+
+
+def _key_limit() -> LimitExceeded:
+    return LimitExceeded(
+        f"the account already has {MAX_KEYS_PER_ACCOUNT} key pairs; delete unused ones first"
+    )
+
+
+def _key_taken(access_key: str) -> Conflict:
+    return Conflict(f"access key {access_key} is already in use; choose another or omit it")
+
+
+def _count_key(account_id: str, delta: int) -> tuple[AccountModel, dict[str, Any]]:
+    count = AccountModel.key_count
+    if delta > 0:
+        condition = count.does_not_exist() | (count <= MAX_KEYS_PER_ACCOUNT - delta)
+    else:
+        condition = count.exists()
+    return AccountModel(account_id), {"actions": [count.add(delta)], "condition": condition}
+
+
+def _new_key(app: AppModel, access_key: str | None, name: str, is_default: bool) -> tuple[
+    KeyModel, str
+]:
+    value = access_key or new_access_key()
+    secret = new_secret()
+    sealed = seal_secret(secret, value)
+    now = _now()
+    key = KeyModel(
+        value,
+        app_id=app.app_id,
+        account_id=app.account_id,
+        name=name,
+        enabled=True,
+        is_default=is_default,
+        secret_sealed=sealed.secret_sealed,
+        data_key_sealed=sealed.data_key_sealed,
+        created_at=now,
+        updated_at=now,
+        call_count=0,
+    )
+    return key, secret
+
+
+def key_view(key: KeyModel, secret: str | None = None) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "access_key": key.access_key,
+        "app_id": key.app_id,
+        "name": key.name,
+        "enabled": bool(key.enabled),
+        "is_default": bool(key.is_default),
+        "created_at": key.created_at,
+        "updated_at": key.updated_at,
+        "last_used_at": key.last_used_at,
+        "call_count": int(key.call_count or 0),
+    }
+    if secret is not None:
+        view["secret"] = secret
+    return view
+
+
+def app_view(app: AppModel) -> dict[str, Any]:
+    return {
+        "app_id": app.app_id,
+        "account_id": app.account_id,
+        "name": app.name,
+        "description": app.description or "",
+        "tags": dict(app.tags.as_dict()) if app.tags else {},
+        "extension": dict(app.extension.as_dict()) if app.extension else {},
+        "enabled": bool(app.enabled),
+        "whitelist": list(app.whitelist or []),
+        "default_access_key": app.default_access_key,
+        "created_at": app.created_at,
+        "updated_at": app.updated_at,
+        "last_used_at": app.last_used_at,
+        "call_count": int(app.call_count or 0),
+    }
+
+
+def owned_app(principal: Principal, app_id: str) -> AppModel:
+    """The app if the caller's account owns it; another account's app is simply not found."""
+    try:
+        app = AppModel.get(app_id)
+    except DoesNotExist:
+        app = None
+    if app is None or app.account_id != principal.account_id:
+        raise NotFound(f"app {app_id} not found")
+    return app
+
+
+def find_app(app_id: str) -> AppModel | None:
+    try:
+        return AppModel.get(app_id)
+    except DoesNotExist:
+        return None
+
+
+def owned_key(principal: Principal, access_key: str) -> KeyModel:
+    try:
+        key = KeyModel.get(access_key)
+    except DoesNotExist:
+        key = None
+    if key is None or key.account_id != principal.account_id:
+        raise NotFound(f"key {access_key} not found")
+    return key
+
+
+def create_app(
+    principal: Principal,
+    name: str,
+    description: str = "",
+    tags: dict[str, str] | None = None,
+    extension: dict[str, str] | None = None,
+    access_key: str | None = None,
+    whitelist: Sequence[str] = (),
+) -> tuple[AppModel, KeyModel, str]:
+    now = _now()
+    app = AppModel(
+        "app-" + secrets.token_hex(8),
+        account_id=principal.account_id,
+        name=name,
+        description=description,
+        tags=tags or {},
+        extension=extension or {},
+        enabled=True,
+        whitelist=list(whitelist),
+        default_access_key="",
+        created_at=now,
+        updated_at=now,
+        call_count=0,
+    )
+    key, secret = _new_key(app, access_key, "default", is_default=True)
+    app.default_access_key = key.access_key
+    account, counter = _count_key(principal.account_id, 1)
+    with atomic(_key_limit(), None, _key_taken(key.access_key)) as tx:
+        tx.update(account, **counter)
+        tx.save(app, condition=AppModel.app_id.does_not_exist())
+        tx.save(key, condition=KeyModel.access_key.does_not_exist())
+    return app, key, secret
+
+
+def create_app_view(principal: Principal, **fields: Any) -> dict[str, Any]:
+    app, key, secret = create_app(principal, **fields)
+    return {**app_view(app), "keys": [key_view(key, secret)]}
+
+
+def list_apps(
+    principal: Principal, limit: int, cursor: str | None, name: str | None, tag: tuple[str, str] | None
+) -> dict[str, Any]:
+    start = decode_cursor(cursor, {"account_id", "app_id"}, {"account_id": principal.account_id})
+    condition = None
+    if name:
+        condition = AppModel.name.contains(name)
+    if tag:
+        tag_condition = AppModel.tags[tag[0]] == tag[1]  # type: ignore[index]
+        condition = tag_condition if condition is None else condition & tag_condition
+    results = AppModel.by_account.query(
+        principal.account_id, filter_condition=condition, limit=limit, last_evaluated_key=start
+    )
+    items, last = page(results, limit)
+    return {"items": [app_view(a) for a in items], "next_cursor": encode_cursor(last)}
+
+
+def app_keys(app_id: str) -> list[KeyModel]:
+    return list(KeyModel.by_app.query(app_id))
+
+
+def get_app(principal: Principal, app_id: str) -> dict[str, Any]:
+    from chalicelib.services.apis import authorization_view
+
+    app = owned_app(principal, app_id)
+    return {
+        **app_view(app),
+        "keys": [key_view(k) for k in app_keys(app_id)],
+        "appcodes": [
+            {"appcode_id": c.appcode_id, "created_at": c.created_at}
+            for c in AppCodeModel.by_app.query(app_id)
+        ],
+        "authorizations": [
+            authorization_view(a) for a in AuthorizationModel.query(app_id)
+        ],
+    }
+
+
+def update_app(principal: Principal, app_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    app = owned_app(principal, app_id)
+    actions = [getattr(AppModel, name).set(value) for name, value in changes.items()]
+    if actions:
+        actions.append(AppModel.updated_at.set(_now()))
+        app.update(actions=actions, condition=AppModel.account_id == principal.account_id)
+    return app_view(app)
+
+
+def delete_app(principal: Principal, app_id: str) -> None:
+    app = owned_app(principal, app_id)
+    if app.enabled:
+        raise Conflict(f"app {app_id} is enabled; disable it (PATCH enabled=false) first")
+    # Dependents first: an interrupted delete leaves a disabled app that a retry finishes.
+    for key in app_keys(app_id):
+        account, counter = _count_key(app.account_id, -1)
+        with atomic(None, None) as tx:
+            tx.update(account, **counter)
+            tx.delete(key)
+    for code in AppCodeModel.by_app.query(app_id):
+        code.delete()
+    for grant in AuthorizationModel.query(app_id):
+        grant.delete()
+    app.delete(condition=AppModel.enabled == False)  # noqa: E712 - a PynamoDB condition
+
+
+def copy_app(principal: Principal, app_id: str, name: str | None) -> dict[str, Any]:
+    source = owned_app(principal, app_id)
+    app, key, secret = create_app(
+        principal,
+        name=name or f"{source.name} (copy)",
+        description=source.description or "",
+        tags=dict(source.tags.as_dict()) if source.tags else {},
+        extension=dict(source.extension.as_dict()) if source.extension else {},
+        whitelist=list(source.whitelist or []),
+    )
+    now = _now()
+    for grant in AuthorizationModel.query(app_id):
+        AuthorizationModel(
+            app.app_id,
+            grant.target,
+            authorization_id="auth-" + secrets.token_hex(8),
+            provider_account_id=grant.provider_account_id,
+            app_account_id=app.account_id,
+            api_id=grant.api_id,
+            group=grant.group,
+            stages=list(grant.stages),
+            expires_at=grant.expires_at,
+            created_at=now,
+        ).save()
+    return get_app(principal, app.app_id) | {"keys": [key_view(key, secret)]}
+
+
+def add_key(
+    principal: Principal, app_id: str, access_key: str | None, name: str | None
+) -> dict[str, Any]:
+    app = owned_app(principal, app_id)
+    key, secret = _new_key(app, access_key, name or "", is_default=False)
+    account, counter = _count_key(principal.account_id, 1)
+    with atomic(_key_limit(), _key_taken(key.access_key)) as tx:
+        tx.update(account, **counter)
+        tx.save(key, condition=KeyModel.access_key.does_not_exist())
+    return key_view(key, secret)
+
+
+def get_key(principal: Principal, access_key: str, reveal: bool) -> dict[str, Any]:
+    key = owned_key(principal, access_key)
+    if not reveal:
+        return key_view(key)
+    import logging
+
+    logging.getLogger("apiauth.audit").warning(
+        "secret revealed: access_key=%s account=%s token=%s",
+        key.access_key,
+        principal.account_id,
+        principal.token_id,
+    )
+    secret = open_secret(key.secret_sealed, key.data_key_sealed, key.access_key)
+    return key_view(key, secret)
+
+
+def update_key(principal: Principal, access_key: str, changes: dict[str, Any]) -> dict[str, Any]:
+    key = owned_key(principal, access_key)
+    new_value = changes.pop("access_key", None)
+    if changes:
+        key.update(
+            actions=[getattr(KeyModel, n).set(v) for n, v in changes.items()]
+            + [KeyModel.updated_at.set(_now())]
+        )
+    if new_value is None or new_value == key.access_key:
+        return key_view(key)
+    return _rename_key(principal, key, new_value)
+
+
+def _rename_key(principal: Principal, key: KeyModel, new_value: str) -> dict[str, Any]:
+    """A new access key always comes with a new secret: the old pair never validates again."""
+    app = owned_app(principal, key.app_id)
+    secret = new_secret()
+    sealed = seal_secret(secret, new_value)
+    renamed = KeyModel(
+        new_value,
+        app_id=key.app_id,
+        account_id=key.account_id,
+        name=key.name,
+        enabled=key.enabled,
+        is_default=key.is_default,
+        secret_sealed=sealed.secret_sealed,
+        data_key_sealed=sealed.data_key_sealed,
+        created_at=key.created_at,
+        updated_at=_now(),
+        call_count=0,
+    )
+    with atomic(_key_taken(new_value)) as tx:
+        tx.save(renamed, condition=KeyModel.access_key.does_not_exist())
+        tx.delete(key)
+        if key.is_default:
+            tx.update(app, actions=[AppModel.default_access_key.set(new_value)])
+    return key_view(renamed, secret)
+
+
+def reset_secret(principal: Principal, access_key: str) -> dict[str, Any]:
+    key = owned_key(principal, access_key)
+    secret = new_secret()
+    sealed = seal_secret(secret, key.access_key)
+    key.update(
+        actions=[
+            KeyModel.secret_sealed.set(sealed.secret_sealed),
+            KeyModel.data_key_sealed.set(sealed.data_key_sealed),
+            KeyModel.updated_at.set(_now()),
+        ]
+    )
+    return key_view(key, secret)
+
+
+def delete_key(principal: Principal, access_key: str) -> None:
+    key = owned_key(principal, access_key)
+    if key.is_default:
+        raise Conflict("the default key pair cannot be deleted; delete the app instead")
+    if key.enabled:
+        raise Conflict(f"key {access_key} is enabled; disable it (PATCH enabled=false) first")
+    account, counter = _count_key(key.account_id, -1)
+    with atomic(None, Conflict(f"key {access_key} changed meanwhile; retry")) as tx:
+        tx.update(account, **counter)
+        tx.delete(key, condition=KeyModel.enabled == False)  # noqa: E712
+
+
+def create_appcode(principal: Principal, app_id: str) -> dict[str, Any]:
+    app = owned_app(principal, app_id)
+    code = secrets.token_hex(16)
+    item = AppCodeModel(
+        hash_appcode(code),
+        appcode_id="code-" + secrets.token_hex(6),
+        app_id=app.app_id,
+        account_id=app.account_id,
+        created_at=_now(),
+    )
+    item.save(condition=AppCodeModel.code_hash.does_not_exist())
+    return {"appcode_id": item.appcode_id, "appcode": code, "app_id": app.app_id}
+
+
+def delete_appcode(principal: Principal, appcode_id: str) -> None:
+    for item in AppCodeModel.by_id.query(appcode_id):
+        if item.account_id == principal.account_id:
+            item.delete()
+            return
+    raise NotFound(f"appcode {appcode_id} not found")
+
+
+def get_whitelist(principal: Principal, app_id: str) -> dict[str, Any]:
+    app = owned_app(principal, app_id)
+    return {"app_id": app_id, "entries": list(app.whitelist or [])}
+
+
+def put_whitelist(principal: Principal, app_id: str, entries: Sequence[str]) -> dict[str, Any]:
+    normalized = normalize_whitelist(entries)
+    app = owned_app(principal, app_id)
+    app.update(actions=[AppModel.whitelist.set(normalized), AppModel.updated_at.set(_now())])
+    return {"app_id": app_id, "entries": normalized}

@@ -1,0 +1,367 @@
+"""Verify one call: load what the decision needs (cached in the warm Lambda), decide, record.
+
+DynamoDB requests per call: cold, one BatchGetItem for key/AppCode + route, one for app +
+candidate authorizations, one TransactWriteItems for nonce + record(s); warm, only the last.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TypeVar
+
+from chalicelib.config import settings
+from chalicelib.domain import signing
+from chalicelib.domain import verification as rules
+from chalicelib.domain.clock import format_time, utc_now
+from chalicelib.domain.verdicts import FAILURE, SUCCESS
+from chalicelib.storage import hot_path
+from chalicelib.storage.hot_path import Item
+from chalicelib.storage.sealing import open_secret
+
+T = TypeVar("T")
+UNATTRIBUTED = "-"
+
+
+class _TtlCache:
+    """Per-container cache; a TTL of 0 disables it (tests), so changes show at once."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, object]] = {}
+
+    def get_or_load(self, key: str, load: Callable[[], T]) -> T:
+        ttl = settings().cache_ttl_seconds
+        now = time.monotonic()
+        hit = self._entries.get(key)
+        if ttl > 0 and hit is not None and now - hit[0] < ttl:
+            return hit[1]  # type: ignore[return-value]
+        value = load()
+        if ttl > 0:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[key] = (now, value)
+        return value
+
+    def peek(self, key: str) -> tuple[bool, object]:
+        ttl = settings().cache_ttl_seconds
+        hit = self._entries.get(key)
+        if ttl > 0 and hit is not None and time.monotonic() - hit[0] < ttl:
+            return True, hit[1]
+        return False, None
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+CACHE = _TtlCache()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    verdict: str
+    status: int
+    context: dict[str, str]
+    string_to_sign: str = ""
+
+
+def _key_record(item: Item | None) -> rules.KeyRecord | None:
+    if item is None:
+        return None
+    access_key = hot_path.text(item, "access_key")
+    return rules.KeyRecord(
+        access_key=access_key,
+        app_id=hot_path.text(item, "app_id"),
+        account_id=hot_path.text(item, "account_id"),
+        enabled=hot_path.flag(item, "enabled", True),
+        secret=open_secret(
+            hot_path.blob(item, "secret_sealed"), hot_path.blob(item, "data_key_sealed"), access_key
+        ),
+    )
+
+
+def _app_record(item: Item | None) -> rules.AppRecord | None:
+    if item is None:
+        return None
+    return rules.AppRecord(
+        app_id=hot_path.text(item, "app_id"),
+        account_id=hot_path.text(item, "account_id"),
+        enabled=hot_path.flag(item, "enabled", True),
+        whitelist=tuple(hot_path.text_list(item, "whitelist")),
+        extension_json=json.dumps(hot_path.text_map(item, "extension"), ensure_ascii=False),
+    )
+
+
+def _route_record(item: Item | None) -> rules.RouteRecord | None:
+    if item is None:
+        return None
+    return rules.RouteRecord(
+        api_id=hot_path.text(item, "api_id"),
+        account_id=hot_path.text(item, "account_id"),
+        group=hot_path.text(item, "group") or None,
+    )
+
+
+def _grant(item: Item) -> rules.Grant:
+    return rules.Grant(
+        target=hot_path.text(item, "target"),
+        stages=tuple(hot_path.text_list(item, "stages")),
+        expires_at=hot_path.text(item, "expires_at") or None,
+    )
+
+
+def _load_identity(
+    credentials: rules.Credentials, route: str
+) -> tuple[rules.KeyRecord | None, str | None, rules.RouteRecord | None]:
+    """The key (or the AppCode's app id) and the route, from cache or in one batch."""
+    if credentials.mode == "signature":
+        identity_key = "key:" + credentials.access_key
+        identity_request = ("keys", {"access_key": {"S": credentials.access_key}})
+    else:
+        identity_key = "appcode:" + rules.hash_appcode(credentials.appcode)
+        identity_request = ("appcodes", {"code_hash": {"S": identity_key[8:]}})
+    route_key = "route:" + route
+    identity_cached, identity = CACHE.peek(identity_key)
+    route_cached, route_record = CACHE.peek(route_key)
+    requests = [] if identity_cached else [identity_request]
+    if not route_cached:
+        requests.append(("routes", {"route": {"S": route}}))
+    items = hot_path.batch_get(requests) if requests else []
+    if not identity_cached:
+        item = items.pop(0)
+        if credentials.mode == "signature":
+            identity = CACHE.get_or_load(identity_key, lambda: _key_record(item))
+        else:
+            app_id = hot_path.text(item, "app_id") or None
+            identity = CACHE.get_or_load(identity_key, lambda: app_id)
+    if not route_cached:
+        loaded = _route_record(items.pop(0))
+        route_record = CACHE.get_or_load(route_key, lambda: loaded)
+    key = identity if isinstance(identity, rules.KeyRecord) else None
+    app_id = key.app_id if key else identity if isinstance(identity, str) else None
+    return key, app_id, route_record if isinstance(route_record, rules.RouteRecord) else None
+
+
+def _load_app_and_grants(
+    app_id: str | None, route: rules.RouteRecord | None
+) -> tuple[rules.AppRecord | None, list[rules.Grant]]:
+    if app_id is None:
+        return None, []
+    targets = rules.grant_targets(app_id, route) if route else []
+    app_key = "app:" + app_id
+    grants_key = f"grants:{app_id}:{','.join(targets)}"
+    app_cached, app = CACHE.peek(app_key)
+    grants_cached, grants = CACHE.peek(grants_key)
+    requests: list[tuple[str, Item]] = []
+    if not app_cached:
+        requests.append(("apps", {"app_id": {"S": app_id}}))
+    if not grants_cached:
+        requests.extend(
+            ("authorizations", {"app_id": {"S": app_id}, "target": {"S": t}}) for t in targets
+        )
+    items = hot_path.batch_get(requests) if requests else []
+    if not app_cached:
+        loaded_app = _app_record(items.pop(0))
+        app = CACHE.get_or_load(app_key, lambda: loaded_app)
+    if not grants_cached:
+        loaded = [_grant(item) for item in items if item is not None]
+        grants = CACHE.get_or_load(grants_key, lambda: loaded)
+    return (
+        app if isinstance(app, rules.AppRecord) else None,
+        list(grants) if isinstance(grants, list) else [],
+    )
+
+
+def _viewers(provider: str | None, caller: str | None) -> list[str]:
+    viewers = [v for v in dict.fromkeys([provider, caller]) if v]
+    return viewers or [UNATTRIBUTED]
+
+
+def record_items(fields: dict[str, str | float | None], viewers: list[str]) -> list[Item]:
+    """One call record item per viewer account, with the index attributes each query needs."""
+    retention = timedelta(days=settings().record_retention_days)
+    expires = int((utc_now() + retention).timestamp())
+    result = str(fields["result"])
+    outcome = SUCCESS if result == SUCCESS else FAILURE
+    items: list[Item] = []
+    for viewer in viewers:
+        item: Item = {
+            "viewer": {"S": viewer},
+            "sk": {"S": f"{fields['time']}#{fields['request_id']}"},
+            "viewer_result": {"S": f"{viewer}#{result}"},
+            "viewer_outcome": {"S": f"{viewer}#{outcome}"},
+            "expires_at": {"N": str(expires)},
+        }
+        for index_attribute, source in (
+            ("viewer_app", "app_id"),
+            ("viewer_api", "api_id"),
+            ("viewer_key", "access_key"),
+        ):
+            if fields.get(source):
+                item[index_attribute] = {"S": f"{viewer}#{fields[source]}"}
+        for name, value in fields.items():
+            if isinstance(value, float):
+                item[name] = {"N": f"{value:.3f}"}
+            elif value:
+                item[name] = {"S": value}
+        items.append(item)
+    return items
+
+
+def verify_call(request: rules.CallRequest, started: float | None = None) -> Outcome:
+    """Decide one call and write its record. Never raises for bad input."""
+    started = time.perf_counter() if started is None else started
+    now = utc_now()
+    now_text = format_time(now)
+    fields: dict[str, str | float | None] = {
+        "request_id": request.request_id,
+        "time": now_text,
+        "method": request.method,
+        "path": request.path,
+        "source_ip": request.source_ip,
+        "stage": rules.requested_stage(request)[:16],
+    }
+    credentials = rules.read_credentials(request)
+    if isinstance(credentials, str):
+        fields["result"] = credentials
+        status = 401 if rules.sent_no_credentials(request) else 403
+        message = "Invalid AppKey" if request.header("x-ca-signature") else ""
+        return _finish(fields, [UNATTRIBUTED], status, started, message_override=message)
+    fields["auth_method"] = credentials.mode
+    if credentials.mode == "signature":
+        fields["access_key"] = credentials.access_key[:64]
+    key, app_id, route = _load_identity(credentials, request.route)
+    app, grants = _load_app_and_grants(app_id, route)
+    decision = rules.decide(
+        request,
+        credentials,
+        key,
+        app,
+        route,
+        grants,
+        now,
+        now_text,
+        settings().timestamp_tolerance_seconds,
+    )
+    fields.update(
+        result=decision.verdict,
+        app_id=app.app_id if app else None,
+        api_id=route.api_id if route else None,
+        caller_account_id=app.account_id if app else None,
+        provider_account_id=route.account_id if route else None,
+    )
+    viewers = _viewers(route.account_id if route else None, app.account_id if app else None)
+    if decision.nonce is not None:
+        nonce_key = f"{credentials.access_key}#{decision.nonce}"
+        fields["latency_ms"] = (time.perf_counter() - started) * 1000
+        expires = int(time.time()) + 2 * settings().nonce_ttl_seconds
+        if hot_path.consume_nonce_and_record(nonce_key, expires, record_items(fields, viewers)):
+            return _outcome(fields, viewers, decision, app, route)
+        fields["result"] = "NONCE_USED"
+        return _finish(fields, viewers, 403, started)
+    if not decision.allowed:
+        return _finish(fields, viewers, 403, started, string_to_sign=decision.string_to_sign)
+    fields["latency_ms"] = (time.perf_counter() - started) * 1000
+    hot_path.put_records(record_items(fields, viewers))
+    return _outcome(fields, viewers, decision, app, route)
+
+
+def _outcome(
+    fields: dict[str, str | float | None],
+    viewers: list[str],
+    decision: rules.Decision,
+    app: rules.AppRecord | None,
+    route: rules.RouteRecord | None,
+) -> Outcome:
+    assert app is not None and route is not None
+    record_keys = ";".join(f"{viewer}|{fields['time']}#{fields['request_id']}" for viewer in viewers)
+    context = {
+        "app_id": app.app_id,
+        "access_key": str(fields.get("access_key") or ""),
+        "auth_method": str(fields["auth_method"]),
+        "account_id": app.account_id,
+        "provider_account_id": route.account_id,
+        "api_id": route.api_id,
+        "stage": str(fields["stage"]),
+        "extension": app.extension_json,
+        "request_id": str(fields["request_id"]),
+        "record_keys": record_keys,
+        "body_check": decision.body_check,
+    }
+    return Outcome(SUCCESS, 200, context)
+
+
+def _finish(
+    fields: dict[str, str | float | None],
+    viewers: list[str],
+    status: int,
+    started: float,
+    message_override: str = "",
+    string_to_sign: str = "",
+) -> Outcome:
+    fields["latency_ms"] = (time.perf_counter() - started) * 1000
+    hot_path.put_records(record_items(fields, viewers))
+    verdict = str(fields["result"])
+    return Outcome(
+        verdict,
+        status,
+        {"request_id": str(fields["request_id"]), "message_override": message_override},
+        string_to_sign=string_to_sign,
+    )
+
+
+def check_body(request: rules.CallRequest, body: bytes, context: dict[str, str]) -> str | None:
+    """The last check, where the body is: form-parameter signature or Content-MD5.
+
+    Returns the verdict code of a failure (and rewrites the call's records with it).
+    """
+    if context.get("auth_method") != "signature":
+        return None
+    verdict: str | None = None
+    if context.get("body_check") == "form":
+        verdict = _check_form_signature(request, body, context)
+    else:
+        declared = (request.header("content-md5") or "").strip()
+        if (body or declared) and not hmac.compare_digest(
+            declared.encode(), signing.content_md5(body).encode()
+        ):
+            verdict = "INVALID_CONTENT_MD5"
+    if verdict is not None:
+        keys = [tuple(k.split("|", 1)) for k in context.get("record_keys", "").split(";") if k]
+        hot_path.set_record_result([(v, s) for v, s in keys], verdict, FAILURE)
+    return verdict
+
+
+def _check_form_signature(
+    request: rules.CallRequest, body: bytes, context: dict[str, str]
+) -> str | None:
+    credentials = rules.Credentials("signature", access_key=context.get("access_key", ""))
+    key, _, _ = _load_identity(credentials, request.route)
+    if key is None:
+        return "INVALID_KEY"
+    charset = "utf-8"
+    form = signing.parse_form_body(body, charset)
+    names = signing.parse_signed_header_names(request.header("x-ca-signature-headers") or "")
+    text = signing.build_string_to_sign(
+        method=request.method,
+        path=request.path,
+        headers=request.headers,
+        signed_header_names=names,
+        query=request.query,
+        form=form,
+    )
+    method = (request.header("x-ca-signature-method") or "HmacSHA256").strip()
+    if not signing.signature_matches(request.header("x-ca-signature") or "", text, key.secret, method):
+        return "INVALID_SIGNATURE"
+    nonce = (request.header("x-ca-nonce") or "").strip()
+    expires = int(time.time()) + 2 * settings().nonce_ttl_seconds
+    if not hot_path.consume_nonce(f"{key.access_key}#{nonce}", expires):
+        return "NONCE_USED"
+    return None
+
+
+def reset_cache() -> None:
+    CACHE.clear()

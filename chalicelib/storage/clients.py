@@ -1,0 +1,49 @@
+"""AWS clients built lazily behind cached getters, never at import (cold start, and moto).
+
+botocore rather than boto3: boto3 adds ~70 ms of imports the authorizer does not need.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import botocore.session
+from botocore.config import Config
+
+from chalicelib.config import settings
+
+_CLIENT_CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=2)
+
+
+@functools.cache
+def _session() -> botocore.session.Session:
+    return botocore.session.get_session()
+
+
+@functools.cache
+def dynamodb() -> Any:
+    config = settings()
+    return _session().create_client(
+        "dynamodb",
+        region_name=config.region,
+        endpoint_url=config.dynamodb_endpoint,
+        config=_CLIENT_CONFIG,
+    )
+
+
+@functools.cache
+def kms() -> Any:
+    config = settings()
+    return _session().create_client(
+        "kms",
+        region_name=config.region,
+        endpoint_url=config.kms_endpoint or config.dynamodb_endpoint,
+        config=_CLIENT_CONFIG,
+    )
+
+
+def reset_clients() -> None:
+    """Forget cached clients and settings (tests switch endpoints between moto setups)."""
+    for cached in (_session, dynamodb, kms, settings):
+        cached.cache_clear()

@@ -1,0 +1,276 @@
+"""PynamoDB models: one table per kind of item. Table names and endpoint come from settings.
+
+The authorizer's hot path does not import this module (PynamoDB costs cold-start time); it
+reads the same items with a bare botocore client in ``storage/hot_path.py``. Attribute names
+here are the contract between the two; the API tests write with these models and the
+authorizer reads what they wrote.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BinaryAttribute,
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from chalicelib.config import settings
+
+
+def _meta(table: str, **extra: Any) -> type:
+    config = settings()
+    attributes: dict[str, Any] = {
+        "table_name": config.table_name(table),
+        "region": config.region,
+        "host": config.dynamodb_endpoint,
+        "billing_mode": "PAY_PER_REQUEST",
+        **extra,
+    }
+    return type("Meta", (), attributes)
+
+
+def _index_meta(name: str, projection: Any | None = None) -> type:
+    return type("Meta", (), {"index_name": name, "projection": projection or AllProjection()})
+
+
+class AccountModel(Model):
+    Meta = _meta("accounts")
+    account_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    key_count = NumberAttribute(default=0)
+
+
+class TokensByAccount(GlobalSecondaryIndex["TokenModel"]):
+    Meta = _index_meta("by_account")
+    account_id = UnicodeAttribute(hash_key=True)
+    token_id = UnicodeAttribute(range_key=True)
+
+
+class TokenModel(Model):
+    Meta = _meta("tokens")
+    token_hash = UnicodeAttribute(hash_key=True)
+    token_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    is_root = BooleanAttribute(default=False)
+    created_at = UnicodeAttribute()
+    by_account = TokensByAccount()
+
+
+class AppsByAccount(GlobalSecondaryIndex["AppModel"]):
+    Meta = _index_meta("by_account")
+    account_id = UnicodeAttribute(hash_key=True)
+    app_id = UnicodeAttribute(range_key=True)
+
+
+class AppModel(Model):
+    Meta = _meta("apps")
+    app_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    tags = MapAttribute[str, str](default=dict)
+    extension = MapAttribute[str, str](default=dict)
+    enabled = BooleanAttribute(default=True)
+    whitelist = ListAttribute[str](of=UnicodeAttribute, default=list)
+    default_access_key = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    last_used_at = UnicodeAttribute(null=True)
+    call_count = NumberAttribute(default=0)
+    by_account = AppsByAccount()
+
+
+class KeysByApp(GlobalSecondaryIndex["KeyModel"]):
+    Meta = _index_meta("by_app")
+    app_id = UnicodeAttribute(hash_key=True)
+    access_key = UnicodeAttribute(range_key=True)
+
+
+class KeyModel(Model):
+    Meta = _meta("keys")
+    access_key = UnicodeAttribute(hash_key=True)
+    app_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    name = UnicodeAttribute(default="")
+    enabled = BooleanAttribute(default=True)
+    is_default = BooleanAttribute(default=False)
+    # Envelope encryption: the secret sealed with AES-GCM under a KMS data key.
+    secret_sealed = BinaryAttribute(legacy_encoding=False)
+    data_key_sealed = BinaryAttribute(legacy_encoding=False)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    last_used_at = UnicodeAttribute(null=True)
+    call_count = NumberAttribute(default=0)
+    by_app = KeysByApp()
+
+
+class AppCodesById(GlobalSecondaryIndex["AppCodeModel"]):
+    Meta = _index_meta("by_id")
+    appcode_id = UnicodeAttribute(hash_key=True)
+
+
+class AppCodesByApp(GlobalSecondaryIndex["AppCodeModel"]):
+    Meta = _index_meta("by_app")
+    app_id = UnicodeAttribute(hash_key=True)
+    appcode_id = UnicodeAttribute(range_key=True)
+
+
+class AppCodeModel(Model):
+    Meta = _meta("appcodes")
+    code_hash = UnicodeAttribute(hash_key=True)
+    appcode_id = UnicodeAttribute()
+    app_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    by_id = AppCodesById()
+    by_app = AppCodesByApp()
+
+
+class ApisByAccount(GlobalSecondaryIndex["ApiModel"]):
+    Meta = _index_meta("by_account")
+    account_id = UnicodeAttribute(hash_key=True)
+    api_id = UnicodeAttribute(range_key=True)
+
+
+class ApiModel(Model):
+    Meta = _meta("apis")
+    api_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    method = UnicodeAttribute()
+    path = UnicodeAttribute()
+    group = UnicodeAttribute(null=True)
+    description = UnicodeAttribute(default="")
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    by_account = ApisByAccount()
+
+
+class RouteModel(Model):
+    """``"GET /orders/{id}"`` -> the API registered for it; unique per deployment."""
+
+    Meta = _meta("routes")
+    route = UnicodeAttribute(hash_key=True)
+    api_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    group = UnicodeAttribute(null=True)
+
+
+class AuthorizationsById(GlobalSecondaryIndex["AuthorizationModel"]):
+    Meta = _index_meta("by_id")
+    authorization_id = UnicodeAttribute(hash_key=True)
+
+
+class AuthorizationsByProvider(GlobalSecondaryIndex["AuthorizationModel"]):
+    Meta = _index_meta("by_provider")
+    provider_account_id = UnicodeAttribute(hash_key=True)
+    authorization_id = UnicodeAttribute(range_key=True)
+
+
+class AuthorizationModel(Model):
+    """Keyed by app and target so the authorizer can fetch the three candidates in one batch.
+
+    ``target`` is ``api#<api_id>``, ``group#<provider>#<group>`` or ``all#<provider>``.
+    """
+
+    Meta = _meta("authorizations")
+    app_id = UnicodeAttribute(hash_key=True)
+    target = UnicodeAttribute(range_key=True)
+    authorization_id = UnicodeAttribute()
+    provider_account_id = UnicodeAttribute()
+    app_account_id = UnicodeAttribute()
+    api_id = UnicodeAttribute(null=True)
+    group = UnicodeAttribute(null=True)
+    stages = ListAttribute[str](of=UnicodeAttribute)
+    expires_at = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    by_id = AuthorizationsById()
+    by_provider = AuthorizationsByProvider()
+
+
+class NonceModel(Model):
+    """Written only by the authorizer (conditional put); declared here for table creation."""
+
+    Meta = _meta("nonces")
+    nonce_key = UnicodeAttribute(hash_key=True)
+    expires_at = TTLAttribute()
+
+
+def _record_index(name: str, hash_attribute: str) -> type[GlobalSecondaryIndex["CallRecordModel"]]:
+    attributes = {
+        "Meta": _index_meta(name),
+        hash_attribute: UnicodeAttribute(hash_key=True),
+        "sk": UnicodeAttribute(range_key=True),
+    }
+    return type(f"CallRecordsBy_{name}", (GlobalSecondaryIndex,), attributes)
+
+
+class CallRecordModel(Model):
+    """One item per viewer account: the API's owner and, if another, the app's owner.
+
+    ``sk`` is ``<time>#<request_id>`` so every partition and index sorts newest first on
+    a reverse query and a page boundary stays put while new records arrive.
+    """
+
+    Meta = _meta("call-records", stream_view_type="NEW_AND_OLD_IMAGES")
+    viewer = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    viewer_app = UnicodeAttribute(null=True)
+    viewer_api = UnicodeAttribute(null=True)
+    viewer_key = UnicodeAttribute(null=True)
+    viewer_result = UnicodeAttribute(null=True)
+    viewer_outcome = UnicodeAttribute(null=True)
+    request_id = UnicodeAttribute()
+    time = UnicodeAttribute()
+    method = UnicodeAttribute()
+    path = UnicodeAttribute()
+    stage = UnicodeAttribute(null=True)
+    api_id = UnicodeAttribute(null=True)
+    app_id = UnicodeAttribute(null=True)
+    access_key = UnicodeAttribute(null=True)
+    auth_method = UnicodeAttribute(null=True)
+    source_ip = UnicodeAttribute(null=True)
+    result = UnicodeAttribute()
+    latency_ms = NumberAttribute(null=True)
+    caller_account_id = UnicodeAttribute(null=True)
+    provider_account_id = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+    by_app = _record_index("by_app", "viewer_app")()
+    by_api = _record_index("by_api", "viewer_api")()
+    by_key = _record_index("by_key", "viewer_key")()
+    by_result = _record_index("by_result", "viewer_result")()
+    by_outcome = _record_index("by_outcome", "viewer_outcome")()
+
+
+class UsageModel(Model):
+    """Pre-aggregated counts per scope and time bucket, kept by the call-record stream."""
+
+    Meta = _meta("usage")
+    scope = UnicodeAttribute(hash_key=True)
+    bucket_start = UnicodeAttribute(range_key=True)
+    counts = MapAttribute[str, int](default=dict)
+
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    AccountModel,
+    TokenModel,
+    AppModel,
+    KeyModel,
+    AppCodeModel,
+    ApiModel,
+    RouteModel,
+    AuthorizationModel,
+    NonceModel,
+    CallRecordModel,
+    UsageModel,
+)

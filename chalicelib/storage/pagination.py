@@ -1,0 +1,56 @@
+"""Opaque cursors over DynamoDB's LastEvaluatedKey, checked against the caller's partition."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator
+from typing import Any, TypeVar
+
+from chalicelib.domain.errors import ValidationFailed
+
+T = TypeVar("T")
+Key = dict[str, dict[str, str]]
+
+
+def encode_cursor(last_evaluated_key: Key | None) -> str | None:
+    if not last_evaluated_key:
+        return None
+    raw = json.dumps(last_evaluated_key, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, attributes: set[str], fixed: dict[str, str]) -> Key | None:
+    """The start key a cursor stands for; a 400 unless it belongs to this very query.
+
+    ``fixed`` holds the attributes whose value the query pins (the account's partition), so
+    a cursor forged or taken from another account's listing cannot move the query there.
+    """
+    if cursor is None or cursor == "":
+        return None
+    invalid = ValidationFailed(
+        "is not a cursor from this listing; pass next_cursor from the previous page", "cursor"
+    )
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeError):
+        raise invalid from None
+    if not isinstance(key, dict) or set(key) != attributes:
+        raise invalid
+    for name, value in key.items():
+        if not isinstance(value, dict) or set(value) != {"S"} or not isinstance(value["S"], str):
+            raise invalid
+        if name in fixed and value["S"] != fixed[name]:
+            raise invalid
+    return key
+
+
+def page(results: Iterator[T], limit: int) -> tuple[list[T], Key | None]:
+    """Items of one page of a PynamoDB query run with ``limit``, and where the next starts."""
+    items = list(results)
+    last_key: Any = getattr(results, "last_evaluated_key", None)
+    if len(items) < limit:
+        last_key = None
+    return items, last_key

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+class Admin:
+    """Calls the admin API through chalice's test client as one token's holder."""
+
+    def __init__(self, client: Any, token: str) -> None:
+        self.client = client
+        self.token = token
+
+    def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> Reply:
+        headers = {"Authorization": f"Bearer {token or self.token}"}
+        kwargs: dict[str, Any] = {"headers": headers}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            kwargs["body"] = body if isinstance(body, (str, bytes)) else json.dumps(body)
+        response = self.client.http.request(method, path, **kwargs)
+        parsed = json.loads(response.body) if response.body else None
+        return Reply(response.status_code, parsed, dict(response.headers))
+
+    def get(self, path: str) -> Reply:
+        return self.call("GET", path)
+
+    def post(self, path: str, body: Any = None) -> Reply:
+        return self.call("POST", path, body if body is not None else {})
+
+    def patch(self, path: str, body: Any) -> Reply:
+        return self.call("PATCH", path, body)
+
+    def put(self, path: str, body: Any) -> Reply:
+        return self.call("PUT", path, body)
+
+    def delete(self, path: str) -> Reply:
+        return self.call("DELETE", path)
+
+
+@pytest.fixture
+def admin(client: Any, root_token: str) -> Admin:
+    return Admin(client, root_token)
+
+
+@pytest.fixture
+def other(admin: Admin) -> Admin:
+    """An admin of a second account, for tenancy checks."""
+    created = admin.post("/v1/accounts", {"name": "other"})
+    assert created.status == 201, created.body
+    return Admin(admin.client, created.body["token"])

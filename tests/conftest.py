@@ -1,0 +1,81 @@
+"""Fake credentials and table names before anything imports the app; moto for every test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+os.environ.pop("AWS_PROFILE", None)
+os.environ.pop("DYNAMODB_ENDPOINT", None)
+os.environ.pop("KMS_ENDPOINT", None)
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_SESSION_TOKEN="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_REGION="us-east-1",
+    AWS_EC2_METADATA_DISABLED="true",
+    APIAUTH_TABLE_PREFIX="test-",
+    APIAUTH_KMS_KEY_ID="alias/apiauth-test",
+    APIAUTH_CACHE_TTL_SECONDS="0",
+)
+
+import pytest  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def reset_process_state() -> None:
+    """Forget clients, settings and caches bound to a previous moto backend or endpoint."""
+    from chalicelib.services.verification import reset_cache
+    from chalicelib.storage.clients import reset_clients
+    from chalicelib.storage.transactions import reset_connection
+
+    reset_clients()
+    reset_connection()
+    reset_cache()
+
+
+def create_tables_and_key() -> None:
+    from chalicelib.config import settings
+    from chalicelib.storage import clients
+    from chalicelib.storage.models import ALL_MODELS
+
+    for model in ALL_MODELS:
+        model._connection = None  # PynamoDB caches a connection per model
+        model.create_table(wait=False)
+    key = clients.kms().create_key(Description="apiauth test")
+    clients.kms().create_alias(
+        AliasName=settings().kms_key_id, TargetKeyId=key["KeyMetadata"]["KeyId"]
+    )
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        reset_process_state()
+        create_tables_and_key()
+        yield
+    reset_process_state()
+
+
+@pytest.fixture
+def root_token(aws: None) -> str:
+    from chalicelib.services.bootstrap import register_root
+
+    return str(register_root("root-token-for-tests")["token"])
+
+
+@pytest.fixture
+def client(aws: None) -> Iterator[Any]:
+    from chalice.test import Client
+
+    from app import app
+    from devtools.authorizer_shim import install
+
+    install()
+    with Client(app, stage_name="dev", project_dir=str(ROOT)) as test_client:
+        yield test_client
