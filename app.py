@@ -6,13 +6,13 @@ from typing import Any
 
 from chalice import Chalice
 
-from chalicelib.http import accounts, apis, apps, demo, keys, openapi
+from chalicelib.http import accounts, apis, apps, call_records, demo, keys, openapi
 from chalicelib.http.admin import admin_auth
 from chalicelib.http.request_authorizer import authorize
 
 app = Chalice(app_name="apiauth")
 app.register_blueprint(admin_auth)
-for blueprint in (accounts.bp, apps.bp, keys.bp, apis.bp, openapi.bp, demo.bp):
+for blueprint in (accounts.bp, apps.bp, keys.bp, apis.bp, call_records.bp, openapi.bp, demo.bp):
     app.register_blueprint(blueprint)
 app.register_middleware(demo.check_body, "http")
 
@@ -21,3 +21,11 @@ app.register_middleware(demo.check_body, "http")
 def request_authorizer(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The REQUEST authorizer: verifies a signed or AppCode call and records it."""
     return authorize(event)
+
+
+@app.lambda_function(name="record_aggregator")
+def record_aggregator(event: dict[str, Any], context: Any) -> None:
+    """Fed by the call-records table's stream: keeps usage counts and last_used_at."""
+    from chalicelib.services.usage import aggregate
+
+    aggregate(event.get("Records", []))

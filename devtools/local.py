@@ -1,0 +1,126 @@
+"""The local run: an embedded DynamoDB + KMS (moto server on loopback) and ``chalice local``.
+
+Everything lives in one process, so the data lives as long as it does; there is no
+autoreload child to lose it. ``DYNAMODB_ENDPOINT`` points everything at another DynamoDB
+instead (e.g. DynamoDB Local), in which case KMS still comes from the embedded moto server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _fake_aws_environment() -> None:
+    os.environ.pop("AWS_PROFILE", None)
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "local"),
+        ("AWS_SECRET_ACCESS_KEY", "local"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("AWS_REGION", "us-east-1"),
+    ):
+        os.environ.setdefault(name, value)
+    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+
+
+def start_moto() -> Any:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    return server
+
+
+def prepare_storage() -> None:
+    """Tables and the KMS key, created only if absent (a shared DynamoDB may have them)."""
+    from chalicelib.config import settings
+    from chalicelib.storage import clients
+    from chalicelib.storage.models import ALL_MODELS
+
+    for model in ALL_MODELS:
+        if not model.exists():
+            model.create_table(wait=True)
+    kms = clients.kms()
+    aliases = {a["AliasName"] for a in kms.list_aliases().get("Aliases", [])}
+    if settings().kms_key_id not in aliases:
+        key = kms.create_key(Description="apiauth local")
+        kms.create_alias(AliasName=settings().kms_key_id, TargetKeyId=key["KeyMetadata"]["KeyId"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run apiauth locally.")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--stage", default="dev")
+    args = parser.parse_args(argv)
+
+    _fake_aws_environment()
+    sys.path.insert(0, str(ROOT))
+    moto_server = start_moto()
+    moto_host, moto_port = moto_server.get_host_and_port()
+    moto_url = f"http://{moto_host}:{moto_port}"
+    os.environ.setdefault("DYNAMODB_ENDPOINT", moto_url)
+    os.environ["KMS_ENDPOINT"] = os.environ.get("KMS_ENDPOINT") or moto_url
+    os.environ.setdefault("APIAUTH_KMS_KEY_ID", "alias/apiauth-local")
+
+    from chalice.cli import create_local_server
+    from chalice.cli.factory import CLIFactory
+
+    from devtools.authorizer_shim import install
+
+    install()
+    factory = CLIFactory(str(ROOT), environ=os.environ)
+    # Loading the app applies the stage's environment variables to os.environ first.
+    server = create_local_server(factory, "127.0.0.1", args.port, args.stage)
+
+    from chalicelib.storage.clients import reset_clients
+
+    reset_clients()
+    prepare_storage()
+
+    from chalicelib.services.bootstrap import register_demo, register_root
+    from devtools.record_stream import start_stream_poller
+
+    root = register_root(os.environ.get("APIAUTH_ROOT_TOKEN") or None)
+    demo = register_demo()
+    start_stream_poller()
+
+    port = server.server.server_address[1]
+    base = f"http://127.0.0.1:{port}"
+    print(f"apiauth ready: {base}", flush=True)
+    print(f"admin token (root, account default): {root['token']}", flush=True)
+    print(
+        "demo app: app_id={app_id} access_key={access_key} secret={secret}".format(**demo),
+        flush=True,
+    )
+    print("try:", flush=True)
+    print(f"  curl -s {base}/v1/apps -H 'Authorization: Bearer {root['token']}'", flush=True)
+    print(
+        f"  .venv/bin/python -m devtools.sign_call {base}/demo/hello"
+        f" --key {demo['access_key']} --secret {demo['secret']}",
+        flush=True,
+    )
+
+    stop = threading.Event()
+
+    def shutdown(*_: Any) -> None:
+        stop.set()
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    try:
+        server.serve_forever()
+    finally:
+        moto_server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
