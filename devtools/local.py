@@ -8,6 +8,7 @@ instead (e.g. DynamoDB Local), in which case KMS still comes from the embedded m
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -32,6 +33,9 @@ def _fake_aws_environment() -> None:
 
 def start_moto() -> Any:
     from moto.server import ThreadedMotoServer
+
+    # The embedded DynamoDB's own request log would drown the API's.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

@@ -45,7 +45,6 @@ def create_tables_and_key() -> None:
     from chalicelib.storage.models import ALL_MODELS
 
     for model in ALL_MODELS:
-        model._connection = None  # PynamoDB caches a connection per model
         model.create_table(wait=False)
     key = clients.kms().create_key(Description="apiauth test")
     clients.kms().create_alias(
@@ -55,11 +54,19 @@ def create_tables_and_key() -> None:
 
 @pytest.fixture
 def aws() -> Iterator[None]:
+    """A fresh in-process moto for one test.
+
+    Clients made after ``import moto`` stay intercepted across ``mock_aws`` contexts, so the
+    cached botocore and PynamoDB clients are kept (building one costs ~0.15 s); only the
+    authorizer's cache is dropped. A test that points them elsewhere resets them itself.
+    """
+    from chalicelib.services.verification import reset_cache
+
     with mock_aws():
-        reset_process_state()
+        reset_cache()
         create_tables_and_key()
         yield
-    reset_process_state()
+    reset_cache()
 
 
 @pytest.fixture

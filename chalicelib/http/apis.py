@@ -73,7 +73,9 @@ def list_authorizations(principal: Principal, query: schemas.AuthorizationFilter
     )
 
 
-@admin_route(bp, "/v1/authorizations/{authorization_id}", "DELETE", status=204, tag="authorizations")
+@admin_route(
+    bp, "/v1/authorizations/{authorization_id}", "DELETE", status=204, tag="authorizations"
+)
 def revoke_authorization(principal: Principal, authorization_id: str) -> None:
     """Revoke an authorization you granted."""
     service.revoke_authorization(principal, authorization_id)

@@ -15,6 +15,11 @@ bp = Blueprint(__name__)
 signature_authorizer = RequestAuthorizer("request_authorizer")
 
 
+def _raw_body(request: Request) -> bytes:
+    body = request.raw_body or b""
+    return body.encode("utf-8") if isinstance(body, str) else body
+
+
 def _authorizer_context(request: Request) -> dict[str, str]:
     context = (request.context or {}).get("authorizer") or {}
     return {k: v for k, v in context.items() if isinstance(v, str) and k != "principalId"}
@@ -34,12 +39,16 @@ def hello() -> dict[str, Any]:
     "/demo/echo",
     methods=["POST"],
     authorizer=signature_authorizer,
-    content_types=["application/json", "application/x-www-form-urlencoded", "text/plain",
-                   "application/octet-stream"],
+    content_types=[
+        "application/json",
+        "application/x-www-form-urlencoded",
+        "text/plain",
+        "application/octet-stream",
+    ],
 )
 def echo() -> dict[str, Any]:
     request = bp.current_request
-    body = request.raw_body or b""
+    body = _raw_body(request)
     return {
         "body": body.decode("utf-8", errors="replace"),
         "context": _public_context(_authorizer_context(request)),
@@ -60,7 +69,7 @@ def check_body(event: Request, get_response: Callable[[Request], Response]) -> R
 
         raw_event = event.to_original_event()
         call = call_request(raw_event)
-        verdict = verify_body(call, event.raw_body or b"", context)
+        verdict = verify_body(call, _raw_body(event), context)
         if verdict is not None:
             return Response(
                 body=json.dumps({"code": verdict, "message": error_message(verdict)}),

@@ -72,7 +72,9 @@ def document() -> dict[str, Any]:
                 schemas[nested_name] = nested
             operation["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+                "content": {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}
+                },
             }
         paths.setdefault(op.path, {})[op.method.lower()] = operation
     return {

@@ -23,15 +23,24 @@ def error_message(verdict: str, string_to_sign: str = "", override: str = "") ->
     return quote(message, safe=" !\"#$&'()*+,-./:;<=>?@[\\]^_`{|}~")
 
 
+def _mapping(value: Any) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: str) -> str:
+    """A string that encodes as UTF-8 (lone surrogates replaced), cut to a sane length."""
+    return value[:MAX_HEADER_VALUE].encode("utf-8", "replace").decode("utf-8")
+
+
 def _headers(event: dict[str, Any]) -> dict[str, str]:
     headers: dict[str, str] = {}
-    for name, value in (event.get("headers") or {}).items():
+    for name, value in _mapping(event.get("headers")).items():
         if isinstance(name, str) and isinstance(value, str):
-            headers.setdefault(name.lower(), value[:MAX_HEADER_VALUE])
-    for name, values in (event.get("multiValueHeaders") or {}).items():
-        if isinstance(name, str) and isinstance(values, list) and values:
-            if isinstance(values[0], str):
-                headers.setdefault(name.lower(), values[0][:MAX_HEADER_VALUE])
+            headers.setdefault(name.lower(), _text(value))
+    for name, values in _mapping(event.get("multiValueHeaders")).items():
+        first = values[0] if isinstance(values, list) and values else None
+        if isinstance(name, str) and isinstance(first, str):
+            headers.setdefault(name.lower(), _text(first))
     return headers
 
 
@@ -42,19 +51,17 @@ def _query(event: dict[str, Any]) -> tuple[tuple[str, str], ...]:
         for name, values in multi.items():
             for value in values if isinstance(values, list) else [values]:
                 if isinstance(name, str) and isinstance(value, str):
-                    pairs.append((name, value))
+                    pairs.append((_text(name), _text(value)))
     elif isinstance(event.get("queryStringParameters"), dict):
         for name, value in event["queryStringParameters"].items():
             if isinstance(name, str) and isinstance(value, str):
-                pairs.append((name, value))
+                pairs.append((_text(name), _text(value)))
     return tuple(pairs)
 
 
 def call_request(event: dict[str, Any]) -> rules.CallRequest:
-    context = event.get("requestContext") if isinstance(event.get("requestContext"), dict) else {}
-    assert isinstance(context, dict)
-    identity = context.get("identity") if isinstance(context.get("identity"), dict) else {}
-    assert isinstance(identity, dict)
+    context = _mapping(event.get("requestContext"))
+    identity = _mapping(context.get("identity"))
     method = str(event.get("httpMethod") or context.get("httpMethod") or "GET").upper()
     path = str(event.get("path") or context.get("path") or "/")
     resource = str(event.get("resource") or context.get("resourcePath") or path)

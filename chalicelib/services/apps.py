@@ -184,10 +184,14 @@ def create_app_view(principal: Principal, **fields: Any) -> dict[str, Any]:
 
 
 def list_apps(
-    principal: Principal, limit: int, cursor: str | None, name: str | None, tag: tuple[str, str] | None
+    principal: Principal,
+    limit: int,
+    cursor: str | None,
+    name: str | None,
+    tag: tuple[str, str] | None,
 ) -> dict[str, Any]:
     start = decode_cursor(cursor, {"account_id", "app_id"}, {"account_id": principal.account_id})
-    condition = None
+    condition: Any = None
     if name:
         condition = AppModel.name.contains(name)
     if tag:

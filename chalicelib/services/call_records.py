@@ -95,9 +95,13 @@ def list_records(
     _check_result(result)
     low, high = _time_range(start, end)
     viewer = principal.account_id
-    outcome_or_code = ("viewer_outcome", "by_outcome") if result in (SUCCESS, FAILURE) else (
-        "viewer_result",
-        "by_result",
+    outcome_or_code = (
+        ("viewer_outcome", "by_outcome")
+        if result in (SUCCESS, FAILURE)
+        else (
+            "viewer_result",
+            "by_result",
+        )
     )
     filters = {
         "viewer_app": app_id,
@@ -109,9 +113,7 @@ def list_records(
     index_of[outcome_or_code[0]] = outcome_or_code[1]
     chosen = next((name for name, value in filters.items() if value), None)
     names: dict[str, str] = {"#p": chosen or "viewer"}
-    values: dict[str, Any] = {
-        ":p": {"S": f"{viewer}#{filters[chosen]}" if chosen else viewer}
-    }
+    values: dict[str, Any] = {":p": {"S": f"{viewer}#{filters[chosen]}" if chosen else viewer}}
     condition = "#p = :p"
     if low or high:
         values[":lo"] = {"S": format_time(low) if low else "0"}

@@ -79,7 +79,10 @@ def aggregate(stream_records: Iterable[dict[str, Any]]) -> None:
                 ):
                     if value:
                         count, latest = uses.get((table, key_name, value), (0, ""))
-                        uses[(table, key_name, value)] = (count + delta, max(latest, record["time"]))
+                        uses[(table, key_name, value)] = (
+                            count + delta,
+                            max(latest, record["time"]),
+                        )
     _write_counts(counts)
     _write_uses(uses)
 

@@ -145,6 +145,16 @@ def _load_identity(
     return key, app_id, route_record if isinstance(route_record, rules.RouteRecord) else None
 
 
+def _load_route(route: str) -> rules.RouteRecord | None:
+    cache_key = "route:" + route
+    cached, record = CACHE.peek(cache_key)
+    if not cached:
+        [item] = hot_path.batch_get([("routes", {"route": {"S": route}})])
+        loaded = _route_record(item)
+        record = CACHE.get_or_load(cache_key, lambda: loaded)
+    return record if isinstance(record, rules.RouteRecord) else None
+
+
 def _load_app_and_grants(
     app_id: str | None, route: rules.RouteRecord | None
 ) -> tuple[rules.AppRecord | None, list[rules.Grant]]:
@@ -226,10 +236,17 @@ def verify_call(request: rules.CallRequest, started: float | None = None) -> Out
     }
     credentials = rules.read_credentials(request)
     if isinstance(credentials, str):
-        fields["result"] = credentials
+        # Still attributed to the API's owner, who wants to see who knocks without a key.
+        route = _load_route(request.route)
+        fields.update(
+            result=credentials,
+            api_id=route.api_id if route else None,
+            provider_account_id=route.account_id if route else None,
+        )
         status = 401 if rules.sent_no_credentials(request) else 403
         message = "Invalid AppKey" if request.header("x-ca-signature") else ""
-        return _finish(fields, [UNATTRIBUTED], status, started, message_override=message)
+        viewers = _viewers(route.account_id if route else None, None)
+        return _finish(fields, viewers, status, started, message_override=message)
     fields["auth_method"] = credentials.mode
     if credentials.mode == "signature":
         fields["access_key"] = credentials.access_key[:64]
@@ -254,19 +271,21 @@ def verify_call(request: rules.CallRequest, started: float | None = None) -> Out
         provider_account_id=route.account_id if route else None,
     )
     viewers = _viewers(route.account_id if route else None, app.account_id if app else None)
-    if decision.nonce is not None:
-        nonce_key = f"{credentials.access_key}#{decision.nonce}"
-        fields["latency_ms"] = (time.perf_counter() - started) * 1000
-        expires = int(time.time()) + 2 * settings().nonce_ttl_seconds
-        if hot_path.consume_nonce_and_record(nonce_key, expires, record_items(fields, viewers)):
-            return _outcome(fields, viewers, decision, app, route)
-        fields["result"] = "NONCE_USED"
-        return _finish(fields, viewers, 403, started)
-    if not decision.allowed:
-        return _finish(fields, viewers, 403, started, string_to_sign=decision.string_to_sign)
     fields["latency_ms"] = (time.perf_counter() - started) * 1000
-    hot_path.put_records(record_items(fields, viewers))
-    return _outcome(fields, viewers, decision, app, route)
+    if decision.nonce is not None:
+        # The signature verified: the nonce is used up whatever the later checks say, and
+        # "nonce unused" comes before them, so a replay is NONCE_USED whatever else is wrong.
+        nonce_key = f"{credentials.access_key}#{decision.nonce}"
+        expires = int(time.time()) + 2 * settings().nonce_ttl_seconds
+        records = record_items(fields, viewers)
+        if not hot_path.consume_nonce_and_record(nonce_key, expires, records):
+            fields["result"] = "NONCE_USED"
+            return _finish(fields, viewers, 403, started)
+    else:
+        hot_path.put_records(record_items(fields, viewers))
+    if decision.allowed:
+        return _outcome(fields, viewers, decision, app, route)
+    return _denied(fields, 403, string_to_sign=decision.string_to_sign)
 
 
 def _outcome(
@@ -277,7 +296,9 @@ def _outcome(
     route: rules.RouteRecord | None,
 ) -> Outcome:
     assert app is not None and route is not None
-    record_keys = ";".join(f"{viewer}|{fields['time']}#{fields['request_id']}" for viewer in viewers)
+    record_keys = ";".join(
+        f"{viewer}|{fields['time']}#{fields['request_id']}" for viewer in viewers
+    )
     context = {
         "app_id": app.app_id,
         "access_key": str(fields.get("access_key") or ""),
@@ -304,6 +325,15 @@ def _finish(
 ) -> Outcome:
     fields["latency_ms"] = (time.perf_counter() - started) * 1000
     hot_path.put_records(record_items(fields, viewers))
+    return _denied(fields, status, message_override, string_to_sign)
+
+
+def _denied(
+    fields: dict[str, str | float | None],
+    status: int,
+    message_override: str = "",
+    string_to_sign: str = "",
+) -> Outcome:
     verdict = str(fields["result"])
     return Outcome(
         verdict,
@@ -354,7 +384,9 @@ def _check_form_signature(
         form=form,
     )
     method = (request.header("x-ca-signature-method") or "HmacSHA256").strip()
-    if not signing.signature_matches(request.header("x-ca-signature") or "", text, key.secret, method):
+    if not signing.signature_matches(
+        request.header("x-ca-signature") or "", text, key.secret, method
+    ):
         return "INVALID_SIGNATURE"
     nonce = (request.header("x-ca-nonce") or "").strip()
     expires = int(time.time()) + 2 * settings().nonce_ttl_seconds

@@ -104,9 +104,7 @@ def put_records(records: list[Item]) -> None:
         clients.dynamodb().put_item(TableName=_table("call-records"), Item=records[0])
         return
     clients.dynamodb().transact_write_items(
-        TransactItems=[
-            {"Put": {"TableName": _table("call-records"), "Item": r}} for r in records
-        ]
+        TransactItems=[{"Put": {"TableName": _table("call-records"), "Item": r}} for r in records]
     )
 
 

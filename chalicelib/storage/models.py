@@ -19,13 +19,13 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.config import settings
 
 
-def _meta(table: str, **extra: Any) -> type:
+def _meta(table: str, **extra: Any) -> Any:
     config = settings()
     attributes: dict[str, Any] = {
         "table_name": config.table_name(table),
@@ -37,7 +37,7 @@ def _meta(table: str, **extra: Any) -> type:
     return type("Meta", (), attributes)
 
 
-def _index_meta(name: str, projection: Any | None = None) -> type:
+def _index_meta(name: str, projection: Any | None = None) -> Any:
     return type("Meta", (), {"index_name": name, "projection": projection or AllProjection()})
 
 
@@ -206,7 +206,7 @@ class NonceModel(Model):
     expires_at = TTLAttribute()
 
 
-def _record_index(name: str, hash_attribute: str) -> type[GlobalSecondaryIndex["CallRecordModel"]]:
+def _record_index(name: str, hash_attribute: str) -> Any:
     attributes = {
         "Meta": _index_meta(name),
         hash_attribute: UnicodeAttribute(hash_key=True),
