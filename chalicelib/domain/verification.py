@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from ipaddress import IPv4Network
 
 from chalicelib.domain import signing
 from chalicelib.domain.ip_rules import compile_whitelist, is_ip_allowed
@@ -55,6 +56,8 @@ class AppRecord:
     enabled: bool
     whitelist: tuple[str, ...]
     extension_json: str
+    # Parsed once when the record is loaded (and cached), not on every call.
+    networks: tuple[IPv4Network, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -195,7 +198,8 @@ def decide(
         failure = failure or check_nonce(request.header("x-ca-nonce"))
         if failure:
             return Decision(failure)
-    if not is_ip_allowed(request.source_ip, compile_whitelist(app.whitelist)):
+    networks = app.networks or compile_whitelist(app.whitelist)
+    if not is_ip_allowed(request.source_ip, networks):
         return Decision("IP_NOT_ALLOWED")
     if signed:
         assert key is not None

@@ -29,6 +29,8 @@ def _mapping(value: Any) -> dict[Any, Any]:
 
 def _text(value: str) -> str:
     """A string that encodes as UTF-8 (lone surrogates replaced), cut to a sane length."""
+    if value.isascii() and len(value) <= MAX_HEADER_VALUE:
+        return value
     return value[:MAX_HEADER_VALUE].encode("utf-8", "replace").decode("utf-8")
 
 
@@ -37,6 +39,8 @@ def _headers(event: dict[str, Any]) -> dict[str, str]:
     for name, value in _mapping(event.get("headers")).items():
         if isinstance(name, str) and isinstance(value, str):
             headers.setdefault(name.lower(), _text(value))
+    if headers:
+        return headers  # API Gateway sends both forms; multiValueHeaders only repeats them
     for name, values in _mapping(event.get("multiValueHeaders")).items():
         first = values[0] if isinstance(values, list) and values else None
         if isinstance(name, str) and isinstance(first, str):

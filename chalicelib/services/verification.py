@@ -18,6 +18,7 @@ from chalicelib.config import settings
 from chalicelib.domain import signing
 from chalicelib.domain import verification as rules
 from chalicelib.domain.clock import format_time, utc_now
+from chalicelib.domain.ip_rules import compile_whitelist
 from chalicelib.domain.verdicts import FAILURE, SUCCESS
 from chalicelib.storage import hot_path
 from chalicelib.storage.hot_path import Item
@@ -86,12 +87,14 @@ def _key_record(item: Item | None) -> rules.KeyRecord | None:
 def _app_record(item: Item | None) -> rules.AppRecord | None:
     if item is None:
         return None
+    whitelist = tuple(hot_path.text_list(item, "whitelist"))
     return rules.AppRecord(
         app_id=hot_path.text(item, "app_id"),
         account_id=hot_path.text(item, "account_id"),
         enabled=hot_path.flag(item, "enabled", True),
-        whitelist=tuple(hot_path.text_list(item, "whitelist")),
+        whitelist=whitelist,
         extension_json=json.dumps(hot_path.text_map(item, "extension"), ensure_ascii=False),
+        networks=compile_whitelist(whitelist),
     )
 
 

@@ -1,0 +1,265 @@
+"""Benchmark of the REQUEST authorizer against DESIGN.md's budgets, in one process over moto.
+
+    python -m bench.authorizer [--calls 300]
+
+Prints, for warm and cold calls: DynamoDB requests per allowed call (counted with botocore's
+event hooks), the authorizer's own time per call with the time spent in DynamoDB/KMS calls
+subtracted, one bare HMAC-SHA256 over the same StringToSign as the floor, and their ratio;
+then the cold import of ``app`` against ``import botocore.session`` in fresh processes.
+Figures are ratios measured in the same run: the machines are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+HMAC_REPEATS = 200
+BUDGETS = {
+    "warm_requests": 2,
+    "cold_requests": 4,
+    "own_time_ratio": 20.0,
+    "import_ratio": 1.3,
+}
+
+
+def _environment() -> None:
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_REGION="us-east-1",
+        AWS_EC2_METADATA_DISABLED="true",
+        APIAUTH_TABLE_PREFIX="bench-",
+        APIAUTH_KMS_KEY_ID="alias/apiauth-bench",
+        APIAUTH_CACHE_TTL_SECONDS="3600",
+    )
+
+
+class AwsMeter:
+    """Counts AWS requests and the wall time spent inside the clients' calls.
+
+    Everything from the client method's entry to its return counts as AWS time: parameter
+    validation, serialization, signing, the (moto) service and parsing the response.
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        self.seconds = 0.0
+
+    def attach(self, client: Any) -> None:
+        service = client.meta.service_model.service_name
+        make_api_call = client._make_api_call
+
+        def timed(operation: str, params: dict[str, Any]) -> Any:
+            self.requests.append(f"{service}.{operation}")
+            started = time.perf_counter()
+            try:
+                return make_api_call(operation, params)
+            finally:
+                self.seconds += time.perf_counter() - started
+
+        client._make_api_call = timed
+
+    def reset(self) -> None:
+        self.requests.clear()
+        self.seconds = 0.0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def moto_with_demo() -> Iterator[dict[str, str]]:
+    """moto's server in its own process on loopback, as DynamoDB is another host in AWS.
+
+    In-process moto would bill its own work (it deep-copies tables per transaction) and its
+    garbage collection to the authorizer's time.
+    """
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        os.environ["DYNAMODB_ENDPOINT"] = endpoint
+        os.environ["KMS_ENDPOINT"] = endpoint
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        from chalicelib.config import settings
+        from chalicelib.storage import clients
+        from chalicelib.storage.models import ALL_MODELS
+
+        for model in ALL_MODELS:
+            model.create_table(wait=False)
+        key = clients.kms().create_key(Description="bench")
+        clients.kms().create_alias(
+            AliasName=settings().kms_key_id, TargetKeyId=key["KeyMetadata"]["KeyId"]
+        )
+        from chalicelib.services.bootstrap import register_demo, register_root
+
+        register_root(None)
+        yield register_demo()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def signed_event(demo: dict[str, str], nonce: str) -> tuple[dict[str, Any], str]:
+    from chalicelib.domain import signing
+
+    headers = {
+        "accept": "application/json",
+        "x-ca-key": demo["access_key"],
+        "x-ca-nonce": nonce,
+        "x-ca-timestamp": str(int(time.time() * 1000)),
+        "x-ca-signature-method": "HmacSHA256",
+    }
+    names = ["x-ca-key", "x-ca-nonce", "x-ca-signature-method", "x-ca-timestamp"]
+    text = signing.build_string_to_sign(
+        method="GET",
+        path="/demo/hello",
+        headers=headers,
+        signed_header_names=names,
+        query=[("page", "1")],
+    )
+    headers["x-ca-signature-headers"] = ",".join(names)
+    headers["x-ca-signature"] = signing.compute_signature(text, demo["secret"])
+    event = {
+        "type": "REQUEST",
+        "methodArn": "arn:aws:execute-api:us-east-1:123456789012:bench/api/GET/demo/hello",
+        "resource": "/demo/hello",
+        "path": "/demo/hello",
+        "httpMethod": "GET",
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": {"page": "1"},
+        "multiValueQueryStringParameters": {"page": ["1"]},
+        "requestContext": {
+            "requestId": nonce,
+            "stage": "api",
+            "identity": {"sourceIp": "198.51.100.7"},
+        },
+    }
+    return event, text
+
+
+def measure_calls(demo: dict[str, str], calls: int, cold: bool) -> dict[str, float]:
+    from app import request_authorizer
+    from chalicelib.services.verification import reset_cache
+    from chalicelib.storage import clients
+
+    meter = AwsMeter()
+    meter.attach(clients.dynamodb())
+    meter.attach(clients.kms())
+    request_authorizer(signed_event(demo, "warmup")[0], None)  # imports, first client use
+    own: list[float] = []
+    dynamodb_requests: list[int] = []
+    floor: list[float] = []
+    for index in range(calls):
+        event, text = signed_event(demo, f"{'cold' if cold else 'warm'}-{index}")
+        if cold:
+            reset_cache()
+        meter.reset()
+        started = time.perf_counter()
+        result = request_authorizer(event, None)
+        elapsed = time.perf_counter() - started
+        assert result["policyDocument"]["Statement"][0]["Effect"] == "Allow", result
+        own.append(elapsed - meter.seconds)
+        dynamodb_requests.append(sum(1 for r in meter.requests if r.startswith("dynamodb.")))
+        secret = demo["secret"].encode()
+        started = time.perf_counter()
+        for _ in range(HMAC_REPEATS):
+            hmac.new(secret, text.encode("utf-8"), hashlib.sha256).digest()
+        floor.append((time.perf_counter() - started) / HMAC_REPEATS)
+    own_median = statistics.median(own)
+    floor_median = statistics.median(floor)
+    return {
+        "requests": max(dynamodb_requests),
+        "own_us": own_median * 1e6,
+        "hmac_us": floor_median * 1e6,
+        "ratio": own_median / floor_median,
+    }
+
+
+def import_seconds(statement: str, runs: int) -> float:
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    best = float("inf")
+    for _ in range(runs):
+        output = subprocess.run(
+            [sys.executable, "-X", "frozen_modules=on", "-c", code],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        best = min(best, float(output.strip().splitlines()[-1]))
+    return best
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmark the REQUEST authorizer.")
+    parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--import-runs", type=int, default=7)
+    args = parser.parse_args(argv)
+    _environment()
+    sys.path.insert(0, str(ROOT))
+    failures = []
+    with moto_with_demo() as demo:
+        warm = measure_calls(demo, args.calls, cold=False)
+        cold = measure_calls(demo, max(20, args.calls // 5), cold=True)
+    print(f"authorizer, {args.calls} warm calls and {max(20, args.calls // 5)} cold calls (moto)")
+    for name, figures in (("warm", warm), ("cold", cold)):
+        budget = BUDGETS[f"{name}_requests"]
+        print(
+            f"  {name}: DynamoDB requests per allowed call {figures['requests']:.0f}"
+            f" (budget {budget}); own time {figures['own_us']:.0f} us"
+            f" = {figures['ratio']:.1f}x one HMAC-SHA256 ({figures['hmac_us']:.2f} us)"
+        )
+        if figures["requests"] > budget:
+            failures.append(f"{name} requests")
+    if warm["ratio"] > BUDGETS["own_time_ratio"]:
+        failures.append("warm own time")
+    print(f"  budget: warm own time within {BUDGETS['own_time_ratio']:.0f}x the HMAC")
+    app_import = import_seconds("import app", args.import_runs)
+    botocore_import = import_seconds("import botocore.session", args.import_runs)
+    ratio = app_import / botocore_import
+    print(
+        f"cold import (best of {args.import_runs} fresh processes): app {app_import * 1000:.0f} ms,"
+        f" botocore.session {botocore_import * 1000:.0f} ms, ratio {ratio:.2f}"
+        f" (budget {BUDGETS['import_ratio']})"
+    )
+    if ratio > BUDGETS["import_ratio"]:
+        failures.append("import ratio")
+    print("within budget" if not failures else "OVER BUDGET: " + ", ".join(failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
