@@ -1,0 +1,169 @@
+"""Benchmark of call-record queries: items read per page returned, and time flat in table size.
+
+    python -m bench.call_records [--records 100000]
+
+Fills moto's DynamoDB with records spread over 200 apps, 50 APIs and 30 days (and a 1k table
+beside it), then reads one page of 50 for each common query and prints ScannedCount against
+items returned, and the time per page against the same page from the 1k table.
+Budget (DESIGN.md): at most 2 pages of items read per page returned; time ratio close to 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = 50
+ACCOUNT = "acc-bench"
+FAILURES = ["NONCE_USED", "INVALID_SIGNATURE", "IP_NOT_ALLOWED", "NOT_AUTHORIZED"]
+
+
+def _environment(prefix: str) -> None:
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ.pop("DYNAMODB_ENDPOINT", None)
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_REGION="us-east-1",
+        AWS_EC2_METADATA_DISABLED="true",
+        APIAUTH_TABLE_PREFIX=prefix,
+    )
+
+
+@contextmanager
+def _dynamodb(endpoint: str | None) -> Iterator[None]:
+    if endpoint:
+        os.environ["DYNAMODB_ENDPOINT"] = endpoint
+        yield
+        return
+    from moto import mock_aws
+
+    with mock_aws():
+        yield
+
+
+def fill(count: int, seed: int) -> None:
+    from chalicelib.config import settings
+    from chalicelib.domain.clock import format_time, utc_now
+    from chalicelib.services.verification import record_items
+    from chalicelib.storage import clients
+
+    rng = random.Random(seed)
+    now = utc_now()
+    table = settings().table_name("call-records")
+    batch: list[dict[str, Any]] = []
+    for index in range(count):
+        result = "success" if rng.random() < 0.8 else rng.choice(FAILURES)
+        app = rng.randrange(200)
+        fields: dict[str, str | float | None] = {
+            "request_id": f"req-{seed}-{index:07d}",
+            "time": format_time(now - timedelta(seconds=rng.uniform(0, 30 * 86400))),
+            "method": "GET",
+            "path": f"/api/{rng.randrange(50)}",
+            "source_ip": "198.51.100.7",
+            "stage": "RELEASE",
+            "result": result,
+            "auth_method": "signature",
+            "app_id": f"app-{app:03d}",
+            "api_id": f"api-{rng.randrange(50):02d}",
+            "access_key": f"key{app:05d}",
+            "caller_account_id": ACCOUNT,
+            "provider_account_id": ACCOUNT,
+            "latency_ms": 1.5,
+        }
+        batch.extend({"PutRequest": {"Item": item}} for item in record_items(fields, [ACCOUNT]))
+        if len(batch) == 25 or index == count - 1:
+            clients.dynamodb().batch_write_item(RequestItems={table: batch})
+            batch = []
+
+
+QUERIES: dict[str, dict[str, Any]] = {
+    "newest (no filter)": {},
+    "by app": {"app_id": "app-007"},
+    "by api": {"api_id": "api-07"},
+    "by access key": {"access_key": "key00007"},
+    "by result=success": {"result": "success"},
+    "by result=failure": {"result": "failure"},
+    "by result=NONCE_USED": {"result": "NONCE_USED"},
+    "by api, last 2 days": {"api_id": "api-07", "start": "-2d"},
+    "by app + result=success": {"app_id": "app-007", "result": "success"},
+}
+
+
+def run_queries(repeats: int) -> dict[str, tuple[int, int, float]]:
+    from chalicelib.domain.clock import format_time, utc_now
+    from chalicelib.services.accounts import Principal
+    from chalicelib.services.call_records import list_records
+
+    principal = Principal(ACCOUNT, "bench", False)
+    figures = {}
+    for name, query in QUERIES.items():
+        arguments = dict(query)
+        if arguments.get("start") == "-2d":
+            arguments["start"] = format_time(utc_now() - timedelta(days=2))
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            page = list_records(principal, limit=PAGE, **arguments)
+            times.append(time.perf_counter() - started)
+        figures[name] = (page["scanned_count"], len(page["items"]), statistics.median(times))
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmark call-record queries.")
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--endpoint",
+        help="a DynamoDB endpoint on loopback (e.g. DynamoDB Local) instead of in-process moto, "
+        "whose Query walks its whole table and so cannot show time flat in table size",
+    )
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    results: dict[int, dict[str, tuple[int, int, float]]] = {}
+    for size in (args.small, args.records):
+        _environment(f"bench{size}-")
+        with _dynamodb(args.endpoint):
+            from chalicelib.storage.clients import reset_clients
+            from chalicelib.storage.models import CallRecordModel
+
+            reset_clients()
+            CallRecordModel.Meta.table_name = f"bench{size}-call-records"
+            CallRecordModel.Meta.host = args.endpoint
+            CallRecordModel._connection = None
+            CallRecordModel.create_table(wait=True)
+            started = time.perf_counter()
+            fill(size, seed=size)
+            print(f"filled {size} records in {time.perf_counter() - started:.0f} s", flush=True)
+            results[size] = run_queries(args.repeats)
+    failures = []
+    print(f"\npage of {PAGE}: items read / returned; time per page, {args.records} vs {args.small}")
+    for name in QUERIES:
+        scanned, returned, big = results[args.records][name]
+        small = results[args.small][name][2]
+        pages_read = scanned / PAGE
+        print(
+            f"  {name:26} read {scanned:4d} / returned {returned:3d} ({pages_read:.1f} pages)"
+            f"   {big * 1000:6.1f} ms vs {small * 1000:6.1f} ms = {big / small:.2f}x"
+        )
+        if pages_read > 2:
+            failures.append(name)
+    print("within budget" if not failures else "OVER BUDGET: " + ", ".join(failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
