@@ -114,9 +114,9 @@ def grant_targets(app_id: str, route: RouteRecord) -> list[str]:
 
 def read_credentials(request: CallRequest) -> Credentials | str:
     """The credentials the call carries, or the verdict code when they are incomplete."""
-    authorization = (request.header("authorization") or "").strip()
-    if authorization[:8].upper() == "APPCODE ":
-        code = authorization[8:].strip()
+    scheme, _, code = (request.header("authorization") or "").strip().partition(" ")
+    if scheme.upper() == "APPCODE":
+        code = code.strip()
         return Credentials("appcode", appcode=code) if code else "INVALID_APPCODE"
     key = (request.header("x-ca-key") or "").strip()
     signature = (request.header("x-ca-signature") or "").strip()
