@@ -58,11 +58,17 @@ def signed_event(
     event["headers"].update(signed.headers)
     event["multiValueHeaders"].update({k: [v] for k, v in signed.headers.items()})
     if query:
-        pairs = [(k, v) for k, values in query.items() for v in (values if isinstance(values, list) else [values])]
+        pairs = [
+            (k, v)
+            for k, values in query.items()
+            for v in (values if isinstance(values, list) else [values])
+        ]
         event["multiValueQueryStringParameters"] = {}
         for name, value in pairs:
             event["multiValueQueryStringParameters"].setdefault(name, []).append(str(value))
-        event["queryStringParameters"] = {k: str(v[-1]) for k, v in event["multiValueQueryStringParameters"].items()}
+        event["queryStringParameters"] = {
+            k: str(v[-1]) for k, v in event["multiValueQueryStringParameters"].items()
+        }
     return event
 
 
@@ -240,7 +246,9 @@ def test_failure_after_the_signature_uses_up_the_nonce(demo: dict[str, str]) -> 
 
 
 def test_unregistered_api_is_not_found(demo: dict[str, str]) -> None:
-    assert_denied(run(signed_event(demo, resource="/demo/unknown")), "API_NOT_FOUND", "API Not Found")
+    assert_denied(
+        run(signed_event(demo, resource="/demo/unknown")), "API_NOT_FOUND", "API Not Found"
+    )
 
 
 def test_stage_outside_the_authorization_is_not_authorized(demo: dict[str, str]) -> None:
@@ -301,9 +309,7 @@ def test_appcode_calls_skip_the_signature_but_not_the_rest(demo: dict[str, str])
         lambda e: e.update(httpMethod=None, path=None, resource=None),
     ],
 )
-def test_garbage_events_end_in_a_deny_never_an_error(
-    demo: dict[str, str], mangle: Any
-) -> None:
+def test_garbage_events_end_in_a_deny_never_an_error(demo: dict[str, str], mangle: Any) -> None:
     event = signed_event(demo)
     mangle(event)
     try:
