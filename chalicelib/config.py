@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 TABLES = (
     "accounts",
@@ -21,8 +21,7 @@ TABLES = (
 )
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     region: str
     dynamodb_endpoint: str | None
     kms_endpoint: str | None

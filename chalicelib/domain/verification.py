@@ -1,5 +1,8 @@
 """The decision on one call, as a pure function of the request and what storage returned.
 
+Values are NamedTuples rather than frozen dataclasses: a frozen dataclass costs ~1-5 ms to
+create at import, and this module is on the authorizer's cold-start path (DESIGN budget).
+
 The order of checks is the contract's (CONTRACT.md 3.3): the first failure decides. The one
 check that needs a write, "nonce unused", is the caller's: ``decide`` says whether the nonce
 must be consumed and the caller makes that conditional write together with the record.
@@ -9,9 +12,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from ipaddress import IPv4Network
+from typing import NamedTuple
 
 from chalicelib.domain import signing
 from chalicelib.domain.ip_rules import compile_whitelist, is_ip_allowed
@@ -22,8 +25,7 @@ DEFAULT_STAGE = "RELEASE"
 MAX_NONCE_LENGTH = 128
 
 
-@dataclass(frozen=True)
-class CallRequest:
+class CallRequest(NamedTuple):
     method: str
     path: str
     resource: str
@@ -40,17 +42,18 @@ class CallRequest:
         return route_key(self.method, self.resource)
 
 
-@dataclass(frozen=True)
-class KeyRecord:
+class KeyRecord(NamedTuple):
     access_key: str
     app_id: str
     account_id: str
     enabled: bool
-    secret: str = field(repr=False)
+    secret: str
+
+    def __repr__(self) -> str:
+        return f"KeyRecord(access_key={self.access_key!r}, app_id={self.app_id!r}, secret=<hidden>)"
 
 
-@dataclass(frozen=True)
-class AppRecord:
+class AppRecord(NamedTuple):
     app_id: str
     account_id: str
     enabled: bool
@@ -60,29 +63,28 @@ class AppRecord:
     networks: tuple[IPv4Network, ...] = ()
 
 
-@dataclass(frozen=True)
-class RouteRecord:
+class RouteRecord(NamedTuple):
     api_id: str
     account_id: str
     group: str | None
 
 
-@dataclass(frozen=True)
-class Grant:
+class Grant(NamedTuple):
     target: str
     stages: tuple[str, ...]
     expires_at: str | None  # formatted time, compared as strings (fixed-width UTC)
 
 
-@dataclass(frozen=True)
-class Credentials:
+class Credentials(NamedTuple):
     mode: str  # "signature" or "appcode"
     access_key: str = ""
-    appcode: str = field(default="", repr=False)
+    appcode: str = ""
+
+    def __repr__(self) -> str:
+        return f"Credentials(mode={self.mode!r}, access_key={self.access_key!r})"
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     verdict: str
     # Set once the signature verified: the nonce to consume together with the record.
     nonce: str | None = None

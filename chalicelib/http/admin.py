@@ -5,8 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from chalice.app import AuthRequest, AuthResponse, Blueprint, Request, Response
 
@@ -48,8 +47,7 @@ def admin_token(auth_request: AuthRequest) -> AuthResponse:
     )
 
 
-@dataclass(frozen=True)
-class Operation:
+class Operation(NamedTuple):
     """One admin route as the OpenAPI document describes it."""
 
     method: str

@@ -10,9 +10,8 @@ import hmac
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from chalicelib.config import settings
 from chalicelib.domain import signing
@@ -61,8 +60,7 @@ class _TtlCache:
 CACHE = _TtlCache()
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     verdict: str
     status: int
     context: dict[str, str]

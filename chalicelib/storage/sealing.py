@@ -8,7 +8,7 @@ another key's item.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from chalicelib.config import settings
 from chalicelib.storage import clients
@@ -16,8 +16,7 @@ from chalicelib.storage import clients
 _CONTEXT = {"purpose": "apiauth-signing-secret"}
 
 
-@dataclass(frozen=True)
-class SealedSecret:
+class SealedSecret(NamedTuple):
     secret_sealed: bytes
     data_key_sealed: bytes
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -35,7 +34,7 @@ def signed(**changes: str) -> rules.CallRequest:
     text = rules.string_to_sign(request)
     headers["x-ca-signature"] = signing.compute_signature(text, SECRET)
     headers.update(changes)
-    return replace(request, headers={k: v for k, v in headers.items() if v != "<drop>"})
+    return request._replace(headers={k: v for k, v in headers.items() if v != "<drop>"})
 
 
 def decide(request: rules.CallRequest, **records: object) -> rules.Decision:
@@ -90,15 +89,15 @@ def test_appcode_credentials_are_read_case_insensitively() -> None:
     ("request_changes", "records", "verdict"),
     [
         ({}, {"key": None, "app": None}, "INVALID_KEY"),
-        ({}, {"key": replace(KEY, enabled=False)}, "KEY_DISABLED"),
-        ({}, {"app": replace(APP, enabled=False)}, "APP_DISABLED"),
+        ({}, {"key": KEY._replace(enabled=False)}, "KEY_DISABLED"),
+        ({}, {"app": APP._replace(enabled=False)}, "APP_DISABLED"),
         ({"x-ca-timestamp": "<drop>"}, {}, "INVALID_TIMESTAMP"),
         ({"x-ca-timestamp": "12ab"}, {}, "INVALID_TIMESTAMP"),
         ({"x-ca-timestamp": str(NOW_MS - 901_000)}, {}, "TIMESTAMP_EXPIRED"),
         ({"x-ca-timestamp": str(NOW_MS + 901_000)}, {}, "TIMESTAMP_EXPIRED"),
         ({"x-ca-nonce": "<drop>"}, {}, "INVALID_NONCE"),
         ({"x-ca-nonce": "n" * 129}, {}, "INVALID_NONCE"),
-        ({}, {"app": replace(APP, whitelist=("10.0.0.0/8",))}, "IP_NOT_ALLOWED"),
+        ({}, {"app": APP._replace(whitelist=("10.0.0.0/8",))}, "IP_NOT_ALLOWED"),
         ({"x-ca-signature-method": "HmacMD5"}, {}, "UNSUPPORTED_SIGNATURE_METHOD"),
         ({"x-ca-signature": "AAAA"}, {}, "INVALID_SIGNATURE"),
         ({"x-ca-signature-method": "HmacSHA1"}, {}, "INVALID_SIGNATURE"),
@@ -107,12 +106,12 @@ def test_appcode_credentials_are_read_case_insensitively() -> None:
         ({}, {"grants": []}, "NOT_AUTHORIZED"),
         (
             {"x-ca-stage": "TEST"},
-            {"grants": [replace(GRANT, stages=("RELEASE",))]},
+            {"grants": [GRANT._replace(stages=("RELEASE",))]},
             "NOT_AUTHORIZED",
         ),
         (
             {},
-            {"grants": [replace(GRANT, expires_at="2026-11-22T04:59:59.999Z")]},
+            {"grants": [GRANT._replace(expires_at="2026-11-22T04:59:59.999Z")]},
             "AUTHORIZATION_EXPIRED",
         ),
     ],
@@ -125,7 +124,7 @@ def test_each_verdict(
 
 def test_the_first_failing_check_decides() -> None:
     everything_wrong = signed(**{"x-ca-timestamp": "0", "x-ca-signature": "AAAA"})
-    disabled = replace(KEY, enabled=False)
+    disabled = KEY._replace(enabled=False)
     assert decide(everything_wrong, key=disabled, route=None).verdict == "KEY_DISABLED"
     assert decide(everything_wrong, route=None).verdict == "TIMESTAMP_EXPIRED"
     assert decide(signed(**{"x-ca-signature": "AAAA"}), route=None).verdict == "INVALID_SIGNATURE"
@@ -138,8 +137,8 @@ def test_nonce_is_consumed_only_after_the_signature_verified() -> None:
 
 
 def test_one_valid_grant_among_expired_ones_is_enough() -> None:
-    expired = replace(GRANT, expires_at="2020-01-01T00:00:00.000Z")
-    live = replace(GRANT, target="group#acc-p#orders", expires_at="2027-01-01T00:00:00.000Z")
+    expired = GRANT._replace(expires_at="2020-01-01T00:00:00.000Z")
+    live = GRANT._replace(target="group#acc-p#orders", expires_at="2027-01-01T00:00:00.000Z")
     assert decide(signed(), grants=[expired, live]).allowed
 
 
@@ -154,4 +153,4 @@ def test_grant_targets_cover_api_group_and_all() -> None:
         "api#api-1",
         "group#acc-p#orders",
     ]
-    assert "group" not in "".join(rules.grant_targets("app-1", replace(ROUTE, group=None)))
+    assert "group" not in "".join(rules.grant_targets("app-1", ROUTE._replace(group=None)))
