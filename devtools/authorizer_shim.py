@@ -39,6 +39,7 @@ from chalice.local import (
     LambdaContext,
     LocalGatewayAuthorizer,
     LocalGatewayException,
+    NotAuthorizedError,
 )
 
 from chalicelib.http.gateway_authorizer import RequestAuthorizer
@@ -120,6 +121,9 @@ def install() -> None:
         if route is None or not isinstance(route.authorizer, RequestAuthorizer):
             try:
                 return original(self, raw_path, lambda_event, lambda_context)
+            except NotAuthorizedError:
+                # No Authorization header at all: chalice answers {"message": ...} itself.
+                raise _unauthenticated(lambda_context.aws_request_id) from None
             except Exception as error:
                 # A TOKEN authorizer fails with exactly "Unauthorized" to make API Gateway
                 # answer 401 (the admin API's missing or bad Bearer token); stock chalice

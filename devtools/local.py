@@ -80,8 +80,11 @@ def main(argv: list[str] | None = None) -> int:
 
     install()
     factory = CLIFactory(str(ROOT), environ=os.environ)
-    # Loading the app applies the stage's environment variables to os.environ first.
+    # Loading the app writes the stage's environment variables over os.environ; what the
+    # caller set explicitly (e.g. APIAUTH_CACHE_TTL_SECONDS=0) must win.
+    chosen = {k: v for k, v in os.environ.items() if k.startswith("APIAUTH_")}
     server = create_local_server(factory, "127.0.0.1", args.port, args.stage)
+    os.environ.update(chosen)
 
     from chalicelib.storage.clients import reset_clients
 

@@ -16,13 +16,20 @@ from chalicelib.storage import clients
 
 def _streams_client() -> Any:
     config = settings()
+    # Named explicitly: recent botocore resolves a host that in-process moto does not serve.
+    endpoint = config.dynamodb_endpoint or f"https://streams.dynamodb.{config.region}.amazonaws.com"
     return clients._session().create_client(
-        "dynamodbstreams", region_name=config.region, endpoint_url=config.dynamodb_endpoint
+        "dynamodbstreams", region_name=config.region, endpoint_url=endpoint
     )
 
 
 class StreamReader:
-    """Reads every shard of the call-records stream from its start, then follows it."""
+    """Reads every shard of the call-records stream from its start, then follows it.
+
+    A fresh iterator per poll, after the last sequence number seen: moto replaces a table's
+    stream shard object when it rolls back a cancelled transaction (a replayed nonce), and an
+    iterator kept from before would follow the dead copy and see nothing more.
+    """
 
     def __init__(self) -> None:
         description = clients.dynamodb().describe_table(
@@ -30,24 +37,27 @@ class StreamReader:
         )
         self.stream_arn = description["Table"]["LatestStreamArn"]
         self.streams = _streams_client()
-        self.iterators: dict[str, str | None] = {}
+        self.last_sequence: dict[str, str] = {}
+
+    def _iterator(self, shard_id: str) -> str:
+        arguments: dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": shard_id}
+        if shard_id in self.last_sequence:
+            arguments["ShardIteratorType"] = "AFTER_SEQUENCE_NUMBER"
+            arguments["SequenceNumber"] = self.last_sequence[shard_id]
+        else:
+            arguments["ShardIteratorType"] = "TRIM_HORIZON"
+        return str(self.streams.get_shard_iterator(**arguments)["ShardIterator"])
 
     def read(self) -> list[dict[str, Any]]:
-        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
-        for shard in shards.get("Shards", []):
-            if shard["ShardId"] not in self.iterators:
-                self.iterators[shard["ShardId"]] = self.streams.get_shard_iterator(
-                    StreamArn=self.stream_arn,
-                    ShardId=shard["ShardId"],
-                    ShardIteratorType="TRIM_HORIZON",
-                )["ShardIterator"]
+        description = self.streams.describe_stream(StreamArn=self.stream_arn)
         records: list[dict[str, Any]] = []
-        for shard_id, iterator in list(self.iterators.items()):
-            if iterator is None:
-                continue
-            response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
-            records.extend(response.get("Records", []))
-            self.iterators[shard_id] = response.get("NextShardIterator")
+        for shard in description["StreamDescription"].get("Shards", []):
+            shard_id = shard["ShardId"]
+            response = self.streams.get_records(ShardIterator=self._iterator(shard_id), Limit=1000)
+            batch = response.get("Records", [])
+            if batch:
+                self.last_sequence[shard_id] = batch[-1]["dynamodb"]["SequenceNumber"]
+            records.extend(batch)
         return records
 
 

@@ -69,15 +69,16 @@ def check_body(event: Request, get_response: Callable[[Request], Response]) -> R
 
         raw_event = event.to_original_event()
         call = call_request(raw_event)
-        verdict = verify_body(call, _raw_body(event), context)
-        if verdict is not None:
+        denial = verify_body(call, _raw_body(event), context)
+        if denial is not None:
+            message = error_message(denial.verdict, denial.string_to_sign)
             return Response(
-                body=json.dumps({"code": verdict, "message": error_message(verdict)}),
+                body=json.dumps({"code": denial.verdict, "message": message}),
                 status_code=403,
                 headers={
                     "Content-Type": "application/json",
-                    "X-Ca-Error-Code": verdict,
-                    "X-Ca-Error-Message": error_message(verdict),
+                    "X-Ca-Error-Code": denial.verdict,
+                    "X-Ca-Error-Message": message,
                     "X-Ca-Request-Id": request_id,
                 },
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Any
@@ -87,10 +88,14 @@ def policy(event: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
     principal = context.get("app_id") or "anonymous"
     if not allowed:
         override = context.pop("message_override", "")
+        message = error_message(outcome.verdict, outcome.string_to_sign, override)
         context.update(
             status=str(outcome.status),
             error_code=outcome.verdict,
-            error_message=error_message(outcome.verdict, outcome.string_to_sign, override),
+            error_message=message,
+            # Ready-made JSON for API Gateway's ACCESS_DENIED response template, which can
+            # only substitute variables, not escape them.
+            error_body=json.dumps({"code": outcome.verdict, "message": message}),
         )
         if outcome.verdict in ("TIMESTAMP_EXPIRED", "INVALID_TIMESTAMP"):
             context["server_time"] = str(int(time.time() * 1000))

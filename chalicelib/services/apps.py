@@ -296,7 +296,10 @@ def get_key(principal: Principal, access_key: str, reveal: bool) -> dict[str, An
         return key_view(key)
     import logging
 
-    logging.getLogger("apiauth.audit").warning(
+    audit = logging.getLogger("apiauth.audit")
+    # Chalice sets its app logger ("apiauth") to ERROR unless debug: keep the audit line.
+    audit.setLevel(logging.INFO)
+    audit.warning(
         "secret revealed: access_key=%s account=%s token=%s",
         key.access_key,
         principal.account_id,

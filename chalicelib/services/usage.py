@@ -50,41 +50,63 @@ def _scopes(record: dict[str, str]) -> list[tuple[str, str]]:
     return scopes
 
 
+def _net_changes(
+    stream_records: Iterable[dict[str, Any]],
+) -> list[tuple[dict[str, str] | None, dict[str, str]]]:
+    """Per call record, its state before this batch and after it (None before: new record)."""
+    changes: dict[tuple[str, str], tuple[dict[str, str] | None, dict[str, str]]] = {}
+    for stream_record in stream_records:
+        event = stream_record.get("eventName")
+        change = stream_record.get("dynamodb", {})
+        new = _plain(change.get("NewImage") or {})
+        if event not in ("INSERT", "MODIFY") or not new.get("time"):
+            continue  # TTL removals keep their history in the counts
+        key = (new.get("viewer", ""), new.get("sk", ""))
+        before = changes[key][0] if key in changes else None
+        if key not in changes and event == "MODIFY":
+            before = _plain(change.get("OldImage") or {})
+        changes[key] = (before, new)
+    return list(changes.values())
+
+
 def aggregate(stream_records: Iterable[dict[str, Any]]) -> None:
     counts: Counter[tuple[str, str, str]] = Counter()
     uses: dict[tuple[str, str, str], tuple[int, str]] = {}
-    for stream_record in stream_records:
-        change = stream_record.get("dynamodb", {})
-        new = _plain(change.get("NewImage") or {})
-        old = _plain(change.get("OldImage") or {})
-        event = stream_record.get("eventName")
-        if event == "INSERT":
-            deltas = [(new, 1)]
-        elif event == "MODIFY" and old.get("result") != new.get("result"):
-            deltas = [(old, -1), (new, 1)]
-        else:
-            continue  # TTL removals keep their history in the counts
-        for record, delta in deltas:
-            if not record.get("time"):
+    recheck: set[tuple[str, str, str, str]] = set()
+    for before, after in _net_changes(stream_records):
+        if before is not None and before.get("result") == after.get("result"):
+            continue
+        for record, delta in ((before, -1), (after, 1)):
+            if record is None:
                 continue
             for scope, start in _scopes(record):
                 counts[(scope, start, record.get("result", ""))] += delta
-            # Key and app usage once per call: from the app owner's copy of the record.
-            if record.get("result") == SUCCESS and record.get("viewer") == record.get(
-                "caller_account_id"
-            ):
-                for table, key_name, value in (
-                    ("keys", "access_key", record.get("access_key")),
-                    ("apps", "app_id", record.get("app_id")),
-                ):
-                    if value:
-                        count, latest = uses.get((table, key_name, value), (0, ""))
-                        uses[(table, key_name, value)] = (
-                            count + delta,
-                            max(latest, record["time"]),
-                        )
+        # Key and app usage once per call: from the app owner's copy of the record.
+        if after.get("viewer") != after.get("caller_account_id"):
+            continue
+        was_success = before is not None and before.get("result") == SUCCESS
+        is_success = after.get("result") == SUCCESS
+        if was_success == is_success:
+            continue
+        for table, key_name, index in (
+            ("keys", "access_key", "by_key"),
+            ("apps", "app_id", "by_app"),
+        ):
+            value = after.get(key_name)
+            if not value:
+                continue
+            count, latest = uses.get((table, key_name, value), (0, ""))
+            if is_success:
+                uses[(table, key_name, value)] = (count + 1, max(latest, after["time"]))
+            else:
+                # Allowed by the authorizer, then refused by the body check: last_used_at
+                # goes back to the newest call that really got through.
+                uses[(table, key_name, value)] = (count - 1, latest)
+                recheck.add((table, key_name, value, index))
     _write_counts(counts)
     _write_uses(uses)
+    for table, key_name, value, index in recheck:
+        _reset_last_used(table, key_name, value, index)
 
 
 def _write_counts(counts: Counter[tuple[str, str, str]]) -> None:
@@ -103,17 +125,59 @@ def _write_counts(counts: Counter[tuple[str, str, str]]) -> None:
 
 def _write_uses(uses: dict[tuple[str, str, str], tuple[int, str]]) -> None:
     for (table, key_name, value), (count, latest) in uses.items():
-        try:
-            clients.dynamodb().update_item(
-                TableName=settings().table_name(table),
-                Key={key_name: {"S": value}},
-                UpdateExpression="ADD call_count :n SET last_used_at = :t",
-                ConditionExpression=f"attribute_exists({key_name})",
-                ExpressionAttributeValues={":n": {"N": str(count)}, ":t": {"S": latest}},
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise  # a deleted key or app simply has no counter to keep
+        expression = "ADD call_count :n" + (" SET last_used_at = :t" if latest else "")
+        values = {":n": {"N": str(count)}, **({":t": {"S": latest}} if latest else {})}
+        _update_usage(table, key_name, value, expression, values)
+
+
+def _update_usage(
+    table: str, key_name: str, value: str, expression: str, values: dict[str, Any]
+) -> None:
+    arguments: dict[str, Any] = {
+        "TableName": settings().table_name(table),
+        "Key": {key_name: {"S": value}},
+        "UpdateExpression": expression,
+        "ConditionExpression": f"attribute_exists({key_name})",
+    }
+    if values:
+        arguments["ExpressionAttributeValues"] = values
+    try:
+        clients.dynamodb().update_item(**arguments)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise  # a deleted key or app simply has no counter to keep
+
+
+def _reset_last_used(table: str, key_name: str, value: str, index: str) -> None:
+    """last_used_at := the newest successful call's time, read from the owner's records."""
+    item = (
+        clients.dynamodb()
+        .get_item(TableName=settings().table_name(table), Key={key_name: {"S": value}})
+        .get("Item")
+    )
+    if not item:
+        return
+    viewer = item["account_id"]["S"]
+    arguments: dict[str, Any] = {
+        "TableName": settings().table_name("call-records"),
+        "IndexName": index,
+        "KeyConditionExpression": "#p = :p",
+        "FilterExpression": "#r = :ok",
+        "ExpressionAttributeNames": {"#p": f"viewer_{index[3:]}", "#r": "result"},
+        "ExpressionAttributeValues": {":p": {"S": f"{viewer}#{value}"}, ":ok": {"S": SUCCESS}},
+        "ScanIndexForward": False,
+        "Limit": 100,
+    }
+    for _ in range(10):
+        response = clients.dynamodb().query(**arguments)
+        if response.get("Items"):
+            newest = response["Items"][0]["time"]["S"]
+            _update_usage(table, key_name, value, "SET last_used_at = :t", {":t": {"S": newest}})
+            return
+        if "LastEvaluatedKey" not in response:
+            break
+        arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    _update_usage(table, key_name, value, "REMOVE last_used_at", {})
 
 
 def read_counts(

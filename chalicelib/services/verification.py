@@ -344,37 +344,47 @@ def _denied(
     )
 
 
-def check_body(request: rules.CallRequest, body: bytes, context: dict[str, str]) -> str | None:
+def check_body(request: rules.CallRequest, body: bytes, context: dict[str, str]) -> Outcome | None:
     """The last check, where the body is: form-parameter signature or Content-MD5.
 
-    Returns the verdict code of a failure (and rewrites the call's records with it).
+    Returns the denial (after rewriting the call's records with its verdict), or None.
     """
     if context.get("auth_method") != "signature":
         return None
     verdict: str | None = None
+    text = ""
     if context.get("body_check") == "form":
-        verdict = _check_form_signature(request, body, context)
+        verdict, text = _check_form_signature(request, body, context)
     else:
         declared = (request.header("content-md5") or "").strip()
         if (body or declared) and not hmac.compare_digest(
             declared.encode(), signing.content_md5(body).encode()
         ):
             verdict = "INVALID_CONTENT_MD5"
-    if verdict is not None:
-        keys = [tuple(k.split("|", 1)) for k in context.get("record_keys", "").split(";") if k]
-        hot_path.set_record_result([(v, s) for v, s in keys], verdict, FAILURE)
-    return verdict
+    if verdict is None:
+        return None
+    keys = [tuple(k.split("|", 1)) for k in context.get("record_keys", "").split(";") if k]
+    hot_path.set_record_result([(v, s) for v, s in keys], verdict, FAILURE)
+    return Outcome(verdict, 403, {}, text if verdict == "INVALID_SIGNATURE" else "")
+
+
+def _charset(content_type: str | None) -> str:
+    for parameter in (content_type or "").split(";")[1:]:
+        name, _, value = parameter.strip().partition("=")
+        if name.lower() == "charset" and value.strip():
+            return value.strip().strip('"')
+    return "utf-8"
 
 
 def _check_form_signature(
     request: rules.CallRequest, body: bytes, context: dict[str, str]
-) -> str | None:
+) -> tuple[str | None, str]:
+    """The signature over query + form parameters, then the nonce (used up only now)."""
     credentials = rules.Credentials("signature", access_key=context.get("access_key", ""))
     key, _, _ = _load_identity(credentials, request.route)
     if key is None:
-        return "INVALID_KEY"
-    charset = "utf-8"
-    form = signing.parse_form_body(body, charset)
+        return "INVALID_KEY", ""
+    form = signing.parse_form_body(body, _charset(request.header("content-type")))
     names = signing.parse_signed_header_names(request.header("x-ca-signature-headers") or "")
     text = signing.build_string_to_sign(
         method=request.method,
@@ -388,12 +398,12 @@ def _check_form_signature(
     if not signing.signature_matches(
         request.header("x-ca-signature") or "", text, key.secret, method
     ):
-        return "INVALID_SIGNATURE"
+        return "INVALID_SIGNATURE", text
     nonce = (request.header("x-ca-nonce") or "").strip()
     expires = int(time.time()) + 2 * settings().nonce_ttl_seconds
     if not hot_path.consume_nonce(f"{key.access_key}#{nonce}", expires):
-        return "NONCE_USED"
-    return None
+        return "NONCE_USED", text
+    return None, text
 
 
 def reset_cache() -> None:

@@ -86,6 +86,8 @@ def assert_denied(result: dict[str, Any], code: str, message: str | None = None)
     assert result["context"]["status"] == "403"
     if message is not None:
         assert result["context"]["error_message"] == message
+    body = json.loads(result["context"]["error_body"])
+    assert body == {"code": code, "message": result["context"]["error_message"]}
 
 
 def records(result: str | None = None) -> list[dict[str, Any]]:

@@ -1,0 +1,392 @@
+"""CONTRACT 3.3 end to end: the real Alibaba client against the local run, one outcome a test.
+
+Each test makes its own app (authorized for the group ``demo``) so no test sees another's
+nonces, keys or grants. Requests the client refuses to build (a bad timestamp, HmacMD5) are
+signed properly and then tampered with on the way out.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aliyun_api_gateway import HMAC_SHA1, ApiGatewayRequest, ApiGatewayResponse, SignedRequest
+
+from tests.e2e.conftest import LocalRun, TestApp, send
+
+pytestmark = pytest.mark.e2e
+
+HELLO = "/demo/hello"
+ECHO = "/demo/echo"
+
+
+@pytest.fixture
+def app(local: LocalRun) -> TestApp:
+    return local.new_app()
+
+
+def unsigned(local: LocalRun, path: str, headers: dict[str, str]) -> ApiGatewayResponse:
+    """A request without a signature (no credentials, or AppCode)."""
+    request = SignedRequest(
+        method="GET",
+        url=local.base_url + path,
+        headers=headers,
+        body=None,
+        canonical_resource=path,
+        string_to_sign="",
+    )
+    return send(request)
+
+
+def assert_allowed(response: ApiGatewayResponse) -> dict[str, str]:
+    assert response.status == 200, (response.status, response.headers, response.body)
+    assert response.get_header("X-Ca-Error-Code") is None
+    request_id = response.get_header("X-Ca-Request-Id")
+    assert request_id, response.headers
+    context: dict[str, str] = response.json()["context"]
+    assert context["request_id"] == request_id
+    return context
+
+
+def assert_denied(response: ApiGatewayResponse, code: str, message: str, status: int = 403) -> None:
+    assert (response.status, response.get_header("X-Ca-Error-Code")) == (status, code), (
+        response.status,
+        response.headers,
+        response.body,
+    )
+    assert response.get_header("X-Ca-Error-Message") == message
+    assert response.get_header("X-Ca-Request-Id"), response.headers
+    assert response.json() == {"code": code, "message": message}
+
+
+def hello(local: LocalRun, app: TestApp, query: dict[str, str] | None = None) -> SignedRequest:
+    return local.client(app).sign(ApiGatewayRequest("GET", HELLO, query=query))
+
+
+# -- allowed ----------------------------------------------------------------------------------
+
+
+def test_allowed_get_signs_repeated_empty_and_non_ascii_query_values(
+    local: LocalRun, app: TestApp
+) -> None:
+    query = [("b", "2"), ("a", "1"), ("a", "second"), ("empty", ""), ("名字", "值 ü&=?")]
+    response = local.client(app).request("GET", HELLO, query=query)
+    context = assert_allowed(response)
+    assert response.json()["message"] == "hello"
+    assert (context["app_id"], context["access_key"]) == (app.app_id, app.access_key)
+    assert context["api_id"] == local.api_id("demo-hello")
+
+
+def test_allowed_form_post_is_signed_through_its_parameters(local: LocalRun, app: TestApp) -> None:
+    form = [("name", "值"), ("empty", ""), ("x", "1"), ("x", "2")]
+    response = local.client(app).request("POST", ECHO, query={"q": "1"}, form=form)
+    assert_allowed(response)
+    assert response.json()["body"] == urllib.parse.urlencode(form)
+
+
+def test_allowed_json_post_with_content_md5_echoes_the_app_context(local: LocalRun) -> None:
+    extension = {"tier": "gold", "地区": "杭州"}
+    app = local.new_app(extension=extension)
+    payload = {"order": 42, "note": "ünïcode"}
+    signed = local.client(app).sign(ApiGatewayRequest("POST", ECHO, json_body=payload))
+    assert signed.headers["Content-MD5"]
+    response = send(signed)
+    context = assert_allowed(response)
+    assert json.loads(response.json()["body"]) == payload
+    assert {k: v for k, v in context.items() if k != "request_id"} == {
+        "app_id": app.app_id,
+        "access_key": app.access_key,
+        "auth_method": "signature",
+        "account_id": "default",
+        "provider_account_id": "default",
+        "api_id": local.api_id("demo-echo"),
+        "stage": "RELEASE",
+        "extension": context["extension"],
+    }
+    assert isinstance(context["extension"], str)
+    assert json.loads(context["extension"]) == extension
+
+
+def test_allowed_call_signed_with_hmac_sha1(local: LocalRun, app: TestApp) -> None:
+    client = local.client(app, signature_method=HMAC_SHA1)
+    signed = client.sign(ApiGatewayRequest("GET", HELLO, query={"a": "b"}))
+    assert signed.headers["X-Ca-Signature-Method"] == "HmacSHA1"
+    assert_allowed(send(signed))
+
+
+def test_allowed_with_a_nonce_of_exactly_128_characters(local: LocalRun, app: TestApp) -> None:
+    signed = local.client(app).sign(ApiGatewayRequest("GET", HELLO), nonce="n" * 128)
+    assert_allowed(send(signed))
+
+
+# -- credentials and key ----------------------------------------------------------------------
+
+
+def test_no_credentials_is_a_401_missing_credentials(local: LocalRun) -> None:
+    response = unsigned(local, HELLO, {"Accept": "application/json"})
+    assert_denied(response, "MISSING_CREDENTIALS", "Empty Signature", status=401)
+
+
+@pytest.mark.parametrize(
+    ("drop", "message"),
+    [(("X-Ca-Signature",), "Empty Signature"), (("X-Ca-Key",), "Invalid AppKey")],
+    ids=["key-without-signature", "signature-without-key"],
+)
+def test_incomplete_credentials_are_a_403_missing_credentials(
+    local: LocalRun, app: TestApp, drop: tuple[str, ...], message: str
+) -> None:
+    assert_denied(send(hello(local, app), drop=drop), "MISSING_CREDENTIALS", message)
+
+
+def test_unknown_access_key_is_invalid_key(local: LocalRun) -> None:
+    stranger = TestApp("app-none", "unknownKey" + uuid.uuid4().hex[:12], "s" * 43, {})
+    response = local.client(stranger).request("GET", HELLO)
+    assert_denied(response, "INVALID_KEY", "Invalid AppKey")
+
+
+def test_wrong_secret_is_invalid_signature_showing_the_server_string_to_sign(
+    local: LocalRun, app: TestApp
+) -> None:
+    impostor = TestApp(app.app_id, app.access_key, "wrong-secret-" + "x" * 30, {})
+    signed = local.client(impostor).sign(
+        ApiGatewayRequest("GET", HELLO, query=[("b", "2"), ("a", ""), ("城市", "上海")])
+    )
+    response = send(signed)
+    assert (response.status, response.get_header("X-Ca-Error-Code")) == (403, "INVALID_SIGNATURE")
+    message = response.get_header("X-Ca-Error-Message") or ""
+    assert message.isascii(), message  # non-ASCII percent-encoded as UTF-8
+    decoded = urllib.parse.unquote(message)
+    expected = "Invalid Signature, Server StringToSign:" + signed.string_to_sign.replace("\n", "#")
+    assert decoded == expected
+    assert "\n" not in decoded and "#GET" not in decoded and decoded.count("#") >= 5
+    assert response.get_header("X-Ca-Request-Id")
+    assert response.json()["code"] == "INVALID_SIGNATURE"
+
+
+def test_disabled_key_is_key_disabled(local: LocalRun, app: TestApp) -> None:
+    local.ok(local.patch(f"/v1/keys/{app.access_key}", {"enabled": False}))
+    assert_denied(send(hello(local, app)), "KEY_DISABLED", "Unauthorized")
+
+
+def test_disabled_app_is_app_disabled(local: LocalRun, app: TestApp) -> None:
+    local.ok(local.patch(f"/v1/apps/{app.app_id}", {"enabled": False}))
+    assert_denied(send(hello(local, app)), "APP_DISABLED", "Unauthorized")
+
+
+def test_disabling_a_key_after_use_takes_effect_at_once_with_ttl_0(
+    local: LocalRun, app: TestApp
+) -> None:
+    assert_allowed(send(hello(local, app)))
+    local.ok(local.patch(f"/v1/keys/{app.access_key}", {"enabled": False}))
+    assert_denied(send(hello(local, app)), "KEY_DISABLED", "Unauthorized")
+
+
+# -- timestamp, nonce, method -----------------------------------------------------------------
+
+
+def test_stale_timestamp_is_timestamp_expired_with_server_time(local: LocalRun) -> None:
+    app = local.new_app()
+    client = local.client(app, clock=lambda: time.time() - 3600)
+    response = client.request("GET", HELLO)
+    assert_denied(response, "TIMESTAMP_EXPIRED", "Timestamp Expired")
+    server_time = response.get_header("X-Ca-Server-Time") or ""
+    assert server_time.isdigit(), response.headers
+    assert abs(int(server_time) - time.time() * 1000) < 60_000
+
+
+@pytest.mark.parametrize("timestamp", ["not-a-number", "1.7e12", ""])
+def test_non_numeric_timestamp_is_invalid_timestamp(
+    local: LocalRun, app: TestApp, timestamp: str
+) -> None:
+    response = send(hello(local, app), headers={"X-Ca-Timestamp": timestamp})
+    assert_denied(response, "INVALID_TIMESTAMP", "Invalid Timestamp")
+
+
+def test_nonce_over_128_characters_is_invalid_nonce(local: LocalRun, app: TestApp) -> None:
+    signed = local.client(app).sign(ApiGatewayRequest("GET", HELLO), nonce="n" * 129)
+    assert_denied(send(signed), "INVALID_NONCE", "Invalid Nonce")
+
+
+def test_missing_nonce_is_invalid_nonce(local: LocalRun, app: TestApp) -> None:
+    assert_denied(send(hello(local, app), drop=("X-Ca-Nonce",)), "INVALID_NONCE", "Invalid Nonce")
+
+
+def test_hmac_md5_is_an_unsupported_signature_method(local: LocalRun, app: TestApp) -> None:
+    response = send(hello(local, app), headers={"X-Ca-Signature-Method": "HmacMD5"})
+    assert_denied(response, "UNSUPPORTED_SIGNATURE_METHOD", "Invalid Signature Method")
+
+
+@pytest.mark.parametrize("method", ["GET", "form POST"])
+def test_replay_of_the_same_signed_request_is_nonce_used(
+    local: LocalRun, app: TestApp, method: str
+) -> None:
+    if method == "GET":
+        signed = hello(local, app, query={"a": "1"})
+    else:
+        signed = local.client(app).sign(ApiGatewayRequest("POST", ECHO, form={"a": "1"}))
+    assert_allowed(send(signed))
+    assert_denied(send(signed), "NONCE_USED", "Nonce Used")
+
+
+@pytest.mark.parametrize(
+    ("tamper", "code"),
+    [
+        ({"X-Ca-Timestamp": str(int((time.time() - 3600) * 1000))}, "TIMESTAMP_EXPIRED"),
+        ({"X-Ca-Signature-Method": "HmacMD5"}, "UNSUPPORTED_SIGNATURE_METHOD"),
+        ({"X-Ca-Signature": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}, "INVALID_SIGNATURE"),
+    ],
+    ids=["stale-timestamp", "unsupported-method", "bad-signature"],
+)
+def test_a_call_failing_before_its_signature_verified_leaves_its_nonce_unused(
+    local: LocalRun, app: TestApp, tamper: dict[str, str], code: str
+) -> None:
+    nonce = f"shared-{uuid.uuid4()}"
+    signed = local.client(app).sign(ApiGatewayRequest("GET", HELLO), nonce=nonce)
+    failed = send(signed, headers=tamper)
+    assert (failed.status, failed.get_header("X-Ca-Error-Code")) == (403, code)
+    assert_allowed(send(signed))
+
+
+def test_a_call_failing_on_an_unknown_key_leaves_that_nonce_usable(
+    local: LocalRun, app: TestApp
+) -> None:
+    nonce = f"shared-{uuid.uuid4()}"
+    stranger = TestApp("app-none", "unknownKey" + uuid.uuid4().hex[:12], app.secret, {})
+    failed = local.client(stranger).sign(ApiGatewayRequest("GET", HELLO), nonce=nonce)
+    assert send(failed).get_header("X-Ca-Error-Code") == "INVALID_KEY"
+    assert_allowed(send(local.client(app).sign(ApiGatewayRequest("GET", HELLO), nonce=nonce)))
+
+
+# -- caller IP --------------------------------------------------------------------------------
+
+
+def test_whitelist_miss_is_ip_not_allowed(local: LocalRun, app: TestApp) -> None:
+    local.ok(local.put(f"/v1/apps/{app.app_id}/whitelist", {"entries": ["10.0.0.0/8"]}))
+    assert_denied(send(hello(local, app)), "IP_NOT_ALLOWED", "Unauthorized")
+
+
+@pytest.mark.parametrize("entry", ["127.0.0.1", "127.0.0.*", "127.0.0.0/8"])
+def test_whitelist_hit_is_allowed(local: LocalRun, app: TestApp, entry: str) -> None:
+    local.ok(local.put(f"/v1/apps/{app.app_id}/whitelist", {"entries": ["10.0.0.0/8", entry]}))
+    assert_allowed(send(hello(local, app)))
+
+
+# -- API, stage, authorization ----------------------------------------------------------------
+
+
+def test_call_to_an_unregistered_api_is_api_not_found(local: LocalRun, app: TestApp) -> None:
+    # The route is looked up (and, with a TTL, cached) by this first call.
+    assert_allowed(send(hello(local, app)))
+    api_id = local.api_id("demo-hello")
+    local.ok(local.patch(f"/v1/apis/{api_id}", {"path": f"/moved/{uuid.uuid4().hex[:8]}"}))
+    try:
+        assert_denied(send(hello(local, app)), "API_NOT_FOUND", "API Not Found")
+    finally:
+        local.ok(local.patch(f"/v1/apis/{api_id}", {"path": HELLO}))
+
+
+def test_unknown_stage_is_invalid_stage(local: LocalRun, app: TestApp) -> None:
+    response = local.client(app).request("GET", HELLO, headers={"X-Ca-Stage": "FOO"})
+    assert_denied(response, "INVALID_STAGE", "Invalid Stage")
+
+
+def test_app_without_authorization_is_not_authorized(local: LocalRun) -> None:
+    app = local.new_app(group=None)
+    assert_denied(send(hello(local, app)), "NOT_AUTHORIZED", "Unauthorized")
+
+
+def test_authorization_for_test_stage_only_does_not_cover_release(local: LocalRun) -> None:
+    app = local.new_app(stages=["TEST"])
+    client = local.client(app)
+    assert_denied(client.request("GET", HELLO), "NOT_AUTHORIZED", "Unauthorized")
+    release = client.request("GET", HELLO, headers={"X-Ca-Stage": "RELEASE"})
+    assert_denied(release, "NOT_AUTHORIZED", "Unauthorized")
+    context = assert_allowed(client.request("GET", HELLO, headers={"X-Ca-Stage": "TEST"}))
+    assert context["stage"] == "TEST"
+
+
+def test_expired_authorization_is_authorization_expired(local: LocalRun) -> None:
+    expires = datetime.now(UTC) + timedelta(seconds=1.5)
+    app = local.new_app(expires_at=expires.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z")
+    assert_allowed(send(hello(local, app)))
+    time.sleep(max(0.0, (expires - datetime.now(UTC)).total_seconds()) + 0.2)
+    assert_denied(send(hello(local, app)), "AUTHORIZATION_EXPIRED", "Unauthorized")
+
+
+# -- the body, checked where it is ------------------------------------------------------------
+
+
+def test_json_body_changed_after_signing_is_invalid_content_md5(
+    local: LocalRun, app: TestApp
+) -> None:
+    signed = local.client(app).sign(ApiGatewayRequest("POST", ECHO, json_body={"amount": 1}))
+    response = send(signed, body=b'{"amount":1000}')
+    assert_denied(response, "INVALID_CONTENT_MD5", "Invalid Content-MD5")
+
+
+def test_body_added_to_a_request_signed_without_content_md5_is_invalid_content_md5(
+    local: LocalRun, app: TestApp
+) -> None:
+    signed = local.client(app).sign(
+        ApiGatewayRequest("POST", ECHO, body=b"", content_type="text/plain")
+    )
+    assert "Content-MD5" not in signed.headers
+    response = send(signed, body=b"smuggled")
+    assert_denied(response, "INVALID_CONTENT_MD5", "Invalid Content-MD5")
+
+
+def test_form_body_changed_after_signing_is_invalid_signature(
+    local: LocalRun, app: TestApp
+) -> None:
+    signed = local.client(app).sign(ApiGatewayRequest("POST", ECHO, form={"amount": "1"}))
+    response = send(signed, body=b"amount=1000")
+    assert (response.status, response.get_header("X-Ca-Error-Code")) == (403, "INVALID_SIGNATURE")
+    assert (response.get_header("X-Ca-Error-Message") or "").startswith("Invalid Signature")
+    assert response.get_header("X-Ca-Request-Id")
+    assert response.json()["code"] == "INVALID_SIGNATURE"
+
+
+def test_form_body_invalid_signature_shows_the_server_string_to_sign(
+    local: LocalRun, app: TestApp
+) -> None:
+    signed = local.client(app).sign(ApiGatewayRequest("POST", ECHO, form={"amount": "1"}))
+    response = send(signed, body=b"amount=1000")
+    tampered_text = signed.string_to_sign.replace("amount=1", "amount=1000")
+    expected = "Invalid Signature, Server StringToSign:" + tampered_text.replace("\n", "#")
+    assert urllib.parse.unquote(response.get_header("X-Ca-Error-Message") or "") == expected
+
+
+# -- AppCode ----------------------------------------------------------------------------------
+
+
+def _appcode(local: LocalRun, app: TestApp) -> str:
+    created = local.ok(local.post(f"/v1/apps/{app.app_id}/appcodes"), 201)
+    assert set(created) >= {"appcode_id", "appcode"}
+    return str(created["appcode"])
+
+
+def test_appcode_call_is_allowed_with_appcode_context(local: LocalRun, app: TestApp) -> None:
+    code = _appcode(local, app)
+    context = assert_allowed(unsigned(local, HELLO, {"Authorization": f"APPCODE {code}"}))
+    assert (context["auth_method"], context["access_key"]) == ("appcode", "")
+    assert (context["app_id"], context["account_id"]) == (app.app_id, "default")
+
+
+@pytest.mark.parametrize("authorization", ["APPCODE wrong-code", "appcode  wrong-code"])
+def test_wrong_appcode_is_invalid_appcode(
+    local: LocalRun, app: TestApp, authorization: str
+) -> None:
+    _appcode(local, app)
+    response = unsigned(local, HELLO, {"Authorization": authorization})
+    assert_denied(response, "INVALID_APPCODE", "Invalid AppCode")
+
+
+def test_appcode_of_a_disabled_app_is_app_disabled(local: LocalRun, app: TestApp) -> None:
+    code = _appcode(local, app)
+    local.ok(local.patch(f"/v1/apps/{app.app_id}", {"enabled": False}))
+    response = unsigned(local, HELLO, {"Authorization": f"APPCODE {code}"})
+    assert_denied(response, "APP_DISABLED", "Unauthorized")

@@ -1,0 +1,338 @@
+"""The production package: `devtools/package.py` builds it once into a temporary folder and
+every test reads that build. Expectations come from the code (models, settings, routes), not
+from copies of the template."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.packaging
+
+ROOT = Path(__file__).resolve().parents[2]
+STACK_PREFIX = {"Fn::Sub": "${AWS::StackName}-"}
+
+
+@pytest.fixture(scope="session")
+def build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    from devtools import package  # stdlib only at import
+
+    try:
+        package.find_python()
+    except package.PackageError as error:
+        pytest.skip(f"cannot build the Lambda package here: {error}")
+    out = tmp_path_factory.mktemp("dist")
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "devtools" / "package.py"),
+            "--stage",
+            "prod",
+            "--out",
+            str(out),
+            "--runs",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, (
+        f"package command failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    )
+    import yaml
+
+    return {
+        "out": out,
+        "stdout": done.stdout,
+        "template": yaml.safe_load((out / "sam.yaml").read_text()),
+        "report": json.loads((out / "package-report.json").read_text()),
+    }
+
+
+@pytest.fixture(scope="session")
+def resources(build: dict[str, Any]) -> dict[str, Any]:
+    return build["template"]["Resources"]
+
+
+def _of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {name: r for name, r in resources.items() if r["Type"] == kind}
+
+
+def _refers_to(value: Any, logical_id: str) -> bool:
+    """True when a CloudFormation value points at ``logical_id`` (Ref, GetAtt or Sub)."""
+    text = json.dumps(value)
+    name = re.escape(logical_id)
+    return bool(
+        re.search(rf'"Ref": "{name}"', text)
+        or re.search(rf'"Fn::GetAtt": \["{name}"', text)
+        or re.search(r"\$\{" + name + r"[.}]", text)
+    )
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def test_command_reports_both_cold_import_figures(build: dict[str, Any]) -> None:
+    report = build["report"]
+    assert report["cold_import_seconds_before"] > 0
+    assert report["cold_import_seconds_after"] > 0
+    assert "without .pyc" in build["stdout"] and "with .pyc" in build["stdout"]
+
+
+def test_cfn_lint_passes(build: dict[str, Any]) -> None:
+    pinned = next(
+        line.split("==", 1)[1].strip()
+        for line in (ROOT / "requirements-dev.txt").read_text().splitlines()
+        if line.lower().startswith("cfn-lint==")
+    )
+    # The console script of the environment running the tests (cfnlint has no __main__).
+    script = Path(sys.executable).parent / "cfn-lint"
+    cfn_lint = (
+        [str(script)]
+        if script.exists()
+        else [sys.executable, "-c", "import sys; from cfnlint.runner import main; sys.exit(main())"]
+    )
+    version = subprocess.run(cfn_lint + ["--version"], capture_output=True, text=True, check=False)
+    assert version.returncode == 0, f"cfn-lint (pinned {pinned}) is not installed: {version.stderr}"
+    lint = subprocess.run(
+        cfn_lint + [str(build["out"] / "sam.yaml")], capture_output=True, text=True, check=False
+    )
+    assert lint.returncode == 0, (
+        f"{version.stdout.strip()} (pinned {pinned}):\n{lint.stdout}{lint.stderr}"
+    )
+
+
+def _model_tables() -> dict[str, Any]:
+    from chalicelib.config import TABLES, settings
+    from chalicelib.storage.models import ALL_MODELS
+
+    prefix = settings().table_prefix
+    models = {model.Meta.table_name[len(prefix) :]: model for model in ALL_MODELS}
+    assert set(models) == set(TABLES), "models and chalicelib.config.TABLES disagree"
+    return models
+
+
+def _keys(schema: list[dict[str, str]]) -> set[tuple[str, str]]:
+    return {(k["AttributeName"], k["KeyType"]) for k in schema}
+
+
+def test_every_table_the_code_uses_is_declared_with_the_models_keys(
+    resources: dict[str, Any],
+) -> None:
+    from pynamodb.attributes import TTLAttribute
+
+    declared = {
+        r["Properties"]["TableName"]["Fn::Sub"]: (name, r)
+        for name, r in _of_type(resources, "AWS::DynamoDB::Table").items()
+    }
+    models = _model_tables()
+    assert set(declared) == {"${AWS::StackName}-" + name for name in models}
+    for name, model in models.items():
+        logical_id, table = declared["${AWS::StackName}-" + name]
+        props = table["Properties"]
+        schema = model._get_schema()
+        assert props["BillingMode"] == "PAY_PER_REQUEST", name
+        assert _keys(props["KeySchema"]) == _keys(schema["key_schema"]), name
+        assert {
+            (a["AttributeName"], a["AttributeType"]) for a in props["AttributeDefinitions"]
+        } == {(a["AttributeName"], a["AttributeType"]) for a in schema["attribute_definitions"]}, (
+            name
+        )
+        indexes = {i["IndexName"]: i for i in props.get("GlobalSecondaryIndexes", [])}
+        expected = {i["index_name"]: i for i in schema["global_secondary_indexes"]}
+        assert set(indexes) == set(expected), name
+        for index_name, index in expected.items():
+            assert _keys(indexes[index_name]["KeySchema"]) == _keys(index["key_schema"])
+            assert indexes[index_name]["Projection"] == index["projection"]
+        assert not props.get("LocalSecondaryIndexes") and not schema["local_secondary_indexes"]
+        stream = getattr(model.Meta, "stream_view_type", None)
+        assert props.get("StreamSpecification", {}).get("StreamViewType") == stream, name
+        ttl = [n for n, a in model.get_attributes().items() if isinstance(a, TTLAttribute)]
+        spec = props.get("TimeToLiveSpecification")
+        if ttl:
+            assert spec == {"AttributeName": ttl[0], "Enabled": True}, name
+        else:
+            assert spec is None, name
+        if name != "nonces":  # replay-protection rows only; everything else is data
+            assert table.get("DeletionPolicy") == "Retain", logical_id
+            assert table.get("UpdateReplacePolicy") == "Retain", logical_id
+
+
+def test_functions_get_the_table_prefix_and_key_and_a_supported_runtime(
+    build: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    functions = _of_type(resources, "AWS::Serverless::Function")
+    assert {"APIHandler", "RequestAuthorizer", "AdminToken"} <= set(functions)
+    runtime = build["report"]["runtime"]
+    assert re.fullmatch(r"python3\.(1[2-9])", runtime)
+    for name, function in functions.items():
+        props = function["Properties"]
+        assert props["Runtime"] == runtime, name
+        env = props["Environment"]["Variables"]
+        assert env["APIAUTH_TABLE_PREFIX"] == STACK_PREFIX, name
+        assert _refers_to(env["APIAUTH_KMS_KEY_ID"], "SigningKey"), name
+        log_groups = [
+            g
+            for g in _of_type(resources, "AWS::Logs::LogGroup").values()
+            if _refers_to(g["Properties"]["LogGroupName"], name)
+        ]
+        assert log_groups and log_groups[0]["Properties"]["RetentionInDays"] > 0, name
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    memory = config["stages"]["prod"]["lambda_functions"]["request_authorizer"]
+    assert (
+        functions["RequestAuthorizer"]["Properties"]["MemorySize"] == memory["lambda_memory_size"]
+    )
+
+
+def _protected_routes() -> list[tuple[str, str]]:
+    from app import app
+    from chalicelib.http.gateway_authorizer import RequestAuthorizer
+
+    routes = [
+        (path, method.lower())
+        for path, methods in app.routes.items()
+        for method, entry in methods.items()
+        if isinstance(entry.authorizer, RequestAuthorizer)
+    ]
+    assert routes, "no route uses the REQUEST authorizer"
+    return routes
+
+
+def test_request_authorizer_is_type_request_ttl_0_on_every_protected_route(
+    resources: dict[str, Any],
+) -> None:
+    body = resources["RestAPI"]["Properties"]["DefinitionBody"]
+    schemes = body["securityDefinitions"]
+    request_schemes = {
+        name
+        for name, s in schemes.items()
+        if s["x-amazon-apigateway-authorizer"]["type"] == "request"
+    }
+    assert request_schemes == {"request_authorizer"}
+    for name in request_schemes:
+        authorizer = schemes[name]["x-amazon-apigateway-authorizer"]
+        assert authorizer["authorizerResultTtlInSeconds"] == 0
+        assert _refers_to(authorizer["authorizerUri"], "RequestAuthorizer")
+    for path, method in _protected_routes():
+        assert body["paths"][path][method]["security"] == [{"request_authorizer": []}], (
+            path,
+            method,
+        )
+    permissions = [
+        p["Properties"]
+        for p in _of_type(resources, "AWS::Lambda::Permission").values()
+        if _refers_to(p["Properties"]["FunctionName"], "RequestAuthorizer")
+    ]
+    assert any(
+        p["Principal"] == "apigateway.amazonaws.com" and _refers_to(p["SourceArn"], "RestAPI")
+        for p in permissions
+    ), "no invoke permission lets this API Gateway call the REQUEST authorizer"
+
+
+def _statements(role: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for policy in role["Properties"].get("Policies", []):
+        yield from policy["PolicyDocument"]["Statement"]
+    assert not role["Properties"].get("ManagedPolicyArns")
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_iam_policies_name_no_wildcard_resource_for_dynamodb(resources: dict[str, Any]) -> None:
+    roles = _of_type(resources, "AWS::IAM::Role")
+    assert roles
+    for name, role in roles.items():
+        for statement in _statements(role):
+            actions = _listed(statement["Action"])
+            assert "*" not in actions and "dynamodb:*" not in actions, name
+            assert not statement.get("Sid", "").startswith("LogsOnlyTheMergeTemplate"), (
+                f"{name} still has the placeholder policy of .chalice/policy-<stage>.json"
+            )
+            if any(a.startswith("dynamodb:") for a in actions):
+                for resource in _listed(statement["Resource"]):
+                    assert isinstance(resource, dict), f"{name}: literal resource {resource!r}"
+                    assert any(
+                        _refers_to(resource, t)
+                        for t in resources
+                        if resources[t]["Type"] == "AWS::DynamoDB::Table"
+                    ), (name, resource)
+
+
+def test_request_authorizer_role_is_read_batch_put_and_decrypt_only(
+    resources: dict[str, Any],
+) -> None:
+    role = resources[resources["RequestAuthorizer"]["Properties"]["Role"]["Fn::GetAtt"][0]]
+    actions = {a for s in _statements(role) for a in _listed(s["Action"])}
+    assert {a for a in actions if not a.startswith("logs:")} == {
+        "dynamodb:BatchGetItem",
+        "dynamodb:PutItem",
+        "kms:Decrypt",
+    }
+
+
+def test_gateway_responses_carry_the_authorizer_verdict(resources: dict[str, Any]) -> None:
+    responses = resources["RestAPI"]["Properties"]["DefinitionBody"][
+        "x-amazon-apigateway-gateway-responses"
+    ]
+    denied = responses["ACCESS_DENIED"]
+    assert denied["statusCode"] == "403"
+    headers = denied["responseParameters"]
+    assert headers["gatewayresponse.header.X-Ca-Error-Code"] == "context.authorizer.error_code"
+    assert headers["gatewayresponse.header.X-Ca-Error-Message"] == (
+        "context.authorizer.error_message"
+    )
+    assert headers["gatewayresponse.header.X-Ca-Request-Id"] == "context.requestId"
+    # The authorizer hands a ready JSON body: templates substitute, they cannot escape.
+    assert denied["responseTemplates"]["application/json"] == "$context.authorizer.error_body"
+    unauthorized = responses["UNAUTHORIZED"]
+    assert unauthorized["statusCode"] == "401"
+    assert unauthorized["responseParameters"]["gatewayresponse.header.X-Ca-Error-Code"] == (
+        "'MISSING_CREDENTIALS'"
+    )
+    assert json.loads(unauthorized["responseTemplates"]["application/json"]) == {
+        "code": "MISSING_CREDENTIALS",
+        "message": "Empty Signature",
+    }
+
+
+def test_zip_ships_pyc_for_the_runtime_and_no_tests_dev_tools_or_moto(
+    build: dict[str, Any],
+) -> None:
+    runtime = build["report"]["runtime"]
+    tag = "cpython-" + runtime.removeprefix("python").replace(".", "")
+    with zipfile.ZipFile(build["out"] / "deployment.zip") as zf:
+        names = zf.namelist()
+    pyc = [n for n in names if n.endswith(".pyc")]
+    assert pyc and all(n.endswith(f".{tag}.pyc") and "/__pycache__/" in "/" + n for n in pyc)
+    for source in [n for n in names if n.endswith(".py")]:
+        if source == "app.py" or source.startswith("chalicelib/"):
+            folder, _, stem = source[:-3].rpartition("/")
+            expected = (folder + "/" if folder else "") + f"__pycache__/{stem}.{tag}.pyc"
+            assert expected in names, f"no .pyc for {source}"
+    tops = {n.split("/", 1)[0] for n in names}
+    assert not tops & {
+        "tests",
+        "devtools",
+        "bench",
+        "moto",
+        "pytest",
+        "_pytest",
+        "hypothesis",
+        "cfnlint",
+        "infra",
+        ".chalice",
+    }, tops
+    assert not [n for n in names if n.split("/")[-1] in {".env", "conftest.py"}]
+    assert "app.py" in names and "chalicelib/config.py" in names
