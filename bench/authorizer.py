@@ -12,6 +12,7 @@ Figures are ratios measured in the same run: the machines are shared and noisy.
 from __future__ import annotations
 
 import argparse
+import compileall
 import hashlib
 import hmac
 import os
@@ -50,7 +51,7 @@ def _environment() -> None:
 
 
 class AwsMeter:
-    """Counts AWS requests and the wall time spent inside the clients' calls.
+    """Counts AWS requests and this thread's CPU time spent inside the clients' calls.
 
     Everything from the client method's entry to its return counts as AWS time: parameter
     validation, serialization, signing, the (moto) service and parsing the response.
@@ -66,11 +67,11 @@ class AwsMeter:
 
         def timed(operation: str, params: dict[str, Any]) -> Any:
             self.requests.append(f"{service}.{operation}")
-            started = time.perf_counter()
+            started = time.thread_time()
             try:
                 return make_api_call(operation, params)
             finally:
-                self.seconds += time.perf_counter() - started
+                self.seconds += time.thread_time() - started
 
         client._make_api_call = timed
 
@@ -127,7 +128,11 @@ def moto_with_demo() -> Iterator[dict[str, str]]:
         yield register_demo()
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=5)
 
 
 def signed_event(demo: dict[str, str], nonce: str) -> tuple[dict[str, Any], str]:
@@ -186,17 +191,17 @@ def measure_calls(demo: dict[str, str], calls: int, cold: bool) -> dict[str, flo
         if cold:
             reset_cache()
         meter.reset()
-        started = time.perf_counter()
+        started = time.thread_time()
         result = request_authorizer(event, None)
-        elapsed = time.perf_counter() - started
+        elapsed = time.thread_time() - started
         assert result["policyDocument"]["Statement"][0]["Effect"] == "Allow", result
         own.append(elapsed - meter.seconds)
         dynamodb_requests.append(sum(1 for r in meter.requests if r.startswith("dynamodb.")))
         secret = demo["secret"].encode()
-        started = time.perf_counter()
+        started = time.thread_time()
         for _ in range(HMAC_REPEATS):
             hmac.new(secret, text.encode("utf-8"), hashlib.sha256).digest()
-        floor.append((time.perf_counter() - started) / HMAC_REPEATS)
+        floor.append((time.thread_time() - started) / HMAC_REPEATS)
     own_median = statistics.median(own)
     floor_median = statistics.median(floor)
     return {
@@ -207,26 +212,37 @@ def measure_calls(demo: dict[str, str], calls: int, cold: bool) -> dict[str, flo
     }
 
 
-def import_seconds(statement: str, runs: int) -> float:
+def _import_once(statement: str) -> float:
     code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
-    best = float("inf")
+    output = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return float(output.strip().splitlines()[-1])
+
+
+def import_seconds(statements: list[str], runs: int) -> list[float]:
+    """Best time of each import in fresh processes, run interleaved so load hits both alike.
+
+    Our modules are byte-compiled first, as botocore's are by pip and as the Lambda zip is by
+    ``make package``: otherwise the comparison would bill compiling our source to the import.
+    """
+    compileall.compile_dir(ROOT / "chalicelib", quiet=1)
+    compileall.compile_file(ROOT / "app.py", quiet=1)
+    best = [float("inf")] * len(statements)
     for _ in range(runs):
-        output = subprocess.run(
-            [sys.executable, "-X", "frozen_modules=on", "-c", code],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        best = min(best, float(output.strip().splitlines()[-1]))
+        for index, statement in enumerate(statements):
+            best[index] = min(best[index], _import_once(statement))
     return best
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark the REQUEST authorizer.")
     parser.add_argument("--calls", type=int, default=300)
-    parser.add_argument("--import-runs", type=int, default=7)
+    parser.add_argument("--import-runs", type=int, default=15)
     args = parser.parse_args(argv)
     _environment()
     sys.path.insert(0, str(ROOT))
@@ -247,8 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     if warm["ratio"] > BUDGETS["own_time_ratio"]:
         failures.append("warm own time")
     print(f"  budget: warm own time within {BUDGETS['own_time_ratio']:.0f}x the HMAC")
-    app_import = import_seconds("import app", args.import_runs)
-    botocore_import = import_seconds("import botocore.session", args.import_runs)
+    app_import, botocore_import = import_seconds(
+        ["import app", "import botocore.session"], args.import_runs
+    )
     ratio = app_import / botocore_import
     print(
         f"cold import (best of {args.import_runs} fresh processes): app {app_import * 1000:.0f} ms,"
