@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Chalice
+from chalice.app import Chalice
 
 from chalicelib.http import accounts, apis, apps, call_records, demo, keys, openapi
 from chalicelib.http.admin import admin_auth

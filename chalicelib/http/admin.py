@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from chalice.app import AuthRequest, AuthResponse, Blueprint, Request, Response
 
-from chalicelib.domain.errors import DomainError, ValidationFailed
+from chalicelib.domain.errors import DomainError, NotFound, ValidationFailed
 from chalicelib.http.errors import error_response, json_response
 from chalicelib.http.lazy_import import lazy_module
 
@@ -88,7 +88,7 @@ def parse_body(request: Request, model: type[M]) -> M:
     raw = request.raw_body or b""
     try:
         data = json.loads(raw) if raw.strip() else {}
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
         raise ValidationFailed("must be a JSON object", "body") from None
     if not isinstance(data, dict):
         raise ValidationFailed("must be a JSON object", "body")
@@ -109,6 +109,7 @@ def parse_query(request: Request, model: type[M]) -> M:
 
 
 View = Callable[..., Any]
+MAX_ID_LENGTH = 256
 
 
 def admin_route(
@@ -132,6 +133,11 @@ def admin_route(
         def endpoint(**params: Any) -> Response:
             request = blueprint.current_request
             try:
+                # An id longer than any we issue names nothing; DynamoDB would refuse it as a
+                # key (2 KB) with an error, not an empty answer.
+                for name, value in params.items():
+                    if len(value) > MAX_ID_LENGTH:
+                        raise NotFound(f"{name} {value[:32]}... not found")
                 if body or query:
                     from chalicelib.http import schemas
 

@@ -78,7 +78,7 @@ def document() -> dict[str, Any]:
             }
         paths.setdefault(op.path, {})[op.method.lower()] = operation
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",  # pydantic emits JSON Schema 2020-12, which 3.1 uses
         "info": {
             "title": "apiauth admin API",
             "version": "1.0.0",

@@ -6,7 +6,14 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+)
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 Description = Annotated[str, StringConstraints(max_length=1024)]
@@ -16,6 +23,8 @@ TagValue = Annotated[str, StringConstraints(max_length=256)]
 Group = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 Path = Annotated[str, StringConstraints(pattern=r"^/[^\s?#]{0,511}$")]
 Stage = Literal["TEST", "PRE", "RELEASE"]
+# Filter values end up inside DynamoDB keys (at most 2 KB); nothing we issue is this long.
+Id = Annotated[str, StringConstraints(max_length=256)]
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"]
 
 MAX_TAGS = 20
@@ -64,7 +73,7 @@ class UpdateApp(Strict):
     description: Description | None = None
     tags: dict[TagKey, TagValue] | None = None
     extension: dict[TagKey, Annotated[str, StringConstraints(max_length=2048)]] | None = None
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
 
     _tags = field_validator("tags")(_check_tags)
     _extension = field_validator("extension")(_check_extension)
@@ -81,7 +90,7 @@ class CreateKey(Strict):
 
 class UpdateKey(Strict):
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)] | None = None
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
     access_key: AccessKey | None = None
 
 
@@ -109,16 +118,22 @@ class CreateAuthorization(Strict):
     app_id: Name
     api_id: Name | None = None
     group: Group | None = None
-    all: bool = False
+    all: StrictBool = False
     stages: list[Stage] | None = Field(default=None, min_length=1)
     expires_at: datetime | None = None
 
     @field_validator("expires_at")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        try:
+            # Normalized here: an offset that pushes the time past year 9999 is a 400, not a 500.
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("is out of range; use e.g. 2026-11-22T05:00:00Z") from None
 
 
 class Page(Strict):
@@ -127,15 +142,15 @@ class Page(Strict):
 
 
 class AppFilter(Page):
-    name: str | None = None
+    name: Id | None = None
     tag: Annotated[str, StringConstraints(pattern=r"^[^:]+:.*$")] | None = Field(
         default=None, description="k:v"
     )
 
 
 class AuthorizationFilter(Page):
-    app_id: str | None = None
-    api_id: str | None = None
+    app_id: Id | None = None
+    api_id: Id | None = None
 
 
 class KeyQuery(Strict):
@@ -143,10 +158,10 @@ class KeyQuery(Strict):
 
 
 class RecordFilter(Page):
-    app_id: str | None = None
-    api_id: str | None = None
-    access_key: str | None = None
-    result: str | None = None
+    app_id: Id | None = None
+    api_id: Id | None = None
+    access_key: Id | None = None
+    result: Id | None = None
     from_: str | None = Field(default=None, alias="from")
     to: str | None = None
 
@@ -154,8 +169,8 @@ class RecordFilter(Page):
 
 
 class StatsFilter(Strict):
-    app_id: str | None = None
-    api_id: str | None = None
+    app_id: Id | None = None
+    api_id: Id | None = None
     from_: str | None = Field(default=None, alias="from")
     to: str | None = None
     bucket: Literal["minute", "hour", "day"] = "hour"
