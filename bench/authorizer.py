@@ -37,13 +37,10 @@ BUDGETS = {
 
 
 def _environment() -> None:
-    os.environ.pop("AWS_PROFILE", None)
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_REGION="us-east-1",
-        AWS_EC2_METADATA_DISABLED="true",
+    from devtools.offline_aws import use_offline_aws
+
+    use_offline_aws(
+        os.environ,
         APIAUTH_TABLE_PREFIX="bench-",
         APIAUTH_KMS_KEY_ID="alias/apiauth-bench",
         APIAUTH_CACHE_TTL_SECONDS="3600",
@@ -244,8 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--import-runs", type=int, default=15)
     args = parser.parse_args(argv)
-    _environment()
     sys.path.insert(0, str(ROOT))
+    _environment()
     failures = []
     with moto_with_demo() as demo:
         warm = measure_calls(demo, args.calls, cold=False)

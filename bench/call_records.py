@@ -29,16 +29,9 @@ FAILURES = ["NONCE_USED", "INVALID_SIGNATURE", "IP_NOT_ALLOWED", "NOT_AUTHORIZED
 
 
 def _environment(prefix: str) -> None:
-    os.environ.pop("AWS_PROFILE", None)
-    os.environ.pop("DYNAMODB_ENDPOINT", None)
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_REGION="us-east-1",
-        AWS_EC2_METADATA_DISABLED="true",
-        APIAUTH_TABLE_PREFIX=prefix,
-    )
+    from devtools.offline_aws import use_offline_aws
+
+    use_offline_aws(os.environ, APIAUTH_TABLE_PREFIX=prefix)
 
 
 @contextmanager

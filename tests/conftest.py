@@ -7,16 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-os.environ.pop("AWS_PROFILE", None)
-os.environ.pop("DYNAMODB_ENDPOINT", None)
-os.environ.pop("KMS_ENDPOINT", None)
-os.environ.update(
-    AWS_ACCESS_KEY_ID="testing",
-    AWS_SECRET_ACCESS_KEY="testing",
-    AWS_SESSION_TOKEN="testing",
-    AWS_DEFAULT_REGION="us-east-1",
-    AWS_REGION="us-east-1",
-    AWS_EC2_METADATA_DISABLED="true",
+from devtools.offline_aws import use_offline_aws
+
+use_offline_aws(
+    os.environ,
     APIAUTH_TABLE_PREFIX="test-",
     APIAUTH_KMS_KEY_ID="alias/apiauth-test",
     APIAUTH_CACHE_TTL_SECONDS="0",

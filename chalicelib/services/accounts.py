@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.models import Model
 
 from chalicelib.domain.clock import format_time, utc_now
 from chalicelib.domain.errors import Conflict, Forbidden, NotAuthenticated, NotFound
@@ -22,6 +23,20 @@ class Principal:
     account_id: str
     token_id: str
     is_root: bool
+
+
+M = TypeVar("M", bound=Model)
+
+
+def owned(model: type[M], key: str, principal: Principal, label: str) -> M:
+    """The item if the caller's account owns it; another account's item is simply not found."""
+    try:
+        item = model.get(key)
+    except DoesNotExist:
+        item = None
+    if item is None or getattr(item, "account_id", None) != principal.account_id:
+        raise NotFound(f"{label} {key} not found")
+    return item
 
 
 def hash_token(token: str) -> str:

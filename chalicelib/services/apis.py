@@ -6,12 +6,10 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
-
 from chalicelib.domain.clock import format_time, utc_now
 from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.domain.verification import STAGES, route_key
-from chalicelib.services.accounts import Principal
+from chalicelib.services.accounts import Principal, owned
 from chalicelib.services.apps import find_app
 from chalicelib.storage.models import ApiModel, AuthorizationModel, RouteModel
 from chalicelib.storage.pagination import decode_cursor, encode_cursor, page
@@ -41,13 +39,7 @@ def api_view(api: ApiModel) -> dict[str, Any]:
 
 
 def owned_api(principal: Principal, api_id: str) -> ApiModel:
-    try:
-        api = ApiModel.get(api_id)
-    except DoesNotExist:
-        api = None
-    if api is None or api.account_id != principal.account_id:
-        raise NotFound(f"api {api_id} not found")
-    return api
+    return owned(ApiModel, api_id, principal, "api")
 
 
 def _route_item(api: ApiModel) -> RouteModel:

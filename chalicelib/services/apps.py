@@ -12,7 +12,7 @@ from chalicelib.domain.clock import format_time, utc_now
 from chalicelib.domain.errors import Conflict, LimitExceeded, NotFound
 from chalicelib.domain.ip_rules import normalize_whitelist
 from chalicelib.domain.verification import hash_appcode
-from chalicelib.services.accounts import Principal
+from chalicelib.services.accounts import Principal, owned
 from chalicelib.storage.models import (
     AccountModel,
     AppCodeModel,
@@ -117,14 +117,7 @@ def app_view(app: AppModel) -> dict[str, Any]:
 
 
 def owned_app(principal: Principal, app_id: str) -> AppModel:
-    """The app if the caller's account owns it; another account's app is simply not found."""
-    try:
-        app = AppModel.get(app_id)
-    except DoesNotExist:
-        app = None
-    if app is None or app.account_id != principal.account_id:
-        raise NotFound(f"app {app_id} not found")
-    return app
+    return owned(AppModel, app_id, principal, "app")
 
 
 def find_app(app_id: str) -> AppModel | None:
@@ -135,13 +128,7 @@ def find_app(app_id: str) -> AppModel | None:
 
 
 def owned_key(principal: Principal, access_key: str) -> KeyModel:
-    try:
-        key = KeyModel.get(access_key)
-    except DoesNotExist:
-        key = None
-    if key is None or key.account_id != principal.account_id:
-        raise NotFound(f"key {access_key} not found")
-    return key
+    return owned(KeyModel, access_key, principal, "key")
 
 
 def create_app(

@@ -27,6 +27,8 @@ import pytest
 from aliyun_api_gateway import ApiGatewayClient, ApiGatewayResponse, SignedRequest
 from aliyun_api_gateway.transport import HttpTransport
 
+from devtools.offline_aws import use_offline_aws
+
 ROOT = Path(__file__).resolve().parents[2]
 ROOT_TOKEN = "e2e-root-token-" + "0123456789abcdef"
 START_TIMEOUT = 60.0
@@ -201,15 +203,8 @@ def _free_port() -> int:
 
 def _environment() -> dict[str, str]:
     env = dict(os.environ)
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "DYNAMODB_ENDPOINT", "KMS_ENDPOINT"):
-        env.pop(name, None)
-    env.update(
-        AWS_ACCESS_KEY_ID="e2e-fake",
-        AWS_SECRET_ACCESS_KEY="e2e-fake",
-        AWS_SESSION_TOKEN="e2e-fake",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_REGION="us-east-1",
-        AWS_EC2_METADATA_DISABLED="true",
+    use_offline_aws(
+        env,
         APIAUTH_ROOT_TOKEN=ROOT_TOKEN,
         APIAUTH_CACHE_TTL_SECONDS="0",
         PYTHONUNBUFFERED="1",
