@@ -110,6 +110,9 @@ def parse_query(request: Request, model: type[M]) -> M:
 
 View = Callable[..., Any]
 MAX_ID_LENGTH = 256
+# The body is read as JSON whatever it is labelled: `curl -d '{...}'` sends form-urlencoded,
+# and a 415 from Chalice (not in our error format) would be a poor first experience.
+BODY_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
 
 
 def admin_route(
@@ -152,7 +155,9 @@ def admin_route(
                 return Response(body="", status_code=204)
             return json_response(result, status)
 
-        blueprint.route(path, methods=[method], authorizer=admin_token)(endpoint)
+        blueprint.route(
+            path, methods=[method], authorizer=admin_token, content_types=BODY_TYPES
+        )(endpoint)
         OPERATIONS.append(
             Operation(method, path, status, (view.__doc__ or "").strip(), None, None, tag)
         )
