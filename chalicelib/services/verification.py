@@ -9,7 +9,6 @@ from __future__ import annotations
 import hmac
 import json
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from typing import NamedTuple, TypeVar
 
@@ -33,17 +32,11 @@ class _TtlCache:
     def __init__(self) -> None:
         self._entries: dict[str, tuple[float, object]] = {}
 
-    def get_or_load(self, key: str, load: Callable[[], T]) -> T:
-        ttl = settings().cache_ttl_seconds
-        now = time.monotonic()
-        hit = self._entries.get(key)
-        if ttl > 0 and hit is not None and now - hit[0] < ttl:
-            return hit[1]  # type: ignore[return-value]
-        value = load()
-        if ttl > 0:
-            if len(self._entries) > 10_000:
+    def put(self, key: str, value: T) -> T:
+        if settings().cache_ttl_seconds > 0:
+            if len(self._entries) > 10_000:  # bounded: a flood of unknown keys cannot grow it
                 self._entries.clear()
-            self._entries[key] = (now, value)
+            self._entries[key] = (time.monotonic(), value)
         return value
 
     def peek(self, key: str) -> tuple[bool, object]:
@@ -134,13 +127,13 @@ def _load_identity(
     if not identity_cached:
         item = items.pop(0)
         if credentials.mode == "signature":
-            identity = CACHE.get_or_load(identity_key, lambda: _key_record(item))
+            identity = CACHE.put(identity_key, _key_record(item))
         else:
             app_id = hot_path.text(item, "app_id") or None
-            identity = CACHE.get_or_load(identity_key, lambda: app_id)
+            identity = CACHE.put(identity_key, app_id)
     if not route_cached:
         loaded = _route_record(items.pop(0))
-        route_record = CACHE.get_or_load(route_key, lambda: loaded)
+        route_record = CACHE.put(route_key, loaded)
     key = identity if isinstance(identity, rules.KeyRecord) else None
     app_id = key.app_id if key else identity if isinstance(identity, str) else None
     return key, app_id, route_record if isinstance(route_record, rules.RouteRecord) else None
@@ -152,7 +145,7 @@ def _load_route(route: str) -> rules.RouteRecord | None:
     if not cached:
         [item] = hot_path.batch_get([("routes", {"route": {"S": route}})])
         loaded = _route_record(item)
-        record = CACHE.get_or_load(cache_key, lambda: loaded)
+        record = CACHE.put(cache_key, loaded)
     return record if isinstance(record, rules.RouteRecord) else None
 
 
@@ -176,10 +169,10 @@ def _load_app_and_grants(
     items = hot_path.batch_get(requests) if requests else []
     if not app_cached:
         loaded_app = _app_record(items.pop(0))
-        app = CACHE.get_or_load(app_key, lambda: loaded_app)
+        app = CACHE.put(app_key, loaded_app)
     if not grants_cached:
         loaded = [_grant(item) for item in items if item is not None]
-        grants = CACHE.get_or_load(grants_key, lambda: loaded)
+        grants = CACHE.put(grants_key, loaded)
     return (
         app if isinstance(app, rules.AppRecord) else None,
         list(grants) if isinstance(grants, list) else [],
