@@ -183,6 +183,7 @@ def measure_calls(demo: dict[str, str], calls: int, cold: bool) -> dict[str, flo
     own: list[float] = []
     dynamodb_requests: list[int] = []
     floor: list[float] = []
+    floor_between: list[float] = []
     for index in range(calls):
         event, text = signed_event(demo, f"{'cold' if cold else 'warm'}-{index}")
         if cold:
@@ -195,17 +196,25 @@ def measure_calls(demo: dict[str, str], calls: int, cold: bool) -> dict[str, flo
         own.append(elapsed - meter.seconds)
         dynamodb_requests.append(sum(1 for r in meter.requests if r.startswith("dynamodb.")))
         secret = demo["secret"].encode()
+        # The same HMAC once, where the authorizer runs: between calls that do network I/O,
+        # so it meets the same cold CPU caches.
+        started = time.thread_time()
+        hmac.new(secret, text.encode("utf-8"), hashlib.sha256).digest()
+        floor_between.append(time.thread_time() - started)
         started = time.thread_time()
         for _ in range(HMAC_REPEATS):
             hmac.new(secret, text.encode("utf-8"), hashlib.sha256).digest()
         floor.append((time.thread_time() - started) / HMAC_REPEATS)
     own_median = statistics.median(own)
     floor_median = statistics.median(floor)
+    between_median = statistics.median(floor_between)
     return {
         "requests": max(dynamodb_requests),
         "own_us": own_median * 1e6,
         "hmac_us": floor_median * 1e6,
         "ratio": own_median / floor_median,
+        "hmac_between_us": between_median * 1e6,
+        "ratio_between": own_median / between_median,
     }
 
 
@@ -253,13 +262,18 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  {name}: DynamoDB requests per allowed call {figures['requests']:.0f}"
             f" (budget {budget}); own time {figures['own_us']:.0f} us"
-            f" = {figures['ratio']:.1f}x one HMAC-SHA256 ({figures['hmac_us']:.2f} us)"
+            f" = {figures['ratio']:.1f}x one HMAC-SHA256 back to back ({figures['hmac_us']:.2f} us)"
+            f" = {figures['ratio_between']:.1f}x one HMAC-SHA256 run between calls like the"
+            f" authorizer ({figures['hmac_between_us']:.1f} us)"
         )
         if figures["requests"] > budget:
             failures.append(f"{name} requests")
     if warm["ratio"] > BUDGETS["own_time_ratio"]:
         failures.append("warm own time")
-    print(f"  budget: warm own time within {BUDGETS['own_time_ratio']:.0f}x the HMAC")
+    print(
+        f"  budget: warm own time within {BUDGETS['own_time_ratio']:.0f}x the HMAC"
+        " (checked against the back-to-back HMAC, the stricter floor)"
+    )
     app_import, botocore_import = import_seconds(
         ["import app", "import botocore.session"], args.import_runs
     )
