@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +47,29 @@ class Admin:
 
     def delete(self, path: str) -> Reply:
         return self.call("DELETE", path)
+
+
+@contextmanager
+def module_world() -> Iterator[Admin]:
+    """The root admin over one moto and one test client, for module-scoped fixtures that set
+    up many objects once (the function-scoped ``aws`` fixture would redo it per test)."""
+    from chalice.test import Client
+    from moto import mock_aws
+
+    from app import app
+    from chalicelib.services.bootstrap import register_root
+    from chalicelib.services.verification import reset_cache
+    from devtools.authorizer_shim import install
+    from tests.conftest import ROOT, create_tables_and_key
+
+    with mock_aws():
+        reset_cache()
+        create_tables_and_key()
+        token = str(register_root("root-token-for-tests")["token"])
+        install()
+        with Client(app, stage_name="dev", project_dir=str(ROOT)) as client:
+            yield Admin(client, token)
+    reset_cache()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Admin
+from tests.api.conftest import Admin, module_world
 
 
 @dataclass
@@ -36,47 +36,33 @@ def snapshot() -> list[str]:
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[World]:
-    from chalice.test import Client
-    from moto import mock_aws
-
-    from app import app
-    from chalicelib.services.bootstrap import register_root
-    from chalicelib.services.verification import reset_cache
-    from devtools.authorizer_shim import install
-    from tests.conftest import ROOT, create_tables_and_key
-
-    with mock_aws():
-        reset_cache()
-        create_tables_and_key()
-        token = str(register_root("root-token-for-tests")["token"])
-        install()
-        with Client(app, stage_name="dev", project_dir=str(ROOT)) as client:
-            owner = Admin(client, token)
-            intruder = Admin(client, owner.post("/v1/accounts", {"name": "intruder"}).body["token"])
-            app_body = owner.post("/v1/apps", {"name": "victim", "tags": {"t": "v"}}).body
-            app_id = app_body["app_id"]
-            owner.put(f"/v1/apps/{app_id}/whitelist", {"entries": ["10.0.0.0/8"]})
-            spare = owner.post(f"/v1/apps/{app_id}/keys", {"name": "spare"}).body["access_key"]
-            owner.patch(f"/v1/keys/{spare}", {"enabled": False})
-            retired = owner.post("/v1/apps", {"name": "retired"}).body["app_id"]
-            owner.patch(f"/v1/apps/{retired}", {"enabled": False})
-            api_id = owner.post(
-                "/v1/apis", {"name": "orders", "method": "GET", "path": "/orders/{id}"}
-            ).body["api_id"]
-            grant = owner.post("/v1/authorizations", {"app_id": app_id, "api_id": api_id}).body
-            ids = {
-                "app_id": app_id,
-                "retired_app_id": retired,
-                "access_key": app_body["keys"][0]["access_key"],
-                "spare_key": spare,
-                "appcode_id": owner.post(f"/v1/apps/{app_id}/appcodes").body["appcode_id"],
-                "api_id": api_id,
-                "authorization_id": grant["authorization_id"],
-                "token_id": owner.post("/v1/tokens", {"name": "ci"}).body["token_id"],
-                "intruder_app_id": intruder.post("/v1/apps", {"name": "mine"}).body["app_id"],
-            }
-            yield World(owner, intruder, ids)
-    reset_cache()
+    with module_world() as owner:
+        intruder = Admin(
+            owner.client, owner.post("/v1/accounts", {"name": "intruder"}).body["token"]
+        )
+        app_body = owner.post("/v1/apps", {"name": "victim", "tags": {"t": "v"}}).body
+        app_id = app_body["app_id"]
+        owner.put(f"/v1/apps/{app_id}/whitelist", {"entries": ["10.0.0.0/8"]})
+        spare = owner.post(f"/v1/apps/{app_id}/keys", {"name": "spare"}).body["access_key"]
+        owner.patch(f"/v1/keys/{spare}", {"enabled": False})
+        retired = owner.post("/v1/apps", {"name": "retired"}).body["app_id"]
+        owner.patch(f"/v1/apps/{retired}", {"enabled": False})
+        api_id = owner.post(
+            "/v1/apis", {"name": "orders", "method": "GET", "path": "/orders/{id}"}
+        ).body["api_id"]
+        grant = owner.post("/v1/authorizations", {"app_id": app_id, "api_id": api_id}).body
+        ids = {
+            "app_id": app_id,
+            "retired_app_id": retired,
+            "access_key": app_body["keys"][0]["access_key"],
+            "spare_key": spare,
+            "appcode_id": owner.post(f"/v1/apps/{app_id}/appcodes").body["appcode_id"],
+            "api_id": api_id,
+            "authorization_id": grant["authorization_id"],
+            "token_id": owner.post("/v1/tokens", {"name": "ci"}).body["token_id"],
+            "intruder_app_id": intruder.post("/v1/apps", {"name": "mine"}).body["app_id"],
+        }
+        yield World(owner, intruder, ids)
 
 
 # (method, path, body): every admin route with an id in its path, with a body that would

@@ -11,43 +11,25 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Admin
+from tests.api.conftest import Admin, module_world
 
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[tuple[Admin, dict[str, str]]]:
-    from chalice.test import Client
-    from moto import mock_aws
-
-    from app import app
-    from chalicelib.services.bootstrap import register_root
-    from chalicelib.services.verification import reset_cache
-    from devtools.authorizer_shim import install
-    from tests.conftest import ROOT, create_tables_and_key
-
-    with mock_aws():
-        reset_cache()
-        create_tables_and_key()
-        token = str(register_root("root-token-for-tests")["token"])
-        install()
-        with Client(app, stage_name="dev", project_dir=str(ROOT)) as client:
-            admin = Admin(client, token)
-            created = admin.post("/v1/apps", {"name": "target"}).body
-            api = admin.post("/v1/apis", {"name": "a", "method": "GET", "path": "/a"}).body
-            ids = {
-                "app_id": created["app_id"],
-                "access_key": created["keys"][0]["access_key"],
-                "api_id": api["api_id"],
-                "appcode_id": admin.post(f"/v1/apps/{created['app_id']}/appcodes").body[
-                    "appcode_id"
-                ],
-                "authorization_id": admin.post(
-                    "/v1/authorizations", {"app_id": created["app_id"], "all": True}
-                ).body["authorization_id"],
-                "token_id": admin.post("/v1/tokens", {"name": "t"}).body["token_id"],
-            }
-            yield admin, ids
-    reset_cache()
+    with module_world() as admin:
+        created = admin.post("/v1/apps", {"name": "target"}).body
+        api = admin.post("/v1/apis", {"name": "a", "method": "GET", "path": "/a"}).body
+        ids = {
+            "app_id": created["app_id"],
+            "access_key": created["keys"][0]["access_key"],
+            "api_id": api["api_id"],
+            "appcode_id": admin.post(f"/v1/apps/{created['app_id']}/appcodes").body["appcode_id"],
+            "authorization_id": admin.post(
+                "/v1/authorizations", {"app_id": created["app_id"], "all": True}
+            ).body["authorization_id"],
+            "token_id": admin.post("/v1/tokens", {"name": "t"}).body["token_id"],
+        }
+        yield admin, ids
 
 
 def _operations() -> list[Any]:
@@ -215,8 +197,10 @@ def test_odd_ids_in_the_path_are_404(
     world: tuple[Admin, dict[str, str]], op: Any, odd: str
 ) -> None:
     admin, _ = world
-    names = {name: odd for name in ("app_id", "access_key", "api_id", "appcode_id",
-                                    "authorization_id", "token_id")}
+    names = {
+        name: odd
+        for name in ("app_id", "access_key", "api_id", "appcode_id", "authorization_id", "token_id")
+    }
     body: dict[str, Any] = {"entries": []} if op.path.endswith("whitelist") else {}
     reply = admin.call(op.method, op.path.format(**names), body if op.body else None)
     assert_not_500(reply, (op_id(op), odd[:20]))
