@@ -23,10 +23,10 @@ GRANULARITIES = {"minute": 16, "hour": 13, "day": 10}  # prefix length of the IS
 
 
 def bucket_start(time_text: str, granularity: str) -> str:
+    """The bucket's start in the one time format of the API (milliseconds included)."""
     prefix = time_text[: GRANULARITIES[granularity]]
-    return {"minute": prefix + ":00Z", "hour": prefix + ":00:00Z", "day": prefix + "T00:00:00Z"}[
-        granularity
-    ]
+    suffix = {"minute": ":00.000Z", "hour": ":00:00.000Z", "day": "T00:00:00.000Z"}
+    return prefix + suffix[granularity]
 
 
 def scope_id(viewer: str, kind: str, value: str, granularity: str) -> str:
