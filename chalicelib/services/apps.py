@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Sequence
 from typing import Any
@@ -25,6 +26,9 @@ from chalicelib.storage.sealing import open_secret, seal_secret
 from chalicelib.storage.transactions import atomic
 
 MAX_KEYS_PER_ACCOUNT = 500
+AUDIT = logging.getLogger("apiauth.audit")
+# Chalice sets its app logger ("apiauth") to ERROR unless debug: keep the audit lines.
+AUDIT.setLevel(logging.INFO)
 
 
 def new_secret() -> str:
@@ -281,12 +285,7 @@ def get_key(principal: Principal, access_key: str, reveal: bool) -> dict[str, An
     key = owned_key(principal, access_key)
     if not reveal:
         return key_view(key)
-    import logging
-
-    audit = logging.getLogger("apiauth.audit")
-    # Chalice sets its app logger ("apiauth") to ERROR unless debug: keep the audit line.
-    audit.setLevel(logging.INFO)
-    audit.warning(
+    AUDIT.warning(
         "secret revealed: access_key=%s account=%s token=%s",
         key.access_key,
         principal.account_id,
