@@ -12,8 +12,8 @@ def utc_now() -> datetime:
 
 
 def format_time(moment: datetime) -> str:
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    text = moment.astimezone(UTC).isoformat(timespec="milliseconds")
+    return text[:-6] + "Z"  # "+00:00" -> "Z"; isoformat keeps the year four digits wide
 
 
 def parse_time(value: object, field: str) -> datetime:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hmac
 import json
 import time
-from datetime import timedelta
 from typing import NamedTuple, TypeVar
 
 from chalicelib.config import settings
@@ -186,8 +185,7 @@ def _viewers(provider: str | None, caller: str | None) -> list[str]:
 
 def record_items(fields: dict[str, str | float | None], viewers: list[str]) -> list[Item]:
     """One call record item per viewer account, with the index attributes each query needs."""
-    retention = timedelta(days=settings().record_retention_days)
-    expires = int((utc_now() + retention).timestamp())
+    expires = int(time.time()) + settings().record_retention_days * 86400
     result = str(fields["result"])
     outcome = SUCCESS if result == SUCCESS else FAILURE
     items: list[Item] = []

@@ -22,7 +22,7 @@ from tests.e2e.conftest import LocalRun, TestApp, send, wait_for
 pytestmark = pytest.mark.e2e
 
 TIME_FORMAT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-MINUTE_FORMAT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:00Z$")
+MINUTE_FORMAT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$")
 RECORDS_DELAY = 1.0  # records are written by the authorizer itself
 COUNTERS_DELAY = 3.0  # counters follow the record stream (~0.3 s behind)
 
