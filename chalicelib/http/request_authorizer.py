@@ -87,8 +87,7 @@ def policy(event: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
     context = dict(outcome.context)
     principal = context.get("app_id") or "anonymous"
     if not allowed:
-        override = context.pop("message_override", "")
-        message = error_message(outcome.verdict, outcome.string_to_sign, override)
+        message = error_message(outcome.verdict, outcome.string_to_sign, outcome.message)
         context.update(
             status=str(outcome.status),
             error_code=outcome.verdict,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import json
 import time
+from collections.abc import Callable
 from typing import NamedTuple, TypeVar
 
 from chalicelib.config import settings
@@ -57,6 +58,8 @@ class Outcome(NamedTuple):
     status: int
     context: dict[str, str]
     string_to_sign: str = ""
+    # Replaces the verdict's usual X-Ca-Error-Message (MISSING_CREDENTIALS has two).
+    message: str = ""
 
 
 def _key_record(item: Item | None) -> rules.KeyRecord | None:
@@ -106,46 +109,79 @@ def _grant(item: Item) -> rules.Grant:
     )
 
 
+class _Lookup(NamedTuple):
+    """One cached value and the items it is made of when the cache misses."""
+
+    cache_key: str
+    requests: list[tuple[str, Item]]
+    convert: Callable[[list[Item | None]], object]
+
+
+def _cached(*lookups: _Lookup) -> list[object]:
+    """Each lookup's value: from the cache, else all misses together in one BatchGetItem."""
+    values: list[object] = []
+    missing: list[int] = []
+    for index, lookup in enumerate(lookups):
+        hit, value = CACHE.peek(lookup.cache_key)
+        values.append(value)
+        if not hit:
+            missing.append(index)
+    requests = [request for index in missing for request in lookups[index].requests]
+    items = hot_path.batch_get(requests) if requests else []
+    for index in missing:
+        lookup = lookups[index]
+        own, items = items[: len(lookup.requests)], items[len(lookup.requests) :]
+        values[index] = CACHE.put(lookup.cache_key, lookup.convert(own))
+    return values
+
+
+def _key_lookup(access_key: str) -> _Lookup:
+    return _Lookup(
+        "key:" + access_key,
+        [("keys", {"access_key": {"S": access_key}})],
+        lambda items: _key_record(items[0]),
+    )
+
+
+def _appcode_lookup(appcode: str) -> _Lookup:
+    code_hash = rules.hash_appcode(appcode)
+    return _Lookup(
+        "appcode:" + code_hash,
+        [("appcodes", {"code_hash": {"S": code_hash}})],
+        lambda items: hot_path.text(items[0], "app_id") or None,
+    )
+
+
+def _route_lookup(route: str) -> _Lookup:
+    return _Lookup(
+        "route:" + route,
+        [("routes", {"route": {"S": route}})],
+        lambda items: _route_record(items[0]),
+    )
+
+
 def _load_identity(
     credentials: rules.Credentials, route: str
 ) -> tuple[rules.KeyRecord | None, str | None, rules.RouteRecord | None]:
     """The key (or the AppCode's app id) and the route, from cache or in one batch."""
     if credentials.mode == "signature":
-        identity_key = "key:" + credentials.access_key
-        identity_request = ("keys", {"access_key": {"S": credentials.access_key}})
+        identity_lookup = _key_lookup(credentials.access_key)
     else:
-        identity_key = "appcode:" + rules.hash_appcode(credentials.appcode)
-        identity_request = ("appcodes", {"code_hash": {"S": identity_key[8:]}})
-    route_key = "route:" + route
-    identity_cached, identity = CACHE.peek(identity_key)
-    route_cached, route_record = CACHE.peek(route_key)
-    requests = [] if identity_cached else [identity_request]
-    if not route_cached:
-        requests.append(("routes", {"route": {"S": route}}))
-    items = hot_path.batch_get(requests) if requests else []
-    if not identity_cached:
-        item = items.pop(0)
-        if credentials.mode == "signature":
-            identity = CACHE.put(identity_key, _key_record(item))
-        else:
-            app_id = hot_path.text(item, "app_id") or None
-            identity = CACHE.put(identity_key, app_id)
-    if not route_cached:
-        loaded = _route_record(items.pop(0))
-        route_record = CACHE.put(route_key, loaded)
+        identity_lookup = _appcode_lookup(credentials.appcode)
+    identity, route_record = _cached(identity_lookup, _route_lookup(route))
     key = identity if isinstance(identity, rules.KeyRecord) else None
     app_id = key.app_id if key else identity if isinstance(identity, str) else None
     return key, app_id, route_record if isinstance(route_record, rules.RouteRecord) else None
 
 
 def _load_route(route: str) -> rules.RouteRecord | None:
-    cache_key = "route:" + route
-    cached, record = CACHE.peek(cache_key)
-    if not cached:
-        [item] = hot_path.batch_get([("routes", {"route": {"S": route}})])
-        loaded = _route_record(item)
-        record = CACHE.put(cache_key, loaded)
+    [record] = _cached(_route_lookup(route))
     return record if isinstance(record, rules.RouteRecord) else None
+
+
+def _load_key(access_key: str) -> rules.KeyRecord | None:
+    [record] = _cached(_key_lookup(access_key))
+    return record if isinstance(record, rules.KeyRecord) else None
 
 
 def _load_app_and_grants(
@@ -154,24 +190,18 @@ def _load_app_and_grants(
     if app_id is None:
         return None, []
     targets = rules.grant_targets(app_id, route) if route else []
-    app_key = "app:" + app_id
-    grants_key = f"grants:{app_id}:{','.join(targets)}"
-    app_cached, app = CACHE.peek(app_key)
-    grants_cached, grants = CACHE.peek(grants_key)
-    requests: list[tuple[str, Item]] = []
-    if not app_cached:
-        requests.append(("apps", {"app_id": {"S": app_id}}))
-    if not grants_cached:
-        requests.extend(
-            ("authorizations", {"app_id": {"S": app_id}, "target": {"S": t}}) for t in targets
-        )
-    items = hot_path.batch_get(requests) if requests else []
-    if not app_cached:
-        loaded_app = _app_record(items.pop(0))
-        app = CACHE.put(app_key, loaded_app)
-    if not grants_cached:
-        loaded = [_grant(item) for item in items if item is not None]
-        grants = CACHE.put(grants_key, loaded)
+    app, grants = _cached(
+        _Lookup(
+            "app:" + app_id,
+            [("apps", {"app_id": {"S": app_id}})],
+            lambda items: _app_record(items[0]),
+        ),
+        _Lookup(
+            f"grants:{app_id}:{','.join(targets)}",
+            [("authorizations", {"app_id": {"S": app_id}, "target": {"S": t}}) for t in targets],
+            lambda items: [_grant(item) for item in items if item is not None],
+        ),
+    )
     return (
         app if isinstance(app, rules.AppRecord) else None,
         list(grants) if isinstance(grants, list) else [],
@@ -326,12 +356,12 @@ def _denied(
     message_override: str = "",
     string_to_sign: str = "",
 ) -> Outcome:
-    verdict = str(fields["result"])
     return Outcome(
-        verdict,
+        str(fields["result"]),
         status,
-        {"request_id": str(fields["request_id"]), "message_override": message_override},
+        {"request_id": str(fields["request_id"])},
         string_to_sign=string_to_sign,
+        message=message_override,
     )
 
 
@@ -371,8 +401,7 @@ def _check_form_signature(
     request: rules.CallRequest, body: bytes, context: dict[str, str]
 ) -> tuple[str | None, str]:
     """The signature over query + form parameters, then the nonce (used up only now)."""
-    credentials = rules.Credentials("signature", access_key=context.get("access_key", ""))
-    key, _, _ = _load_identity(credentials, request.route)
+    key = _load_key(context.get("access_key", ""))
     if key is None:
         return "INVALID_KEY", ""
     form = signing.parse_form_body(body, _charset(request.header("content-type")))
