@@ -54,8 +54,8 @@ class Operation(NamedTuple):
     path: str
     status: int
     summary: str
-    body: type[BaseModel] | None
-    query: type[BaseModel] | None
+    body: str | None  # names of request models in chalicelib.http.schemas
+    query: str | None
     tag: str
 
 
@@ -155,37 +155,12 @@ def admin_route(
                 return Response(body="", status_code=204)
             return json_response(result, status)
 
-        blueprint.route(
-            path, methods=[method], authorizer=admin_token, content_types=BODY_TYPES
-        )(endpoint)
-        OPERATIONS.append(
-            Operation(method, path, status, (view.__doc__ or "").strip(), None, None, tag)
+        blueprint.route(path, methods=[method], authorizer=admin_token, content_types=BODY_TYPES)(
+            endpoint
         )
-        _MODEL_NAMES[(method, path)] = (body, query)
+        OPERATIONS.append(
+            Operation(method, path, status, (view.__doc__ or "").strip(), body, query, tag)
+        )
         return view
 
     return register
-
-
-_MODEL_NAMES: dict[tuple[str, str], tuple[str | None, str | None]] = {}
-
-
-def operations() -> list[Operation]:
-    """The registered operations with their request models resolved (imports pydantic)."""
-    from chalicelib.http import schemas
-
-    resolved = []
-    for operation in OPERATIONS:
-        body, query = _MODEL_NAMES[(operation.method, operation.path)]
-        resolved.append(
-            Operation(
-                operation.method,
-                operation.path,
-                operation.status,
-                operation.summary,
-                getattr(schemas, body) if body else None,
-                getattr(schemas, query) if query else None,
-                operation.tag,
-            )
-        )
-    return resolved

@@ -8,7 +8,7 @@ from typing import Any
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.http.admin import operations
+from chalicelib.http.admin import OPERATIONS
 from chalicelib.http.errors import json_response
 
 bp = Blueprint(__name__)
@@ -37,13 +37,15 @@ def document() -> dict[str, Any]:
         }
     }
     paths: dict[str, Any] = {}
-    for op in operations():
+    from chalicelib.http import schemas as models  # pydantic: only when the document is asked for
+
+    for op in OPERATIONS:
         parameters: list[dict[str, Any]] = [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
             for name in re.findall(r"{(\w+)}", op.path)
         ]
         if op.query is not None:
-            query_schema = op.query.model_json_schema(by_alias=True)
+            query_schema = getattr(models, op.query).model_json_schema(by_alias=True)
             for name, prop in query_schema.get("properties", {}).items():
                 parameters.append({"name": name, "in": "query", "required": False, "schema": prop})
         operation: dict[str, Any] = {
@@ -66,8 +68,10 @@ def document() -> dict[str, Any]:
             },
         }
         if op.body is not None:
-            name = op.body.__name__
-            schemas[name] = op.body.model_json_schema(ref_template="#/components/schemas/{model}")
+            name = op.body
+            schemas[name] = getattr(models, name).model_json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
             for nested_name, nested in schemas[name].pop("$defs", {}).items():
                 schemas[nested_name] = nested
             operation["requestBody"] = {

@@ -54,23 +54,23 @@ def _match(found: Iterable[tuple[str, Item]], table: str, key: Item) -> Item | N
     return None
 
 
+def _nonce_put(nonce_key: str, nonce_expires: int) -> Item:
+    """The conditional put of a nonce; a row past its TTL counts as absent (lazy deletes)."""
+    return {
+        "TableName": _table("nonces"),
+        "Item": {"nonce_key": {"S": nonce_key}, "expires_at": {"N": str(nonce_expires)}},
+        "ConditionExpression": "attribute_not_exists(nonce_key) OR expires_at < :now",
+        "ExpressionAttributeValues": {":now": {"N": str(int(time.time()))}},
+    }
+
+
 def consume_nonce_and_record(nonce_key: str, nonce_expires: int, records: list[Item]) -> bool:
     """Write the nonce (only if unused) and the call records atomically, in one request.
 
     False when the nonce was already used, including a concurrent replay that lost the race.
     A nonce row past its TTL counts as absent: DynamoDB deletes expired rows lazily.
     """
-    now = int(time.time())
-    items: list[Item] = [
-        {
-            "Put": {
-                "TableName": _table("nonces"),
-                "Item": {"nonce_key": {"S": nonce_key}, "expires_at": {"N": str(nonce_expires)}},
-                "ConditionExpression": "attribute_not_exists(nonce_key) OR expires_at < :now",
-                "ExpressionAttributeValues": {":now": {"N": str(now)}},
-            }
-        }
-    ]
+    items: list[Item] = [{"Put": _nonce_put(nonce_key, nonce_expires)}]
     items.extend({"Put": {"TableName": _table("call-records"), "Item": r}} for r in records)
     try:
         clients.dynamodb().transact_write_items(TransactItems=items)
@@ -86,12 +86,7 @@ def consume_nonce_and_record(nonce_key: str, nonce_expires: int, records: list[I
 def consume_nonce(nonce_key: str, nonce_expires: int) -> bool:
     """The nonce alone (form calls: the middleware consumes it after the form signature)."""
     try:
-        clients.dynamodb().put_item(
-            TableName=_table("nonces"),
-            Item={"nonce_key": {"S": nonce_key}, "expires_at": {"N": str(nonce_expires)}},
-            ConditionExpression="attribute_not_exists(nonce_key) OR expires_at < :now",
-            ExpressionAttributeValues={":now": {"N": str(int(time.time()))}},
-        )
+        clients.dynamodb().put_item(**_nonce_put(nonce_key, nonce_expires))
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
             return False

@@ -33,10 +33,15 @@ def world() -> Iterator[tuple[Admin, dict[str, str]]]:
 
 
 def _operations() -> list[Any]:
+    """Every admin route, with its request models resolved from their names."""
     import app  # noqa: F401 - registers the blueprints' routes
-    from chalicelib.http.admin import operations
+    from chalicelib.http import schemas
+    from chalicelib.http.admin import OPERATIONS
 
-    return operations()
+    def model(name: str | None) -> Any:
+        return getattr(schemas, name) if name else None
+
+    return [op._replace(body=model(op.body), query=model(op.query)) for op in OPERATIONS]
 
 
 OPERATIONS = _operations()
