@@ -157,7 +157,8 @@ def check_grants(grants: Sequence[Grant], stage: str, now: str) -> str | None:
     return "AUTHORIZATION_EXPIRED" if covering else "NOT_AUTHORIZED"
 
 
-def string_to_sign(request: CallRequest) -> str:
+def string_to_sign(request: CallRequest, form: Sequence[tuple[str, str]] = ()) -> str:
+    """The server's StringToSign; ``form`` only where the body is (the middleware)."""
     names = signing.parse_signed_header_names(request.header("x-ca-signature-headers") or "")
     return signing.build_string_to_sign(
         method=request.method,
@@ -165,7 +166,12 @@ def string_to_sign(request: CallRequest) -> str:
         headers=request.headers,
         signed_header_names=names,
         query=request.query,
+        form=form,
     )
+
+
+def signature_method(request: CallRequest) -> str:
+    return (request.header("x-ca-signature-method") or "HmacSHA256").strip()
 
 
 def decide(
@@ -205,7 +211,7 @@ def decide(
         return Decision("IP_NOT_ALLOWED")
     if signed:
         assert key is not None
-        method = (request.header("x-ca-signature-method") or "HmacSHA256").strip()
+        method = signature_method(request)
         if method not in signing.SIGNATURE_METHODS:
             return Decision("UNSUPPORTED_SIGNATURE_METHOD")
         text = string_to_sign(request)

@@ -405,19 +405,9 @@ def _check_form_signature(
     if key is None:
         return "INVALID_KEY", ""
     form = signing.parse_form_body(body, _charset(request.header("content-type")))
-    names = signing.parse_signed_header_names(request.header("x-ca-signature-headers") or "")
-    text = signing.build_string_to_sign(
-        method=request.method,
-        path=request.path,
-        headers=request.headers,
-        signed_header_names=names,
-        query=request.query,
-        form=form,
-    )
-    method = (request.header("x-ca-signature-method") or "HmacSHA256").strip()
-    if not signing.signature_matches(
-        request.header("x-ca-signature") or "", text, key.secret, method
-    ):
+    text = rules.string_to_sign(request, form)
+    provided = request.header("x-ca-signature") or ""
+    if not signing.signature_matches(provided, text, key.secret, rules.signature_method(request)):
         return "INVALID_SIGNATURE", text
     nonce = (request.header("x-ca-nonce") or "").strip()
     expires = int(time.time()) + 2 * settings().nonce_ttl_seconds
