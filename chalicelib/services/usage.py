@@ -16,6 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.config import settings
+from chalicelib.domain.clock import format_time
 from chalicelib.domain.verdicts import SUCCESS
 from chalicelib.storage import clients
 
@@ -166,38 +167,31 @@ def _reset_last_used(table: str, key_name: str, value: str, index: str) -> None:
         "ExpressionAttributeNames": {"#p": f"viewer_{index[3:]}", "#r": "result"},
         "ExpressionAttributeValues": {":p": {"S": f"{viewer}#{value}"}, ":ok": {"S": SUCCESS}},
         "ScanIndexForward": False,
-        "Limit": 100,
+        "PaginationConfig": {"PageSize": 100, "MaxItems": 1},
     }
-    for _ in range(10):
-        response = clients.dynamodb().query(**arguments)
-        if response.get("Items"):
-            newest = response["Items"][0]["time"]["S"]
+    for page in clients.dynamodb().get_paginator("query").paginate(**arguments):
+        if page.get("Items"):
+            newest = page["Items"][0]["time"]["S"]
             _update_usage(table, key_name, value, "SET last_used_at = :t", {":t": {"S": newest}})
             return
-        if "LastEvaluatedKey" not in response:
-            break
-        arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
     _update_usage(table, key_name, value, "REMOVE last_used_at", {})
 
 
 def read_counts(
     viewer: str, kind: str, value: str, granularity: str, start: datetime, end: datetime
 ) -> list[dict[str, Any]]:
-    from chalicelib.domain.clock import format_time
-
     scope = scope_id(viewer, kind, value, granularity)
     low = bucket_start(format_time(start), granularity)
     high = bucket_start(format_time(end), granularity)
     items: list[dict[str, Any]] = []
-    arguments: dict[str, Any] = {
-        "TableName": settings().table_name("usage"),
-        "KeyConditionExpression": "#s = :s AND bucket_start BETWEEN :lo AND :hi",
-        "ExpressionAttributeNames": {"#s": "scope"},
-        "ExpressionAttributeValues": {":s": {"S": scope}, ":lo": {"S": low}, ":hi": {"S": high}},
-    }
-    while True:
-        response = clients.dynamodb().query(**arguments)
-        for item in response.get("Items", []):
+    pages = clients.dynamodb().get_paginator("query").paginate(
+        TableName=settings().table_name("usage"),
+        KeyConditionExpression="#s = :s AND bucket_start BETWEEN :lo AND :hi",
+        ExpressionAttributeNames={"#s": "scope"},
+        ExpressionAttributeValues={":s": {"S": scope}, ":lo": {"S": low}, ":hi": {"S": high}},
+    )
+    for page in pages:
+        for item in page.get("Items", []):
             counts = {
                 name[2:]: int(v["N"])
                 for name, v in item.items()
@@ -205,6 +199,4 @@ def read_counts(
             }
             if counts:
                 items.append({"start": item["bucket_start"]["S"], "counts": counts})
-        if "LastEvaluatedKey" not in response:
-            return items
-        arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return items
