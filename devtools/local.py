@@ -16,19 +16,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from devtools.offline_aws import default_to_fake_aws
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _fake_aws_environment() -> None:
-    os.environ.pop("AWS_PROFILE", None)
-    for name, value in (
-        ("AWS_ACCESS_KEY_ID", "local"),
-        ("AWS_SECRET_ACCESS_KEY", "local"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-        ("AWS_REGION", "us-east-1"),
-    ):
-        os.environ.setdefault(name, value)
-    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 
 
 def start_moto() -> Any:
@@ -64,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", default="dev")
     args = parser.parse_args(argv)
 
-    _fake_aws_environment()
+    default_to_fake_aws(os.environ)
     sys.path.insert(0, str(ROOT))
     moto_server = start_moto()
     moto_host, moto_port = moto_server.get_host_and_port()

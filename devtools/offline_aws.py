@@ -22,3 +22,13 @@ def use_offline_aws(environ: MutableMapping[str, str], **settings: str) -> None:
         environ.pop(name, None)
     environ.update(FAKE_AWS)
     environ.update(settings)
+
+
+def default_to_fake_aws(environ: MutableMapping[str, str]) -> None:
+    """Fake credentials only where none are set (the local run may point DYNAMODB_ENDPOINT at a
+    DynamoDB that wants its own); never a profile, never instance metadata."""
+    environ.pop("AWS_PROFILE", None)
+    for name, value in FAKE_AWS.items():
+        if name != "AWS_SESSION_TOKEN":  # a fake token would spoil real keys set by the user
+            environ.setdefault(name, value)
+    environ["AWS_EC2_METADATA_DISABLED"] = "true"
