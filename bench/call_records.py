@@ -89,7 +89,7 @@ QUERIES: dict[str, dict[str, Any]] = {
     "by result=success": {"result": "success"},
     "by result=failure": {"result": "failure"},
     "by result=NONCE_USED": {"result": "NONCE_USED"},
-    "by api, last 2 days": {"api_id": "api-07", "start": "-2d"},
+    "by api, last 2 days": {"api_id": "api-07", "from_": "-2d"},
     "by app + result=success": {"app_id": "app-007", "result": "success"},
 }
 
@@ -103,8 +103,8 @@ def run_queries(repeats: int) -> dict[str, tuple[int, int, float]]:
     figures = {}
     for name, query in QUERIES.items():
         arguments = dict(query)
-        if arguments.get("start") == "-2d":
-            arguments["start"] = format_time(utc_now() - timedelta(days=2))
+        if arguments.get("from_") == "-2d":
+            arguments["from_"] = format_time(utc_now() - timedelta(days=2))
         times = []
         for _ in range(repeats):
             started = time.perf_counter()

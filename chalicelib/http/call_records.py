@@ -22,27 +22,10 @@ bp = Blueprint(__name__)
 @admin_route(bp, "/v1/call-records", "GET", query="RecordFilter", tag="call-records")
 def list_records(principal: Principal, query: schemas.RecordFilter) -> dict[str, Any]:
     """Calls to your APIs and calls made with your apps' keys, newest first."""
-    return service.list_records(
-        principal,
-        app_id=query.app_id,
-        api_id=query.api_id,
-        access_key=query.access_key,
-        result=query.result,
-        start=query.from_,
-        end=query.to,
-        limit=query.limit,
-        cursor=query.cursor,
-    )
+    return service.list_records(principal, **query.model_dump())
 
 
 @admin_route(bp, "/v1/call-records/stats", "GET", query="StatsFilter", tag="call-records")
 def record_stats(principal: Principal, query: schemas.StatsFilter) -> dict[str, Any]:
     """Counts per time bucket and result, for charts."""
-    return service.record_stats(
-        principal,
-        app_id=query.app_id,
-        api_id=query.api_id,
-        start=query.from_,
-        end=query.to,
-        bucket=query.bucket,
-    )
+    return service.record_stats(principal, **query.model_dump())

@@ -64,9 +64,9 @@ def record_view(item: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-def _time_range(start: str | None, end: str | None) -> tuple[datetime | None, datetime | None]:
-    low = parse_time(start, "from") if start else None
-    high = parse_time(end, "to") if end else None
+def _time_range(from_: str | None, to: str | None) -> tuple[datetime | None, datetime | None]:
+    low = parse_time(from_, "from") if from_ else None
+    high = parse_time(to, "to") if to else None
     if low and high and low > high:
         raise ValidationFailed("must not be after 'to'", "from")
     return low, high
@@ -87,13 +87,13 @@ def list_records(
     api_id: str | None = None,
     access_key: str | None = None,
     result: str | None = None,
-    start: str | None = None,
-    end: str | None = None,
+    from_: str | None = None,
+    to: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> dict[str, Any]:
     _check_result(result)
-    low, high = _time_range(start, end)
+    low, high = _time_range(from_, to)
     viewer = principal.account_id
     outcome_or_code = (
         ("viewer_outcome", "by_outcome")
@@ -168,13 +168,13 @@ def record_stats(
     *,
     app_id: str | None,
     api_id: str | None,
-    start: str | None,
-    end: str | None,
+    from_: str | None,
+    to: str | None,
     bucket: str,
 ) -> dict[str, Any]:
     if app_id and api_id:
         raise ValidationFailed("give app_id or api_id, not both", "api_id")
-    low, high = _time_range(start, end)
+    low, high = _time_range(from_, to)
     high = high or utc_now()
     low = low or high - {"minute": timedelta(hours=1), "hour": timedelta(days=1)}.get(
         bucket, timedelta(days=30)
