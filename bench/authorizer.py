@@ -281,7 +281,7 @@ def import_seconds(statements: list[str], runs: int) -> list[float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark the REQUEST authorizer.")
     parser.add_argument("--calls", type=int, default=300)
-    parser.add_argument("--import-runs", type=int, default=15)
+    parser.add_argument("--import-runs", type=int, default=25)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     _environment()
