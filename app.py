@@ -6,15 +6,25 @@ from typing import Any
 
 from chalice.app import Chalice
 
-from chalicelib.http import accounts, apis, apps, call_records, demo, keys, openapi
+from chalicelib.http import accounts, apis, apps, call_records, demo, gateways, keys, openapi
 from chalicelib.http.admin import admin_auth
+from chalicelib.http.body_check import check_body
 from chalicelib.http.request_authorizer import authorize
 
 app = Chalice(app_name="apiauth")
 app.register_blueprint(admin_auth)
-for blueprint in (accounts.bp, apps.bp, keys.bp, apis.bp, call_records.bp, openapi.bp, demo.bp):
+for blueprint in (
+    accounts.bp,
+    apps.bp,
+    keys.bp,
+    gateways.bp,
+    apis.bp,
+    call_records.bp,
+    openapi.bp,
+    demo.bp,
+):
     app.register_blueprint(blueprint)
-app.register_middleware(demo.check_body, "http")
+app.register_middleware(check_body, "http")
 
 
 @app.lambda_function(name="request_authorizer")

@@ -173,8 +173,8 @@ def signed_event(demo: dict[str, str], nonce: str) -> tuple[dict[str, Any], str]
 
 def measure_calls(demo: dict[str, str], calls: int, cold: bool) -> dict[str, float]:
     from app import request_authorizer
-    from chalicelib.services.verification import reset_cache
     from chalicelib.storage import clients
+    from chalicelib.storage.credentials import reset_cache
 
     meter = AwsMeter()
     meter.attach(clients.dynamodb())

@@ -49,8 +49,9 @@ def _dynamodb(endpoint: str | None) -> Iterator[None]:
 def fill(count: int, seed: int) -> None:
     from chalicelib.config import settings
     from chalicelib.domain.clock import format_time, utc_now
-    from chalicelib.services.verification import record_items
+    from chalicelib.domain.records import CallRecord
     from chalicelib.storage import clients
+    from chalicelib.storage.call_records import record_items
 
     rng = random.Random(seed)
     now = utc_now()
@@ -59,23 +60,23 @@ def fill(count: int, seed: int) -> None:
     for index in range(count):
         result = "success" if rng.random() < 0.8 else rng.choice(FAILURES)
         app = rng.randrange(200)
-        fields: dict[str, str | float | None] = {
-            "request_id": f"req-{seed}-{index:07d}",
-            "time": format_time(now - timedelta(seconds=rng.uniform(0, 30 * 86400))),
-            "method": "GET",
-            "path": f"/api/{rng.randrange(50)}",
-            "source_ip": "198.51.100.7",
-            "stage": "RELEASE",
-            "result": result,
-            "auth_method": "signature",
-            "app_id": f"app-{app:03d}",
-            "api_id": f"api-{rng.randrange(50):02d}",
-            "access_key": f"key{app:05d}",
-            "caller_account_id": ACCOUNT,
-            "provider_account_id": ACCOUNT,
-            "latency_ms": 1.5,
-        }
-        batch.extend({"PutRequest": {"Item": item}} for item in record_items(fields, [ACCOUNT]))
+        record = CallRecord(
+            request_id=f"req-{seed}-{index:07d}",
+            time=format_time(now - timedelta(seconds=rng.uniform(0, 30 * 86400))),
+            method="GET",
+            path=f"/api/{rng.randrange(50)}",
+            source_ip="198.51.100.7",
+            stage="RELEASE",
+            result=result,
+            auth_method="signature",
+            app_id=f"app-{app:03d}",
+            api_id=f"api-{rng.randrange(50):02d}",
+            access_key=f"key{app:05d}",
+            caller_account_id=ACCOUNT,
+            provider_account_id=ACCOUNT,
+            latency_ms=1.5,
+        )
+        batch.extend({"PutRequest": {"Item": item}} for item in record_items(record))
         if len(batch) == 25 or index == count - 1:
             clients.dynamodb().batch_write_item(RequestItems={table: batch})
             batch = []

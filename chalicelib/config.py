@@ -12,6 +12,7 @@ TABLES = (
     "apps",
     "keys",
     "appcodes",
+    "gateways",
     "apis",
     "routes",
     "authorizations",

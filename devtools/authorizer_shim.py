@@ -207,8 +207,9 @@ def build_request_event(
         "requestContext": {
             "resourcePath": resource,
             "httpMethod": method,
-            # On an execute-api URL AWS puts the stage in front of requestContext.path.
-            "path": f"/{stage}{path}",
+            # The path as the caller sent it. On an execute-api URL AWS puts the stage in
+            # front; the local URL has none, like a custom domain without a base path.
+            "path": raw_request_path,
             "stage": stage,
             "requestId": request_id,
             "accountId": LOCAL_ACCOUNT_ID,
@@ -259,6 +260,7 @@ def _run_request_authorizer(
     # In AWS the route sees the same requestId and stage as its authorizer.
     route_ctx.setdefault("requestId", request_id)
     route_ctx.setdefault("stage", stage)
+    route_ctx.setdefault("apiId", LOCAL_API_ID)
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
     event = build_request_event(raw_path, lambda_event, stage=stage, request_id=request_id,
                                 region=region)

@@ -84,12 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     from chalicelib.services.bootstrap import register_demo, register_root
     from devtools.record_stream import start_stream_poller
 
-    root = register_root(os.environ.get("APIAUTH_ROOT_TOKEN") or None)
+    port = server.server.server_address[1]
+    base = f"http://127.0.0.1:{port}"
+    root = register_root(os.environ.get("APIAUTH_ROOT_TOKEN") or None, base_url=base)
     demo = register_demo()
     start_stream_poller()
 
-    port = server.server.server_address[1]
-    base = f"http://127.0.0.1:{port}"
     print(f"apiauth ready: {base}", flush=True)
     print(f"admin token (root, account default): {root['token']}", flush=True)
     print(

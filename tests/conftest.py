@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def reset_process_state() -> None:
     """Forget clients, settings and caches bound to a previous moto backend or endpoint."""
-    from chalicelib.services.verification import reset_cache
     from chalicelib.storage.clients import reset_clients
+    from chalicelib.storage.credentials import reset_cache
     from chalicelib.storage.transactions import reset_connection
 
     reset_clients()
@@ -54,7 +54,7 @@ def aws() -> Iterator[None]:
     cached botocore and PynamoDB clients are kept (building one costs ~0.15 s); only the
     authorizer's cache is dropped. A test that points them elsewhere resets them itself.
     """
-    from chalicelib.services.verification import reset_cache
+    from chalicelib.storage.credentials import reset_cache
 
     with mock_aws():
         reset_cache()

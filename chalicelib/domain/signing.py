@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import codecs
 import hashlib
 import hmac
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -16,8 +17,10 @@ SIGNATURE_METHODS: dict[str, Callable[[], hashlib._Hash]] = {
 # These either carry the signature itself or already have a fixed slot in StringToSign;
 # Alibaba's gateway ignores them in X-Ca-Signature-Headers, so a client listing them
 # must still verify.
+# The headers with a fixed slot in StringToSign.
+FIXED_HEADERS: tuple[str, ...] = ("accept", "content-md5", "content-type", "date")
 UNSIGNABLE_HEADERS: frozenset[str] = frozenset(
-    {"x-ca-signature", "x-ca-signature-headers", "accept", "content-md5", "content-type", "date"}
+    {"x-ca-signature", "x-ca-signature-headers", *FIXED_HEADERS}
 )
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
@@ -37,11 +40,19 @@ def parse_signed_header_names(value: str) -> list[str]:
     return names
 
 
-def _first_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for key, value in pairs:
-        values.setdefault(key, value)
-    return values
+def duplicate_parameter(
+    query: Iterable[tuple[str, str]], form: Iterable[tuple[str, str]] = ()
+) -> str | None:
+    """The first name sent with two different values (CONTRACT 3.1), else None.
+
+    The signature can cover only one value per name, while a backend may read another
+    (API Gateway and Chalice hand it the last), so such a request is refused, not signed.
+    """
+    seen: dict[str, str] = {}
+    for key, value in (*query, *form):
+        if seen.setdefault(key, value) != value:
+            return key
+    return None
 
 
 def canonical_resource(
@@ -49,8 +60,11 @@ def canonical_resource(
     query: Iterable[tuple[str, str]] = (),
     form: Iterable[tuple[str, str]] = (),
 ) -> str:
-    # A key sent both ways is signed with its form value, as Alibaba's Java and Python demos do.
-    params = _first_values(query) | _first_values(form)
+    """Path + sorted parameters; a name repeated with the same value is signed once.
+
+    Callers refuse differing repeats first (``duplicate_parameter``).
+    """
+    params = dict(query) | dict(form)
     if not params:
         return path
     joined = "&".join(
@@ -68,13 +82,7 @@ def build_string_to_sign(
     query: Iterable[tuple[str, str]] = (),
     form: Iterable[tuple[str, str]] = (),
 ) -> str:
-    fixed = [
-        method.upper(),
-        headers.get("accept", ""),
-        headers.get("content-md5", ""),
-        headers.get("content-type", ""),
-        headers.get("date", ""),
-    ]
+    fixed = [method.upper(), *(headers.get(name, "") for name in FIXED_HEADERS)]
     # A listed header the request lacks is signed as empty rather than refused here:
     # the signature comparison is what decides, and the client signed the same empty value.
     signed = "".join(
@@ -113,15 +121,38 @@ def is_form_content_type(content_type: str | None) -> bool:
     return content_type.split(";", 1)[0].strip().lower() == FORM_CONTENT_TYPE
 
 
-def parse_form_body(body: bytes, charset: str = "utf-8") -> list[tuple[str, str]]:
+# Charsets a form body may declare: the text encodings clients actually send. Anything else
+# (an unknown name, or a codec such as idna that is not a charset) is refused, not guessed.
+FORM_CHARSETS: frozenset[str] = frozenset(
+    {"utf-8", "ascii", "latin-1", "iso8859-1", "cp1252", "gbk", "gb2312", "gb18030", "big5"}
+)
+
+
+def form_charset(content_type: str | None) -> str | None:
+    """The declared charset's codec name (UTF-8 if none), or None when it is not usable."""
+    charset = "utf-8"
+    for parameter in (content_type or "").split(";")[1:]:
+        name, _, value = parameter.strip().partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"') or "utf-8"
     try:
-        text = body.decode(charset, errors="replace")
+        codec = codecs.lookup(charset).name
     except LookupError:
-        # The charset comes from the client's Content-Type; an unknown one falls back to
-        # UTF-8 so that the signature check, not a crash, decides the request.
-        charset = "utf-8"
-        text = body.decode(charset, errors="replace")
-    return parse_qsl(text, keep_blank_values=True, encoding=charset, errors="replace")
+        return None
+    return codec if codec in FORM_CHARSETS else None
+
+
+def parse_form_body(body: bytes, charset: str = "utf-8") -> list[tuple[str, str]] | None:
+    """The form's parameters, decoded; None when the body is not valid in ``charset``.
+
+    Strict decoding: with replacement characters, two different bodies could decode to
+    the same signed parameters while the backend reads the other bytes.
+    """
+    try:
+        text = body.decode(charset)
+        return parse_qsl(text, keep_blank_values=True, encoding=charset, errors="strict")
+    except (UnicodeError, ValueError, LookupError):
+        return None
 
 
 def string_to_sign_for_error(string_to_sign: str) -> str:

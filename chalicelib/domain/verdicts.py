@@ -18,6 +18,8 @@ MESSAGES: dict[str, str] = {
     "NONCE_USED": "Nonce Used",
     "UNSUPPORTED_SIGNATURE_METHOD": "Invalid Signature Method",
     "INVALID_SIGNATURE": "Invalid Signature",
+    "DUPLICATE_PARAMETER": "Duplicate Parameter",
+    "FORM_BODY_UNSUPPORTED": "Form Body Unsupported",
     "INVALID_CONTENT_MD5": "Invalid Content-MD5",
     "IP_NOT_ALLOWED": "Unauthorized",
     "API_NOT_FOUND": "API Not Found",

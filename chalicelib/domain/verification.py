@@ -11,6 +11,7 @@ must be consumed and the caller makes that conditional write together with the r
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from ipaddress import IPv4Network
@@ -23,23 +24,36 @@ from chalicelib.domain.verdicts import SUCCESS
 STAGES = ("TEST", "PRE", "RELEASE")
 DEFAULT_STAGE = "RELEASE"
 MAX_NONCE_LENGTH = 128
+# Longer values of the headers a signature covers are refused, never cut: a cut value would
+# be verified against something other than what the backend receives.
+MAX_SIGNED_VALUE = 8192
+ACCESS_KEY_PATTERN = re.compile(r"[A-Za-z0-9]{8,32}")
+# Every signature must cover these, or a captured request could be replayed with fresh ones.
+REQUIRED_SIGNED_HEADERS = ("x-ca-timestamp", "x-ca-nonce")
+ANY_METHOD = "ANY"
 
 
 class CallRequest(NamedTuple):
     method: str
-    path: str
-    resource: str
-    headers: Mapping[str, str]  # lower-case names
+    path: str  # the path the caller sent and signed (requestContext.path), decoded
+    resource: str  # API Gateway's resource template, e.g. /orders/{id}
+    headers: Mapping[str, str]  # lower-case names, one value each
     query: tuple[tuple[str, str], ...]
     source_ip: str
     request_id: str
+    gateway_id: str = ""  # requestContext.apiId
+    repeated_headers: frozenset[str] = frozenset()  # lower-case names sent more than once
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
 
     @property
-    def route(self) -> str:
-        return route_key(self.method, self.resource)
+    def routes(self) -> tuple[str, str]:
+        """The route keys that can match: the exact method first, then ``ANY``."""
+        return (
+            route_key(self.gateway_id, self.method, self.resource),
+            route_key(self.gateway_id, ANY_METHOD, self.resource),
+        )
 
 
 class KeyRecord(NamedTuple):
@@ -63,6 +77,14 @@ class AppRecord(NamedTuple):
     networks: tuple[IPv4Network, ...] = ()
 
 
+class GatewayRecord(NamedTuple):
+    gateway_id: str
+    account_id: str
+    # This deployment's own REST API (or the local run): its routes are this app's, whose
+    # middleware sees the body and can verify form-parameter signatures.
+    checks_bodies: bool = False
+
+
 class RouteRecord(NamedTuple):
     api_id: str
     account_id: str
@@ -84,21 +106,31 @@ class Credentials(NamedTuple):
         return f"Credentials(mode={self.mode!r}, access_key={self.access_key!r})"
 
 
+class FormBody(NamedTuple):
+    """A form body's parameters where the body is, or why they cannot be read."""
+
+    params: tuple[tuple[str, str], ...] = ()
+    problem: str = ""  # e.g. an unknown charset: the signature cannot be checked
+
+
 class Decision(NamedTuple):
     verdict: str
     # Set once the signature verified: the nonce to consume together with the record.
     nonce: str | None = None
-    # Form bodies cannot be signed-checked without the body: the middleware finishes the job.
-    body_check: str = ""
+    # A form body on this deployment's own gateway: the authorizer cannot see the body, so the
+    # whole decision is taken again by the middleware where it is (DESIGN decision 3).
+    deferred_to_body: bool = False
     string_to_sign: str = ""
+    # Replaces the verdict's usual X-Ca-Error-Message where it says more.
+    message: str = ""
 
     @property
     def allowed(self) -> bool:
         return self.verdict == SUCCESS
 
 
-def route_key(method: str, resource: str) -> str:
-    return f"{method.upper()} {resource}"
+def route_key(gateway_id: str, method: str, resource: str) -> str:
+    return f"{gateway_id} {method.upper()} {resource}"
 
 
 def hash_appcode(appcode: str) -> str:
@@ -127,15 +159,22 @@ def read_credentials(request: CallRequest) -> Credentials | str:
     return "MISSING_CREDENTIALS"
 
 
+def is_access_key(value: str) -> bool:
+    """Whether ``value`` can be an access key at all (no lookup needed to refuse it)."""
+    return ACCESS_KEY_PATTERN.fullmatch(value) is not None
+
+
 def sent_no_credentials(request: CallRequest) -> bool:
     names = ("authorization", "x-ca-key", "x-ca-signature")
     return not any((request.header(name) or "").strip() for name in names)
 
 
 def check_timestamp(value: str | None, now_ms: int, tolerance_seconds: int) -> str | None:
-    if not value or not value.strip().isdigit() or len(value.strip()) > 16:
+    text = (value or "").strip()
+    # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
+    if not text or len(text) > 16 or not text.isascii() or not text.isdigit():
         return "INVALID_TIMESTAMP"
-    if abs(now_ms - int(value.strip())) > tolerance_seconds * 1000:
+    if abs(now_ms - int(text)) > tolerance_seconds * 1000:
         return "TIMESTAMP_EXPIRED"
     return None
 
@@ -174,18 +213,45 @@ def signature_method(request: CallRequest) -> str:
     return (request.header("x-ca-signature-method") or "HmacSHA256").strip()
 
 
+def signed_headers_problem(request: CallRequest) -> str | None:
+    """What makes the signed headers unverifiable, as the denial's message, or None.
+
+    A header the signature depends on that came more than once (API Gateway hands the
+    backend one value, maybe another than the one checked), a required header the client
+    did not sign, or a signed value too long to take whole.
+    """
+    listed = signing.parse_signed_header_names(request.header("x-ca-signature-headers") or "")
+    listed_lower = {name.lower() for name in listed}
+    for name in sorted(request.repeated_headers):
+        if name.startswith("x-ca-") or name in signing.FIXED_HEADERS or name in listed_lower:
+            return f"Invalid Signature, header {name} was sent more than once"
+    for required in REQUIRED_SIGNED_HEADERS:
+        if required not in listed_lower:
+            return f"Invalid Signature, {required} must be listed in X-Ca-Signature-Headers"
+    for name in (*signing.FIXED_HEADERS, *listed_lower):
+        if len(request.header(name) or "") > MAX_SIGNED_VALUE:
+            return f"Invalid Signature, header {name} is longer than {MAX_SIGNED_VALUE} characters"
+    return None
+
+
 def decide(
     request: CallRequest,
     credentials: Credentials,
     key: KeyRecord | None,
     app: AppRecord | None,
+    gateway: GatewayRecord | None,
     route: RouteRecord | None,
     grants: Sequence[Grant],
     now: datetime,
     now_text: str,
     timestamp_tolerance_seconds: int,
+    form: FormBody | None = None,
 ) -> Decision:
-    """Every check after "credentials present", in the contract's order."""
+    """Every check after "credentials present", in the contract's order.
+
+    ``form`` is the form body where the body is (the middleware); None in the authorizer,
+    which never sees a body.
+    """
     signed = credentials.mode == "signature"
     if signed and key is None:
         return Decision("INVALID_KEY")
@@ -195,9 +261,6 @@ def decide(
         return Decision("KEY_DISABLED")
     if not app.enabled:
         return Decision("APP_DISABLED")
-    nonce: str | None = None
-    body_check = ""
-    text = ""
     if signed:
         now_ms = int(now.timestamp() * 1000)
         failure = check_timestamp(
@@ -209,30 +272,66 @@ def decide(
     networks = app.networks or compile_whitelist(app.whitelist)
     if not is_ip_allowed(request.source_ip, networks):
         return Decision("IP_NOT_ALLOWED")
+    nonce: str | None = None
     if signed:
         assert key is not None
-        method = signature_method(request)
-        if method not in signing.SIGNATURE_METHODS:
-            return Decision("UNSUPPORTED_SIGNATURE_METHOD")
-        text = string_to_sign(request)
-        if signing.is_form_content_type(request.header("content-type")):
-            # The form parameters are in the body, which the authorizer never sees: the
-            # signature and then the nonce are checked where the body is (the middleware).
-            body_check = "form"
-        elif not signing.signature_matches(
-            request.header("x-ca-signature") or "", text, key.secret, method
-        ):
-            return Decision("INVALID_SIGNATURE", string_to_sign=text)
-        else:
-            nonce = (request.header("x-ca-nonce") or "").strip()
-    verdict = _check_api(request, route, grants, now_text)
-    return Decision(verdict, nonce=nonce, body_check=body_check, string_to_sign=text)
+        verified = _verify_signature(request, key, gateway, form)
+        if not verified.allowed or verified.deferred_to_body:
+            return verified
+        nonce = (request.header("x-ca-nonce") or "").strip()
+    return Decision(_check_api(request, gateway, route, grants, now_text), nonce=nonce)
+
+
+def _verify_signature(
+    request: CallRequest,
+    key: KeyRecord,
+    gateway: GatewayRecord | None,
+    form: FormBody | None,
+) -> Decision:
+    """Signature method, duplicate parameters, then the signature itself (SUCCESS if it holds).
+
+    Nothing after this may run for a request whose signature did not verify: later verdicts
+    would tell a key holder without the secret what the key is authorized for.
+    """
+    method = signature_method(request)
+    if method not in signing.SIGNATURE_METHODS:
+        return Decision("UNSUPPORTED_SIGNATURE_METHOD")
+    params = form.params if form else ()
+    duplicate = signing.duplicate_parameter(request.query, params)
+    if duplicate is not None:
+        return Decision("DUPLICATE_PARAMETER", message=f"Duplicate Parameter: {duplicate}")
+    problem = signed_headers_problem(request) or (form.problem if form else "")
+    if problem:
+        return Decision("INVALID_SIGNATURE", message=problem)
+    if form is None and signing.is_form_content_type(request.header("content-type")):
+        # Form parameters are signed but live in the body, which the authorizer never sees.
+        if gateway is not None and gateway.checks_bodies:
+            return Decision(SUCCESS, deferred_to_body=True)
+        return Decision("FORM_BODY_UNSUPPORTED")
+    text = string_to_sign(request, params)
+    provided = request.header("x-ca-signature") or ""
+    if not signing.signature_matches(provided, text, key.secret, method):
+        return Decision("INVALID_SIGNATURE", string_to_sign=text)
+    return Decision(SUCCESS, string_to_sign=text)
+
+
+def registered_route(
+    gateway: GatewayRecord | None, route: RouteRecord | None
+) -> RouteRecord | None:
+    """The route, if it is registered on a gateway bound to the account that registered it."""
+    if gateway is None or route is None or route.account_id != gateway.account_id:
+        return None
+    return route
 
 
 def _check_api(
-    request: CallRequest, route: RouteRecord | None, grants: Sequence[Grant], now_text: str
+    request: CallRequest,
+    gateway: GatewayRecord | None,
+    route: RouteRecord | None,
+    grants: Sequence[Grant],
+    now_text: str,
 ) -> str:
-    if route is None:
+    if registered_route(gateway, route) is None:
         return "API_NOT_FOUND"
     stage = requested_stage(request)
     if stage not in STAGES:

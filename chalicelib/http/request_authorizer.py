@@ -6,14 +6,12 @@ import json
 import time
 import uuid
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from chalicelib.domain import verification as rules
 from chalicelib.domain.signing import string_to_sign_for_error
 from chalicelib.domain.verdicts import MESSAGES
-from chalicelib.services.verification import Outcome, verify_call
-
-MAX_HEADER_VALUE = 8192
+from chalicelib.services.call_verification import Outcome, verify_call
 
 
 def error_message(verdict: str, string_to_sign: str = "", override: str = "") -> str:
@@ -21,32 +19,32 @@ def error_message(verdict: str, string_to_sign: str = "", override: str = "") ->
     message = override or MESSAGES.get(verdict, "Unauthorized")
     if verdict == "INVALID_SIGNATURE" and string_to_sign:
         message = f"{message}, Server StringToSign:{string_to_sign_for_error(string_to_sign)}"
-    return quote(message, safe=" !\"#$&'()*+,-./:;<=>?@[\\]^_`{|}~")
+    return quote(message, safe=" !\"#$&'()*+,-./:;<=>?@[\\]^_`{|}~", errors="replace")
 
 
 def _mapping(value: Any) -> dict[Any, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _text(value: str) -> str:
-    """A string that encodes as UTF-8 (lone surrogates replaced), cut to a sane length."""
-    if value.isascii() and len(value) <= MAX_HEADER_VALUE:
-        return value
-    return value[:MAX_HEADER_VALUE].encode("utf-8", "replace").decode("utf-8")
-
-
-def _headers(event: dict[str, Any]) -> dict[str, str]:
+def _headers(event: dict[str, Any]) -> tuple[dict[str, str], frozenset[str]]:
+    """Lower-cased headers with one value each (``headers``, which holds the last value of a
+    repeated header), and the names sent more than once (``multiValueHeaders``, case variants
+    of a name counted together)."""
+    counts: dict[str, int] = {}
     headers: dict[str, str] = {}
+    for name, values in _mapping(event.get("multiValueHeaders")).items():
+        if isinstance(name, str) and isinstance(values, list):
+            strings = [v for v in values if isinstance(v, str)]
+            counts[name.lower()] = counts.get(name.lower(), 0) + len(strings)
+            if strings:
+                headers[name.lower()] = strings[-1]
+    single: dict[str, str] = {}
     for name, value in _mapping(event.get("headers")).items():
         if isinstance(name, str) and isinstance(value, str):
-            headers.setdefault(name.lower(), _text(value))
-    if headers:
-        return headers  # API Gateway sends both forms; multiValueHeaders only repeats them
-    for name, values in _mapping(event.get("multiValueHeaders")).items():
-        first = values[0] if isinstance(values, list) and values else None
-        if isinstance(name, str) and isinstance(first, str):
-            headers.setdefault(name.lower(), _text(first))
-    return headers
+            if single.setdefault(name.lower(), value) != value:
+                counts[name.lower()] = 2  # two spellings of one name with two values
+            headers[name.lower()] = value
+    return headers, frozenset(name for name, count in counts.items() if count > 1)
 
 
 def _query(event: dict[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -56,11 +54,11 @@ def _query(event: dict[str, Any]) -> tuple[tuple[str, str], ...]:
         for name, values in multi.items():
             for value in values if isinstance(values, list) else [values]:
                 if isinstance(name, str) and isinstance(value, str):
-                    pairs.append((_text(name), _text(value)))
+                    pairs.append((name, value))
     elif isinstance(event.get("queryStringParameters"), dict):
         for name, value in event["queryStringParameters"].items():
             if isinstance(name, str) and isinstance(value, str):
-                pairs.append((_text(name), _text(value)))
+                pairs.append((name, value))
     return tuple(pairs)
 
 
@@ -68,17 +66,22 @@ def call_request(event: dict[str, Any]) -> rules.CallRequest:
     context = _mapping(event.get("requestContext"))
     identity = _mapping(context.get("identity"))
     method = str(event.get("httpMethod") or context.get("httpMethod") or "GET").upper()
-    path = str(event.get("path") or context.get("path") or "/")
-    resource = str(event.get("resource") or context.get("resourcePath") or path)
+    # The path the caller sent and signed: on an execute-api URL it starts with the stage, on a
+    # custom domain with the base path; the top-level ``path`` drops the stage (DESIGN 9).
+    sent_path = str(context.get("path") or event.get("path") or "/")
+    resource = str(event.get("resource") or context.get("resourcePath") or "/")
+    headers, repeated = _headers(event)
     return rules.CallRequest(
         method=method,
-        path=path,
+        path=unquote(sent_path),
         resource=resource,
-        headers=_headers(event),
+        headers=headers,
         query=_query(event),
         # Never X-Forwarded-For: the caller controls it.
         source_ip=str(identity.get("sourceIp") or ""),
         request_id=str(context.get("requestId") or uuid.uuid4()),
+        gateway_id=str(context.get("apiId") or ""),
+        repeated_headers=repeated,
     )
 
 

@@ -98,10 +98,36 @@ class Whitelist(Strict):
     entries: list[str] = Field(description="IPv4 addresses, ranges like 192.168.1.* or CIDRs")
 
 
+GatewayId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$"),
+    Field(description="the REST API's id as requestContext.apiId gives it, e.g. a1b2c3d4e5"),
+]
+BaseUrl = Annotated[
+    str,
+    StringConstraints(pattern=r"^https?://[^\s?#]{1,500}$"),
+    Field(description="e.g. https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod"),
+]
+
+
+class CreateGateway(Strict):
+    gateway_id: GatewayId
+    account_id: Name
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)] = ""
+    base_url: BaseUrl | None = None
+
+
+class UpdateGateway(Strict):
+    account_id: Name | None = None
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)] | None = None
+    base_url: BaseUrl | None = None
+
+
 class CreateApi(Strict):
     name: Name
     method: Method
     path: Path
+    gateway_id: GatewayId | None = None
     group: Group | None = None
     description: Description = ""
 

@@ -11,7 +11,8 @@ from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.domain.verification import STAGES, route_key
 from chalicelib.services.accounts import Principal, owned
 from chalicelib.services.apps import find_app
-from chalicelib.storage.models import ApiModel, AuthorizationModel, RouteModel
+from chalicelib.services.gateways import gateways_by_id, only_gateway, owned_gateway
+from chalicelib.storage.models import ApiModel, AuthorizationModel, GatewayModel, RouteModel
 from chalicelib.storage.pagination import decode_cursor, encode_cursor, page
 from chalicelib.storage.transactions import atomic
 
@@ -20,22 +21,34 @@ def _now() -> str:
     return format_time(utc_now())
 
 
-def _route_taken(method: str, path: str) -> Conflict:
-    return Conflict(f"{method} {path} is already registered as an API in this deployment")
+def _route_taken(api: ApiModel) -> Conflict:
+    return Conflict(f"{api.method} {api.path} is already registered on gateway {api.gateway_id}")
 
 
-def api_view(api: ApiModel) -> dict[str, Any]:
+def _gateway_gone(gateway_id: str) -> NotFound:
+    return NotFound(f"gateway {gateway_id} not found")
+
+
+def api_view(api: ApiModel, gateway: GatewayModel | None) -> dict[str, Any]:
+    base_url = (gateway.base_url or "").rstrip("/") if gateway else ""
     return {
         "api_id": api.api_id,
         "account_id": api.account_id,
+        "gateway_id": api.gateway_id,
         "name": api.name,
         "method": api.method,
         "path": api.path,
         "group": api.group,
         "description": api.description or "",
+        "call_url": base_url + api.path if base_url else None,
         "created_at": api.created_at,
         "updated_at": api.updated_at,
     }
+
+
+def _views(apis: list[ApiModel]) -> list[dict[str, Any]]:
+    gateways = gateways_by_id({api.gateway_id for api in apis})
+    return [api_view(api, gateways.get(api.gateway_id)) for api in apis]
 
 
 def owned_api(principal: Principal, api_id: str) -> ApiModel:
@@ -44,7 +57,8 @@ def owned_api(principal: Principal, api_id: str) -> ApiModel:
 
 def _route_item(api: ApiModel) -> RouteModel:
     return RouteModel(
-        route_key(api.method, api.path),
+        route_key(api.gateway_id, api.method, api.path),
+        gateway_id=api.gateway_id,
         api_id=api.api_id,
         account_id=api.account_id,
         group=api.group,
@@ -56,13 +70,16 @@ def create_api(
     name: str,
     method: str,
     path: str,
+    gateway_id: str | None = None,
     group: str | None = None,
     description: str = "",
 ) -> dict[str, Any]:
+    gateway = owned_gateway(principal, gateway_id) if gateway_id else only_gateway(principal)
     now = _now()
     api = ApiModel(
         "api-" + secrets.token_hex(8),
         account_id=principal.account_id,
+        gateway_id=gateway.gateway_id,
         name=name,
         method=method.upper(),
         path=path,
@@ -71,21 +88,27 @@ def create_api(
         created_at=now,
         updated_at=now,
     )
-    with atomic(None, _route_taken(api.method, path)) as tx:
+    with atomic(_gateway_gone(gateway.gateway_id), None, _route_taken(api)) as tx:
+        # The gateway must still be the account's when the API lands (root may rebind it).
+        tx.condition_check(
+            GatewayModel,
+            gateway.gateway_id,
+            condition=GatewayModel.account_id == principal.account_id,
+        )
         tx.save(api, condition=ApiModel.api_id.does_not_exist())
         tx.save(_route_item(api), condition=RouteModel.route.does_not_exist())
-    return api_view(api)
+    return api_view(api, gateway)
 
 
 def list_apis(principal: Principal, limit: int, cursor: str | None) -> dict[str, Any]:
     start = decode_cursor(cursor, {"account_id", "api_id"}, {"account_id": principal.account_id})
     results = ApiModel.by_account.query(principal.account_id, limit=limit, last_evaluated_key=start)
     items, last = page(results, limit)
-    return {"items": [api_view(a) for a in items], "next_cursor": encode_cursor(last)}
+    return {"items": _views(items), "next_cursor": encode_cursor(last)}
 
 
 def get_api(principal: Principal, api_id: str) -> dict[str, Any]:
-    return api_view(owned_api(principal, api_id))
+    return _views([owned_api(principal, api_id)])[0]
 
 
 def update_api(principal: Principal, api_id: str, changes: dict[str, Any]) -> dict[str, Any]:
@@ -97,14 +120,14 @@ def update_api(principal: Principal, api_id: str, changes: dict[str, Any]) -> di
         setattr(api, name, value)
     api.updated_at = _now()
     new_route = _route_item(api)
-    with atomic(None, _route_taken(api.method, api.path)) as tx:
+    with atomic(None, _route_taken(api)) as tx:
         tx.save(api, condition=ApiModel.account_id == principal.account_id)
         if new_route.route == old_route.route:
             tx.save(new_route)
         else:
             tx.save(new_route, condition=RouteModel.route.does_not_exist())
             tx.delete(old_route)
-    return api_view(api)
+    return _views([api])[0]
 
 
 def delete_api(principal: Principal, api_id: str) -> None:

@@ -1,6 +1,6 @@
-"""First-run setup: the root token of the account ``default`` and the demo service's APIs.
+"""First-run setup: the root token of the account ``default``, its own gateway, the demo APIs.
 
-Used by the local runner and by ``python -m devtools.bootstrap`` against a deployment.
+Used by the local runner, the tests and the deployment's bootstrap step (docs/deployment.md).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain.verification import route_key
-from chalicelib.services import accounts, apis, apps
+from chalicelib.services import accounts, apis, apps, gateways
 from chalicelib.services.accounts import DEFAULT_ACCOUNT, Principal
 from chalicelib.storage.models import RouteModel
 
@@ -18,19 +18,36 @@ DEMO_APIS = (("demo-hello", "GET", "/demo/hello"), ("demo-echo", "POST", "/demo/
 DEMO_GROUP = "demo"
 
 
-def register_root(token: str | None) -> dict[str, Any]:
+def register_root(
+    token: str | None,
+    own_gateway: str = gateways.LOCAL_GATEWAY,
+    base_url: str | None = None,
+) -> dict[str, Any]:
+    """The account ``default``, its root token, and this deployment's own gateway bound to it.
+
+    ``own_gateway`` is the deployment's REST API id (the stack's ``RestAPIId``); the local run's
+    is ``local``. ``base_url`` gives its APIs their ``call_url``.
+    """
     accounts.ensure_account(DEFAULT_ACCOUNT, "default")
+    gateways.bind_own_gateway(own_gateway, DEFAULT_ACCOUNT, base_url)
     return accounts.register_token(DEFAULT_ACCOUNT, "root", token=token, is_root=True)
 
 
-def register_demo() -> dict[str, Any]:
+def register_demo(own_gateway: str = gateways.LOCAL_GATEWAY) -> dict[str, Any]:
     """The demo APIs (group ``demo``) and a demo app authorized for them, with its key pair."""
     principal = Principal(DEFAULT_ACCOUNT, "bootstrap", True)
     for name, method, path in DEMO_APIS:
         try:
-            RouteModel.get(route_key(method, path))
+            RouteModel.get(route_key(own_gateway, method, path))
         except DoesNotExist:
-            apis.create_api(principal, name=name, method=method, path=path, group=DEMO_GROUP)
+            apis.create_api(
+                principal,
+                name=name,
+                method=method,
+                path=path,
+                gateway_id=own_gateway,
+                group=DEMO_GROUP,
+            )
     app, key, secret = apps.create_app(principal, name="demo", description="demo caller")
     apis.create_authorization(
         principal, app.app_id, None, DEMO_GROUP, False, stages=None, expires_at=None

@@ -1,9 +1,9 @@
 """PynamoDB models: one table per kind of item. Table names and endpoint come from settings.
 
 The authorizer's hot path does not import this module (PynamoDB costs cold-start time); it
-reads the same items with a bare botocore client in ``storage/hot_path.py``. Attribute names
-here are the contract between the two; the API tests write with these models and the
-authorizer reads what they wrote.
+reads and writes the same items with a bare botocore client (``storage/credentials.py``,
+``storage/call_records.py``). Attribute names here are the contract between the two; the API
+tests write with these models and the authorizer reads what they wrote.
 """
 
 from __future__ import annotations
@@ -136,9 +136,46 @@ class AppCodeModel(Model):
     by_app = AppCodesByApp()
 
 
+class GatewaysByAccount(GlobalSecondaryIndex["GatewayModel"]):
+    Meta = _index_meta("by_account")
+    account_id = UnicodeAttribute(hash_key=True)
+    gateway_id = UnicodeAttribute(range_key=True)
+
+
+class AllGateways(GlobalSecondaryIndex["GatewayModel"]):
+    """Every gateway under one partition, for the root token's list (a Query, not a Scan)."""
+
+    Meta = _index_meta("all")
+    listed = UnicodeAttribute(hash_key=True)
+    gateway_id = UnicodeAttribute(range_key=True)
+
+
+class GatewayModel(Model):
+    """An API Gateway REST API (``requestContext.apiId``) bound to the account that owns it."""
+
+    Meta = _meta("gateways")
+    gateway_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    name = UnicodeAttribute(default="")
+    base_url = UnicodeAttribute(null=True)
+    # This deployment's own REST API (or the local run): its middleware sees request bodies.
+    checks_bodies = BooleanAttribute(default=False)
+    listed = UnicodeAttribute(default="gateway")
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    by_account = GatewaysByAccount()
+    all = AllGateways()
+
+
 class ApisByAccount(GlobalSecondaryIndex["ApiModel"]):
     Meta = _index_meta("by_account")
     account_id = UnicodeAttribute(hash_key=True)
+    api_id = UnicodeAttribute(range_key=True)
+
+
+class ApisByGateway(GlobalSecondaryIndex["ApiModel"]):
+    Meta = _index_meta("by_gateway")
+    gateway_id = UnicodeAttribute(hash_key=True)
     api_id = UnicodeAttribute(range_key=True)
 
 
@@ -146,6 +183,7 @@ class ApiModel(Model):
     Meta = _meta("apis")
     api_id = UnicodeAttribute(hash_key=True)
     account_id = UnicodeAttribute()
+    gateway_id = UnicodeAttribute()
     name = UnicodeAttribute()
     method = UnicodeAttribute()
     path = UnicodeAttribute()
@@ -154,13 +192,15 @@ class ApiModel(Model):
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     by_account = ApisByAccount()
+    by_gateway = ApisByGateway()
 
 
 class RouteModel(Model):
-    """``"GET /orders/{id}"`` -> the API registered for it; unique per deployment."""
+    """``"<gateway_id> GET /orders/{id}"`` -> the API registered for it; unique per gateway."""
 
     Meta = _meta("routes")
     route = UnicodeAttribute(hash_key=True)
+    gateway_id = UnicodeAttribute()
     api_id = UnicodeAttribute()
     account_id = UnicodeAttribute()
     group = UnicodeAttribute(null=True)
@@ -267,6 +307,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     AppModel,
     KeyModel,
     AppCodeModel,
+    GatewayModel,
     ApiModel,
     RouteModel,
     AuthorizationModel,

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+OTHER_GATEWAY = "gw-other"
+
 
 @dataclass
 class Reply:
@@ -58,7 +60,7 @@ def module_world() -> Iterator[Admin]:
 
     from app import app
     from chalicelib.services.bootstrap import register_root
-    from chalicelib.services.verification import reset_cache
+    from chalicelib.storage.credentials import reset_cache
     from devtools.authorizer_shim import install
     from tests.conftest import ROOT, create_tables_and_key
 
@@ -79,7 +81,10 @@ def admin(client: Any, root_token: str) -> Admin:
 
 @pytest.fixture
 def other(admin: Admin) -> Admin:
-    """An admin of a second account, for tenancy checks."""
+    """An admin of a second account with its own gateway ``gw-other``, for tenancy checks."""
     created = admin.post("/v1/accounts", {"name": "other"})
     assert created.status == 201, created.body
+    gateway = {"gateway_id": OTHER_GATEWAY, "account_id": created.body["account_id"]}
+    bound = admin.post("/v1/gateways", gateway)
+    assert bound.status == 201, bound.body
     return Admin(admin.client, created.body["token"])

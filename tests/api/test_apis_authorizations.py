@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.api.conftest import Admin
+from tests.api.conftest import OTHER_GATEWAY, Admin
 
 ALL_STAGES = ["TEST", "PRE", "RELEASE"]
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -60,14 +60,21 @@ def test_api_is_created_listed_read_changed_and_deleted(admin: Admin) -> None:
     assert register(admin, "PUT", "/v2/orders/{id}") == 201
 
 
-def test_same_method_and_path_twice_is_409_in_any_account(admin: Admin, other: Admin) -> None:
+def test_same_method_and_path_twice_on_one_gateway_is_409(admin: Admin) -> None:
     new_api(admin)
     again = admin.post("/v1/apis", {"name": "dup", "method": "GET", "path": "/orders/{id}"})
     assert again.status == 409 and again.body["code"] == "Conflict", again.body
-    assert register(other, "GET", "/orders/{id}") == 409
-    assert other.get("/v1/apis").body["items"] == []
+    assert "gateway local" in again.body["message"]
     # Another method on the same path is another API.
     assert register(admin, "POST", "/orders/{id}") == 201
+
+
+def test_two_accounts_gateways_may_both_have_a_route(admin: Admin, other: Admin) -> None:
+    mine = new_api(admin)
+    theirs = new_api(other)
+    assert admin.get(f"/v1/apis/{mine}").body["gateway_id"] == "local"
+    assert other.get(f"/v1/apis/{theirs}").body["gateway_id"] == OTHER_GATEWAY
+    assert [a["api_id"] for a in other.get("/v1/apis").body["items"]] == [theirs]
 
 
 def test_patching_an_api_onto_a_taken_route_is_409_and_changes_nothing(admin: Admin) -> None:

@@ -6,20 +6,16 @@ import time
 from typing import Any
 
 import pytest
-from aliyun_api_gateway import ApiGatewayClient, ApiGatewayRequest
 
 from tests.api.conftest import Admin
-from tests.api.test_request_authorizer import base_event, run
+from tests.api.test_request_authorizer import run, signed_event
 
 
 def call(key: str, secret: str, resource: str = "/demo/hello", **headers: str) -> dict[str, Any]:
-    client = ApiGatewayClient("https://gw.example.com", key, secret)
-    signed = client.sign(ApiGatewayRequest(method="GET", path=resource, headers=headers))
-    event = base_event()
-    event.update(resource=resource, path=resource)
-    event["requestContext"]["resourcePath"] = resource
+    """A real client's signed call through the local gateway, where the demo APIs are."""
+    creds = {"access_key": key, "secret": secret}
+    event = signed_event(creds, resource=resource, headers=headers, gateway_id="local")
     event["requestContext"]["requestId"] = f"req-{time.time_ns()}"
-    event["headers"].update(signed.headers)
     return run(event)
 
 

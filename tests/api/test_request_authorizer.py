@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import threading
 import time
 from pathlib import Path
@@ -13,18 +14,23 @@ import pytest
 from aliyun_api_gateway import ApiGatewayClient, ApiGatewayRequest
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
-GATEWAY = "https://abcdef1234.execute-api.us-east-1.amazonaws.com"
+GATEWAY_ID = "abcdef1234"  # the captured events' requestContext.apiId
+EXECUTE_API = "https://abcdef1234.execute-api.us-east-1.amazonaws.com"
+OTHER_TEAM_GATEWAY = "zyxwvu9876"
 
 
 @pytest.fixture
 def demo(root_token: str) -> dict[str, str]:
+    """The demo APIs on the captured events' gateway, bound as this deployment's own."""
     from chalicelib.services.bootstrap import register_demo
+    from chalicelib.services.gateways import bind_own_gateway
 
-    return register_demo()
+    bind_own_gateway(GATEWAY_ID, "default", EXECUTE_API + "/prod")
+    return register_demo(own_gateway=GATEWAY_ID)
 
 
-def base_event() -> dict[str, Any]:
-    return json.loads((EVENTS / "request_authorizer_get.json").read_text())
+def base_event(name: str = "request_authorizer_get.json") -> dict[str, Any]:
+    return json.loads((EVENTS / name).read_text())
 
 
 def signed_event(
@@ -39,22 +45,33 @@ def signed_event(
     nonce: str | None = None,
     signature_method: str = "HmacSHA256",
     clock_offset: float = 0.0,
+    event_file: str = "request_authorizer_get.json",
+    gateway_id: str = GATEWAY_ID,
 ) -> dict[str, Any]:
+    """A captured event for ``resource``, signed by a real client over the path it sent.
+
+    On an execute-api URL the caller sends the stage first (``/prod/demo/hello``) and the
+    event's top-level ``path`` drops it; on a custom domain both carry the base path.
+    """
+    event = base_event(event_file)
+    context = event["requestContext"]
+    prefix = context["path"][: -len(event["resource"])]
+    sent_path = prefix + resource
     client = ApiGatewayClient(
-        GATEWAY,
+        f"https://{context['domainName']}",
         demo["access_key"],
         secret or demo["secret"],
         signature_method=signature_method,
         clock=lambda: time.time() + clock_offset,
     )
     signed = client.sign(
-        ApiGatewayRequest(method=method, path=resource, query=query, headers=headers or {}),
+        ApiGatewayRequest(method=method, path=sent_path, query=query, headers=headers or {}),
         timestamp=timestamp,
         nonce=nonce,
     )
-    event = base_event()
-    event.update(httpMethod=method, resource=resource, path=resource)
-    event["requestContext"].update(httpMethod=method, resourcePath=resource)
+    top_path = sent_path if event["path"] == context["path"] else resource
+    event.update(httpMethod=method, resource=resource, path=top_path)
+    context.update(httpMethod=method, resourcePath=resource, path=sent_path, apiId=gateway_id)
     event["headers"].update(signed.headers)
     event["multiValueHeaders"].update({k: [v] for k, v in signed.headers.items()})
     if query:
@@ -99,7 +116,7 @@ def records(result: str | None = None) -> list[dict[str, Any]]:
 
 
 def test_signed_call_is_allowed_with_the_contract_context(demo: dict[str, str]) -> None:
-    event = signed_event(demo, query={"b": ["2", "3"], "a": "", "名": "值"})
+    event = signed_event(demo, query={"b": ["2", "2"], "a": "", "名": "值"})
     result = run(event)
     statement = result["policyDocument"]["Statement"][0]
     assert statement == {
@@ -120,7 +137,7 @@ def test_signed_call_is_allowed_with_the_contract_context(demo: dict[str, str]) 
     [record] = records("success")
     assert record["source_ip"] == "198.51.100.1"  # sourceIp, never X-Forwarded-For
     assert record["request_id"] == event["requestContext"]["requestId"]
-    assert record["path"] == "/demo/hello" and record["method"] == "GET"
+    assert record["path"] == "/prod/demo/hello" and record["method"] == "GET"
     assert record["latency_ms"] > 0
 
 
@@ -327,8 +344,8 @@ def test_warm_allowed_call_costs_one_dynamodb_request(
     demo: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from chalicelib.config import settings
-    from chalicelib.services.verification import reset_cache
     from chalicelib.storage import clients
+    from chalicelib.storage.credentials import reset_cache
 
     monkeypatch.setenv("APIAUTH_CACHE_TTL_SECONDS", "60")
     settings.cache_clear()
@@ -348,3 +365,238 @@ def test_warm_allowed_call_costs_one_dynamodb_request(
         reset_cache()
     assert cold == ["BatchGetItem", "BatchGetItem", "TransactWriteItems"]
     assert warm == ["TransactWriteItems"]
+
+
+# -- issue 8: safe in front of any API Gateway API ---------------------------------------------
+
+
+def test_a_real_clients_call_through_a_custom_domain_verifies(demo: dict[str, str]) -> None:
+    event = signed_event(demo, event_file="request_authorizer_custom_domain.json")
+    assert event["requestContext"]["path"] == "/shop/demo/hello"
+    assert run(event)["context"]["app_id"] == demo["app_id"]
+    [record] = records("success")
+    assert record["path"] == "/shop/demo/hello"
+
+
+def test_the_signed_path_keeps_the_stage_of_an_execute_api_url(demo: dict[str, str]) -> None:
+    event = signed_event(demo)
+    assert (event["path"], event["requestContext"]["path"]) == ("/demo/hello", "/prod/demo/hello")
+    assert run(event)["context"]["app_id"] == demo["app_id"]
+    # A client that signed the top-level path (no stage) signed something else.
+    without_stage = signed_event(demo, event_file="request_authorizer_custom_domain.json")
+    without_stage["requestContext"]["path"] = "/prod/demo/hello"
+    assert_denied(run(without_stage), "INVALID_SIGNATURE")
+
+
+@pytest.fixture
+def other_team(admin_principal: Any, demo: dict[str, str]) -> dict[str, str]:
+    """Another account's gateway with POST /orders and GET /demo/hello, the demo app granted."""
+    from chalicelib.services import accounts, apis, gateways
+
+    account = accounts.create_account(admin_principal, "orders team")["account_id"]
+    gateways.create_gateway(admin_principal, OTHER_TEAM_GATEWAY, account)
+    team = accounts.Principal(account, "t", False)
+    orders = apis.create_api(team, name="orders", method="POST", path="/orders")
+    hello = apis.create_api(team, name="hello", method="GET", path="/demo/hello")
+    apis.create_authorization(team, demo["app_id"], None, None, True, None, None)
+    return {"account_id": account, "orders": orders["api_id"], "hello": hello["api_id"]}
+
+
+@pytest.fixture
+def admin_principal(root_token: str) -> Any:
+    from chalicelib.services.accounts import Principal
+
+    return Principal("default", "root", True)
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"}
+
+
+def test_a_form_body_on_another_gateway_is_refused_whatever_it_carries(
+    demo: dict[str, str], other_team: dict[str, str]
+) -> None:
+    honest = signed_event(
+        demo, method="POST", resource="/orders", headers=FORM, gateway_id=OTHER_TEAM_GATEWAY
+    )
+    garbage = copy.deepcopy(honest)
+    garbage["headers"]["X-Ca-Signature"] = "Z2FyYmFnZQ=="
+    for event in (honest, garbage, garbage, honest):  # the same nonce, again and again
+        assert_denied(run(copy.deepcopy(event)), "FORM_BODY_UNSUPPORTED", "Form Body Unsupported")
+    # Nothing was allowed and no nonce was used: the same request as JSON goes through.
+    as_json = copy.deepcopy(honest)
+    as_json["headers"]["Content-Type"] = "application/json"
+    assert_denied(run(as_json), "INVALID_SIGNATURE")  # Content-Type is signed
+
+
+def test_a_form_body_on_this_deployments_gateway_is_left_to_the_body_check(
+    demo: dict[str, str],
+) -> None:
+    event = signed_event(demo, method="POST", resource="/demo/echo", headers=FORM)
+    event["headers"]["X-Ca-Signature"] = "Z2FyYmFnZQ=="
+    result = run(event)
+    # Allowed to reach the middleware, which takes the whole decision with the body; nothing
+    # of the caller's grants is in this context, and nothing was recorded or consumed.
+    assert result["context"] == {
+        "request_id": event["requestContext"]["requestId"],
+        "body_check": "form",
+    }
+    assert records() == []
+
+
+def test_a_garbage_signature_gets_no_later_verdict(
+    demo: dict[str, str], other_team: dict[str, str]
+) -> None:
+    from chalicelib.storage.models import AuthorizationModel
+
+    for grant in AuthorizationModel.query(demo["app_id"]):
+        grant.delete()
+    for resource, stage in (("/demo/hello", "NOPE"), ("/not/registered", "RELEASE")):
+        event = signed_event(demo, resource=resource, headers={"X-Ca-Stage": stage})
+        event["headers"]["X-Ca-Signature"] = "Z2FyYmFnZQ=="
+        assert_denied(run(event), "INVALID_SIGNATURE")
+
+
+def test_each_gateways_route_belongs_to_its_own_account(
+    demo: dict[str, str], other_team: dict[str, str]
+) -> None:
+    from chalicelib.services.accounts import Principal
+    from chalicelib.services.call_records import list_records
+
+    ours = run(signed_event(demo))["context"]
+    theirs = run(signed_event(demo, gateway_id=OTHER_TEAM_GATEWAY))["context"]
+    assert ours["provider_account_id"] == "default" and ours["api_id"] != other_team["hello"]
+    assert theirs["provider_account_id"] == other_team["account_id"]
+    assert theirs["api_id"] == other_team["hello"]
+    team = Principal(other_team["account_id"], "t", False)
+    team_records = list_records(team, limit=50)["items"]
+    assert [r["api_id"] for r in team_records] == [other_team["hello"]]
+    assert [r["api_id"] for r in records()] == [other_team["hello"], ours["api_id"]]
+
+
+def test_a_gateway_bound_to_no_one_is_api_not_found(demo: dict[str, str]) -> None:
+    event = signed_event(demo, gateway_id="unbound123")
+    assert_denied(run(event), "API_NOT_FOUND", "API Not Found")
+
+
+def test_a_call_that_belongs_to_no_account_is_only_logged(
+    demo: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    from chalicelib.storage.models import CallRecordModel
+
+    event = signed_event({**demo, "access_key": "nosuchkey123"}, gateway_id="unbound123")
+    # Chalice's app logger ("apiauth") does not propagate to the root logger caplog watches.
+    logger = logging.getLogger("apiauth.calls")
+    logger.addHandler(caplog.handler)
+    try:
+        with caplog.at_level("INFO", logger="apiauth.calls"):
+            assert_denied(run(event), "INVALID_KEY")
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert list(CallRecordModel.scan()) == []
+    [line] = [json.loads(r.getMessage()) for r in caplog.records if r.name == "apiauth.calls"]
+    assert line["result"] == "INVALID_KEY" and line["attributed"] is False
+
+
+def test_a_parameter_with_two_values_is_refused(demo: dict[str, str]) -> None:
+    refused = run(signed_event(demo, query={"a": ["1", "2"]}))
+    assert_denied(refused, "DUPLICATE_PARAMETER", "Duplicate Parameter: a")
+    assert run(signed_event(demo, query={"a": ["1", "1"]}))["context"]["app_id"]
+
+
+def test_a_repeated_signature_header_is_refused_by_name(demo: dict[str, str]) -> None:
+    event = signed_event(demo)
+    nonce = event["headers"]["X-Ca-Nonce"]
+    event["multiValueHeaders"]["X-Ca-Nonce"] = [nonce, "another-nonce"]
+    event["headers"]["X-Ca-Nonce"] = "another-nonce"  # API Gateway keeps the last value
+    result = run(copy.deepcopy(event))
+    assert_denied(result, "INVALID_SIGNATURE")
+    assert "x-ca-nonce" in result["context"]["error_message"]
+    # Case variants of one name count as the same header.
+    event = signed_event(demo)
+    event["multiValueHeaders"]["x-ca-stage"] = ["TEST"]
+    event["multiValueHeaders"]["X-Ca-Stage"] = ["RELEASE"]
+    assert_denied(run(event), "INVALID_SIGNATURE")
+
+
+def test_a_signature_over_no_signed_headers_is_refused(demo: dict[str, str]) -> None:
+    from chalicelib.domain import signing
+    from chalicelib.domain import verification as rules
+    from chalicelib.http.request_authorizer import call_request
+
+    event = signed_event(demo)
+    event["headers"]["X-Ca-Signature-Headers"] = ""
+    text = rules.string_to_sign(call_request(event))
+    event["headers"]["X-Ca-Signature"] = signing.compute_signature(text, demo["secret"])
+    result = run(copy.deepcopy(event))
+    assert_denied(result, "INVALID_SIGNATURE")
+    assert "x-ca-timestamp" in result["context"]["error_message"]
+
+
+@pytest.mark.parametrize("key", ["k" * 33, "bad-key!", "k" * 3000])
+def test_a_value_that_cannot_be_an_access_key_is_never_looked_up(
+    demo: dict[str, str], key: str
+) -> None:
+    from chalicelib.storage import clients
+
+    asked: list[dict[str, Any]] = []
+
+    def remember(params: dict[str, Any], **_: Any) -> None:
+        asked.append(params)
+
+    events = clients.dynamodb().meta.events
+    events.register("provide-client-params.dynamodb.BatchGetItem", remember)
+    try:
+        assert_denied(run(signed_event({**demo, "access_key": key})), "INVALID_KEY")
+    finally:
+        events.unregister("provide-client-params.dynamodb.BatchGetItem", remember)
+    tables = {table for params in asked for table in params["RequestItems"]}
+    assert not any(table.endswith("keys") for table in tables), tables
+
+
+def test_an_api_registered_for_any_method_matches_every_method(
+    demo: dict[str, str], admin_principal: Any
+) -> None:
+    from chalicelib.services import apis
+
+    api = apis.create_api(
+        admin_principal, name="any", method="ANY", path="/things", gateway_id=GATEWAY_ID
+    )
+    apis.create_authorization(
+        admin_principal, demo["app_id"], api["api_id"], None, False, None, None
+    )
+    for method in ("GET", "DELETE", "PATCH"):
+        context = run(signed_event(demo, method=method, resource="/things"))["context"]
+        assert context["api_id"] == api["api_id"]
+
+
+def test_the_allowed_context_carries_content_md5_for_the_backend(demo: dict[str, str]) -> None:
+    from chalicelib.domain.signing import content_md5
+
+    md5 = content_md5(b'{"a": 1}')
+    event = signed_event(
+        demo,
+        method="POST",
+        resource="/demo/echo",
+        headers={"Content-Type": "application/json", "Content-MD5": md5},
+    )
+    context = run(event)["context"]
+    assert context["content_md5"] == md5 and context["secret"] == "current"
+    assert "content_md5" not in run(signed_event(demo))["context"]
+
+
+def test_nonce_rows_outlive_the_timestamp_window_on_both_sides(
+    demo: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.config import settings
+    from chalicelib.storage.models import NonceModel
+
+    monkeypatch.setenv("APIAUTH_NONCE_TTL_SECONDS", "60")
+    monkeypatch.setenv("APIAUTH_TIMESTAMP_TOLERANCE_SECONDS", "900")
+    settings.cache_clear()
+    try:
+        before = time.time()
+        run(signed_event(demo, nonce="long-lived"))
+    finally:
+        settings.cache_clear()
+    [row] = list(NonceModel.scan())
+    assert row.expires_at.timestamp() >= before + 2 * 900

@@ -28,6 +28,9 @@ def world() -> Iterator[tuple[Admin, dict[str, str]]]:
                 "/v1/authorizations", {"app_id": created["app_id"], "all": True}
             ).body["authorization_id"],
             "token_id": admin.post("/v1/tokens", {"name": "t"}).body["token_id"],
+            "gateway_id": admin.post(
+                "/v1/gateways", {"gateway_id": "gw-v", "account_id": "default"}
+            ).body["gateway_id"],
         }
         yield admin, ids
 
@@ -88,6 +91,8 @@ def test_write_routes_are_all_covered() -> None:
         "PUT /v1/apps/{app_id}/whitelist",
         "PATCH /v1/keys/{access_key}",
         "POST /v1/keys/{access_key}/reset-secret",
+        "POST /v1/gateways",
+        "PATCH /v1/gateways/{gateway_id}",
         "POST /v1/apis",
         "PATCH /v1/apis/{api_id}",
         "POST /v1/authorizations",
@@ -204,7 +209,15 @@ def test_odd_ids_in_the_path_are_404(
     admin, _ = world
     names = {
         name: odd
-        for name in ("app_id", "access_key", "api_id", "appcode_id", "authorization_id", "token_id")
+        for name in (
+            "app_id",
+            "access_key",
+            "api_id",
+            "appcode_id",
+            "authorization_id",
+            "token_id",
+            "gateway_id",
+        )
     }
     body: dict[str, Any] = {"entries": []} if op.path.endswith("whitelist") else {}
     reply = admin.call(op.method, op.path.format(**names), body if op.body else None)

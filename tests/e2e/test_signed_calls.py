@@ -73,7 +73,7 @@ def hello(local: LocalRun, app: TestApp, query: dict[str, str] | None = None) ->
 def test_allowed_get_signs_repeated_empty_and_non_ascii_query_values(
     local: LocalRun, app: TestApp
 ) -> None:
-    query = [("b", "2"), ("a", "1"), ("a", "second"), ("empty", ""), ("名字", "值 ü&=?")]
+    query = [("b", "2"), ("a", "1"), ("a", "1"), ("empty", ""), ("名字", "值 ü&=?")]
     response = local.client(app).request("GET", HELLO, query=query)
     context = assert_allowed(response)
     assert response.json()["message"] == "hello"
@@ -82,7 +82,7 @@ def test_allowed_get_signs_repeated_empty_and_non_ascii_query_values(
 
 
 def test_allowed_form_post_is_signed_through_its_parameters(local: LocalRun, app: TestApp) -> None:
-    form = [("name", "值"), ("empty", ""), ("x", "1"), ("x", "2")]
+    form = [("name", "值"), ("empty", ""), ("x", "1"), ("x", "1")]
     response = local.client(app).request("POST", ECHO, query={"q": "1"}, form=form)
     assert_allowed(response)
     assert response.json()["body"] == urllib.parse.urlencode(form)
@@ -106,6 +106,8 @@ def test_allowed_json_post_with_content_md5_echoes_the_app_context(local: LocalR
         "api_id": local.api_id("demo-echo"),
         "stage": "RELEASE",
         "extension": context["extension"],
+        "content_md5": signed.headers["Content-MD5"],
+        "secret": "current",
     }
     assert isinstance(context["extension"], str)
     assert json.loads(context["extension"]) == extension
@@ -390,3 +392,66 @@ def test_appcode_of_a_disabled_app_is_app_disabled(local: LocalRun, app: TestApp
     local.ok(local.patch(f"/v1/apps/{app.app_id}", {"enabled": False}))
     response = unsigned(local, HELLO, {"Authorization": f"APPCODE {code}"})
     assert_denied(response, "APP_DISABLED", "Unauthorized")
+
+
+# -- issue 8: what a key holder without the secret may try --------------------------------------
+
+
+def test_the_real_client_signs_the_timestamp_and_the_nonce(local: LocalRun, app: TestApp) -> None:
+    signed = hello(local, app)
+    listed = {name.strip().lower() for name in signed.headers["X-Ca-Signature-Headers"].split(",")}
+    assert {"x-ca-timestamp", "x-ca-nonce"} <= listed
+    assert_allowed(send(signed))
+
+
+def test_a_query_parameter_with_two_values_is_duplicate_parameter(
+    local: LocalRun, app: TestApp
+) -> None:
+    response = local.client(app).request("GET", HELLO, query=[("a", "1"), ("a", "evil")])
+    assert_denied(response, "DUPLICATE_PARAMETER", "Duplicate Parameter: a")
+
+
+def test_a_name_in_query_and_form_with_two_values_is_duplicate_parameter(
+    local: LocalRun, app: TestApp
+) -> None:
+    response = local.client(app).request(
+        "POST", ECHO, query={"amount": "1"}, form={"amount": "1000"}
+    )
+    assert_denied(response, "DUPLICATE_PARAMETER", "Duplicate Parameter: amount")
+
+
+def test_a_form_call_with_a_garbage_signature_never_reaches_the_route(
+    local: LocalRun, app: TestApp
+) -> None:
+    signed = local.client(app).sign(ApiGatewayRequest("POST", ECHO, form={"amount": "1"}))
+    garbage = {"X-Ca-Signature": "Z2FyYmFnZQ=="}
+    for _ in range(2):  # the same nonce twice: still the signature that decides
+        response = send(signed, headers=garbage)
+        assert response.get_header("X-Ca-Error-Code") == "INVALID_SIGNATURE", response.body
+    assert_allowed(send(signed))  # the honest request: its nonce was never used
+    response = send(signed)
+    assert_denied(response, "NONCE_USED", "Nonce Used")
+
+
+@pytest.mark.parametrize("charset", ["undefined", "idna"])
+def test_a_form_body_in_an_unusable_charset_is_refused_and_recorded(
+    local: LocalRun, app: TestApp, charset: str
+) -> None:
+    content_type = f"application/x-www-form-urlencoded; charset={charset}"
+    signed = local.client(app).sign(
+        ApiGatewayRequest("POST", ECHO, form={"a": "1"}, headers={"Content-Type": content_type})
+    )
+    response = send(signed)
+    assert response.get_header("X-Ca-Error-Code") == "INVALID_SIGNATURE", response.body
+    assert "charset" in (response.get_header("X-Ca-Error-Message") or "")
+    records = local.ok(local.get(f"/v1/call-records?app_id={app.app_id}"))["items"]
+    assert [r["result"] for r in records] == ["INVALID_SIGNATURE"]
+
+
+def test_a_unicode_digit_timestamp_is_invalid_timestamp_and_recorded(
+    local: LocalRun, app: TestApp
+) -> None:
+    response = send(hello(local, app), headers={"X-Ca-Timestamp": "²"})
+    assert_denied(response, "INVALID_TIMESTAMP", "Invalid Timestamp")
+    records = local.ok(local.get(f"/v1/call-records?app_id={app.app_id}"))["items"]
+    assert [r["result"] for r in records] == ["INVALID_TIMESTAMP"]

@@ -11,12 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.domain.signing import (
+    FORM_CHARSETS,
     SIGNATURE_METHODS,
     UNSIGNABLE_HEADERS,
     build_string_to_sign,
     canonical_resource,
     compute_signature,
     content_md5,
+    duplicate_parameter,
+    form_charset,
     is_form_content_type,
     parse_form_body,
     parse_signed_header_names,
@@ -39,7 +42,7 @@ def server_string_to_sign(vector: dict[str, Any]) -> str:
     headers: dict[str, str] = vector["headers"]
     form: list[tuple[str, str]] = []
     if "body" in vector and is_form_content_type(headers.get("content-type")):
-        form = parse_form_body(vector["body"].encode("utf-8"))
+        form = parse_form_body(vector["body"].encode("utf-8")) or []
     return build_string_to_sign(
         method=vector["method"],
         path=vector["path"],
@@ -185,22 +188,33 @@ def test_parameters_sorted_by_code_point() -> None:
     assert canonical_resource("/p", query) == "/p?B=3&_=4&a=1&b=2"
 
 
-def test_repeated_key_signs_first_value() -> None:
-    assert canonical_resource("/p", [("a", "1"), ("a", "2")]) == "/p?a=1"
-    assert canonical_resource("/p", form=[("f", "x"), ("f", "y")]) == "/p?f=x"
+def test_a_name_repeated_with_the_same_value_is_signed_once() -> None:
+    assert canonical_resource("/p", [("a", "1"), ("a", "1")]) == "/p?a=1"
+    assert canonical_resource("/p", [("k", "v")], [("k", "v")]) == "/p?k=v"
 
 
-def test_key_in_query_and_form_signs_form_value() -> None:
-    resource = canonical_resource("/p", query=[("k", "query")], form=[("k", "form")])
-    assert resource == "/p?k=form"
+@pytest.mark.parametrize(
+    ("query", "form", "duplicate"),
+    [
+        ([("a", "1"), ("a", "2")], [], "a"),
+        ([("a", "1"), ("a", "")], [], "a"),
+        ([], [("f", "x"), ("f", "y")], "f"),
+        ([("k", "query")], [("k", "form")], "k"),
+        ([("k", "q")], [("k", "")], "k"),
+        ([("a", "1"), ("b", "2"), ("b", "3"), ("a", "4")], [], "b"),
+        ([("a", "1"), ("a", "1")], [("a", "1")], None),
+        ([("a", "1"), ("A", "2")], [], None),
+        ([], [], None),
+    ],
+)
+def test_duplicate_parameter_names_the_first_name_with_two_values(
+    query: list[tuple[str, str]], form: list[tuple[str, str]], duplicate: str | None
+) -> None:
+    assert duplicate_parameter(query, form) == duplicate
 
 
 def test_empty_value_signs_key_alone() -> None:
     assert canonical_resource("/p", [("a", ""), ("b", "1")]) == "/p?a&b=1"
-
-
-def test_empty_form_value_overrides_query_value() -> None:
-    assert canonical_resource("/p", [("k", "q")], [("k", "")]) == "/p?k"
 
 
 def test_query_and_form_merged_and_sorted() -> None:
@@ -265,17 +279,41 @@ def test_form_body_in_declared_charset() -> None:
     assert parse_form_body(b"name=%C3%FB", charset="gbk") == [("name", "名")]
 
 
-def test_form_body_with_bad_bytes_never_raises() -> None:
-    assert parse_form_body(b"a=\xff&b=%ff") == [("a", "\ufffd"), ("b", "\ufffd")]
+def test_form_body_with_bad_bytes_is_unreadable_not_replaced() -> None:
+    # Replacement characters would let two different bodies sign as the same parameters.
+    assert parse_form_body(b"a=\xff") is None
+    assert parse_form_body(b"b=%ff") is None
 
 
-def test_form_body_with_unknown_charset_falls_back_to_utf8() -> None:
-    assert parse_form_body(b"a=%E5%90%8D", charset="no-such-charset") == [("a", "名")]
+def test_form_body_in_a_codec_that_cannot_decode_it_is_unreadable() -> None:
+    assert parse_form_body(b"a=\xff\xfe", charset="ascii") is None
 
 
-@given(body=st.binary())
-def test_form_body_never_raises(body: bytes) -> None:
-    assert isinstance(parse_form_body(body), list)
+@pytest.mark.parametrize(
+    ("content_type", "charset"),
+    [
+        (None, "utf-8"),
+        ("application/x-www-form-urlencoded", "utf-8"),
+        ("application/x-www-form-urlencoded; charset=UTF-8", "utf-8"),
+        ('application/x-www-form-urlencoded; charset="gbk"', "gbk"),
+        ("application/x-www-form-urlencoded; Charset=latin1", "iso8859-1"),
+        ("application/x-www-form-urlencoded; charset=", "utf-8"),
+        ("application/x-www-form-urlencoded; charset=undefined", None),
+        ("application/x-www-form-urlencoded; charset=idna", None),
+        ("application/x-www-form-urlencoded; charset=rot13", None),
+        ("application/x-www-form-urlencoded; charset=utf-16", None),
+    ],
+)
+def test_form_charset_accepts_text_charsets_only(
+    content_type: str | None, charset: str | None
+) -> None:
+    assert form_charset(content_type) == charset
+
+
+@given(body=st.binary(), charset=st.sampled_from(sorted(FORM_CHARSETS)))
+def test_form_body_never_raises(body: bytes, charset: str) -> None:
+    result = parse_form_body(body, charset)
+    assert result is None or isinstance(result, list)
 
 
 def test_string_to_sign_for_error_uses_hash_for_newlines() -> None:
@@ -431,8 +469,8 @@ def cross_check_cases() -> list[Any]:
             {
                 "method": "PUT",
                 "path": "/demo/echo",
-                "query": [("a", "1"), ("a", "2"), ("empty", "")],
-                "form": [("f", ""), ("f", "x"), ("g", "1")],
+                "query": [("a", "1"), ("a", "1"), ("empty", "")],
+                "form": [("f", ""), ("g", "1"), ("g", "1")],
             },
             "HmacSHA256",
             id="repeated-and-empty",

@@ -15,6 +15,7 @@ NOW_MS = int(NOW.timestamp() * 1000)
 SECRET = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-123"
 KEY = rules.KeyRecord("AKEY12345", "app-1", "acc-a", True, SECRET)
 APP = rules.AppRecord("app-1", "acc-a", True, (), "{}")
+GATEWAY = rules.GatewayRecord("gw-p", "acc-p")
 ROUTE = rules.RouteRecord("api-1", "acc-p", "orders")
 GRANT = rules.Grant("api#api-1", ("TEST", "PRE", "RELEASE"), None)
 
@@ -29,16 +30,24 @@ def signed(**changes: str) -> rules.CallRequest:
         "x-ca-signature-headers": "x-ca-key,x-ca-nonce,x-ca-timestamp",
     }
     request = rules.CallRequest(
-        "GET", "/orders/7", "/orders/{id}", headers, (("q", "1"),), "198.51.100.7", "req-1"
-    )
+        "GET", "/prod/orders/7", "/orders/{id}", headers, (("q", "1"),), "198.51.100.7", "req-1"
+    )._replace(gateway_id=GATEWAY.gateway_id)
     text = rules.string_to_sign(request)
     headers["x-ca-signature"] = signing.compute_signature(text, SECRET)
     headers.update(changes)
     return request._replace(headers={k: v for k, v in headers.items() if v != "<drop>"})
 
 
-def decide(request: rules.CallRequest, **records: object) -> rules.Decision:
-    arguments: dict[str, object] = {"key": KEY, "app": APP, "route": ROUTE, "grants": [GRANT]}
+def decide(
+    request: rules.CallRequest, form: rules.FormBody | None = None, **records: object
+) -> rules.Decision:
+    arguments: dict[str, object] = {
+        "key": KEY,
+        "app": APP,
+        "gateway": GATEWAY,
+        "route": ROUTE,
+        "grants": [GRANT],
+    }
     arguments.update(records)
     credentials = rules.read_credentials(request)
     assert isinstance(credentials, rules.Credentials)
@@ -47,11 +56,13 @@ def decide(request: rules.CallRequest, **records: object) -> rules.Decision:
         credentials,
         arguments["key"],  # type: ignore[arg-type]
         arguments["app"],  # type: ignore[arg-type]
+        arguments["gateway"],  # type: ignore[arg-type]
         arguments["route"],  # type: ignore[arg-type]
         arguments["grants"],  # type: ignore[arg-type]
         NOW,
         format_time(NOW),
         900,
+        form,
     )
 
 
@@ -142,9 +153,169 @@ def test_one_valid_grant_among_expired_ones_is_enough() -> None:
     assert decide(signed(), grants=[expired, live]).allowed
 
 
-def test_form_calls_leave_the_signature_to_the_body_check() -> None:
-    decision = decide(signed(**{"content-type": "application/x-www-form-urlencoded"}))
-    assert decision.allowed and decision.body_check == "form" and decision.nonce is None
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+
+
+def signed_form(params: tuple[tuple[str, str], ...], **changes: str) -> rules.CallRequest:
+    """A form-bodied call signed over its query and form parameters."""
+    request = signed(**FORM)
+    text = rules.string_to_sign(request, params)
+    return request._replace(
+        headers={**request.headers, "x-ca-signature": signing.compute_signature(text, SECRET)}
+        | changes
+    )
+
+
+def test_a_form_body_on_another_gateway_is_refused_whatever_its_signature() -> None:
+    for request in (signed(**FORM), signed(**FORM, **{"x-ca-signature": "garbage"})):
+        decision = decide(request)
+        assert decision.verdict == "FORM_BODY_UNSUPPORTED" and decision.nonce is None
+
+
+def test_a_form_body_on_this_deployments_gateway_is_left_to_the_body_check() -> None:
+    own = GATEWAY._replace(checks_bodies=True)
+    decision = decide(signed(**FORM, **{"x-ca-signature": "garbage"}), gateway=own)
+    assert decision.deferred_to_body and decision.nonce is None
+
+
+def test_a_form_body_where_the_body_is_is_verified_over_its_parameters() -> None:
+    params = (("f", "1"), ("g", "名"))
+    own = GATEWAY._replace(checks_bodies=True)
+    request = signed_form(params)
+    decision = decide(request, rules.FormBody(params), gateway=own)
+    assert decision.allowed and decision.nonce == "nonce-1" and not decision.deferred_to_body
+    tampered = rules.FormBody((("f", "2"), ("g", "名")))
+    assert decide(request, tampered, gateway=own).verdict == "INVALID_SIGNATURE"
+    unreadable = rules.FormBody(problem="Invalid Signature, unsupported charset")
+    refused = decide(request, unreadable, gateway=own)
+    assert refused.verdict == "INVALID_SIGNATURE" and "charset" in refused.message
+
+
+def test_a_garbage_signature_never_reaches_the_later_verdicts() -> None:
+    garbage = {"x-ca-signature": "garbage", "x-ca-stage": "NOPE"}
+    for records in ({"route": None}, {"grants": []}, {"gateway": None}, {}):
+        assert decide(signed(**garbage), **records).verdict == "INVALID_SIGNATURE"
+
+
+@pytest.mark.parametrize(
+    ("query", "form"),
+    [
+        ((("q", "1"), ("q", "2")), None),
+        ((("q", "1"),), rules.FormBody((("q", "2"),))),
+    ],
+)
+def test_a_parameter_with_two_values_is_refused_by_name(
+    query: tuple[tuple[str, str], ...], form: rules.FormBody | None
+) -> None:
+    decision = decide(signed()._replace(query=query), form)
+    assert decision.verdict == "DUPLICATE_PARAMETER"
+    assert decision.message == "Duplicate Parameter: q"
+
+
+def test_a_parameter_repeated_with_the_same_value_verifies() -> None:
+    assert decide(signed()._replace(query=(("q", "1"), ("q", "1")))).allowed
+
+
+@pytest.mark.parametrize("missing", ["x-ca-timestamp", "x-ca-nonce"])
+def test_a_signature_must_cover_the_timestamp_and_the_nonce(missing: str) -> None:
+    names = {"x-ca-key", "x-ca-nonce", "x-ca-timestamp"} - {missing}
+    request = signed(**{"x-ca-signature-headers": ",".join(sorted(names))})
+    # Re-sign honestly over what is listed: the signature is right, the coverage is not.
+    text = rules.string_to_sign(request)
+    request = request._replace(
+        headers={**request.headers, "x-ca-signature": signing.compute_signature(text, SECRET)}
+    )
+    decision = decide(request)
+    assert decision.verdict == "INVALID_SIGNATURE" and decision.nonce is None
+    assert missing in decision.message
+
+
+def test_an_empty_signed_header_list_is_refused() -> None:
+    request = signed(**{"x-ca-signature-headers": ""})
+    text = rules.string_to_sign(request)
+    request = request._replace(
+        headers={**request.headers, "x-ca-signature": signing.compute_signature(text, SECRET)}
+    )
+    assert decide(request).verdict == "INVALID_SIGNATURE"
+
+
+@pytest.mark.parametrize("name", ["x-ca-nonce", "x-ca-key", "content-type", "content-md5", "date"])
+def test_a_repeated_signature_header_is_refused_by_name(name: str) -> None:
+    decision = decide(signed()._replace(repeated_headers=frozenset({name})))
+    assert decision.verdict == "INVALID_SIGNATURE" and name in decision.message
+
+
+def test_a_repeated_header_the_signature_does_not_use_is_fine() -> None:
+    assert decide(signed()._replace(repeated_headers=frozenset({"x-other"}))).allowed
+
+
+def test_a_signed_value_over_the_cap_is_refused_not_cut() -> None:
+    long_value = "v" * (rules.MAX_SIGNED_VALUE + 1)
+    request = signed(**{"x-ca-signature-headers": "x-ca-key,x-ca-nonce,x-ca-timestamp,x-long"})
+    request = request._replace(headers={**request.headers, "x-long": long_value})
+    text = rules.string_to_sign(request)
+    request = request._replace(
+        headers={**request.headers, "x-ca-signature": signing.compute_signature(text, SECRET)}
+    )
+    decision = decide(request)
+    assert decision.verdict == "INVALID_SIGNATURE" and "x-long" in decision.message
+    at_cap = request.headers | {"x-long": "v" * rules.MAX_SIGNED_VALUE}
+    at_cap_request = request._replace(headers=at_cap)
+    text = rules.string_to_sign(at_cap_request)
+    at_cap_request = at_cap_request._replace(
+        headers=at_cap | {"x-ca-signature": signing.compute_signature(text, SECRET)}
+    )
+    assert decide(at_cap_request).allowed
+
+
+@pytest.mark.parametrize(
+    "records",
+    [
+        {"gateway": None},
+        {"route": None},
+        {"gateway": GATEWAY._replace(account_id="acc-other")},
+    ],
+)
+def test_a_route_counts_only_on_a_gateway_of_the_account_that_registered_it(
+    records: dict[str, object],
+) -> None:
+    assert decide(signed(), **records).verdict == "API_NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("AKEY1234", True),
+        ("a" * 32, True),
+        ("short7x", False),
+        ("a" * 33, False),
+        ("AKEY-1234", False),
+        ("AKEY 1234", False),
+        ("ＡＫＥＹ１２３４", False),
+        ("x" * 3000, False),
+    ],
+)
+def test_is_access_key(value: str, expected: bool) -> None:
+    assert rules.is_access_key(value) is expected
+
+
+@pytest.mark.parametrize(
+    "value", ["²", "1²", "١٢٣", "１２３", "-1", "1e3", " ", "12345678901234567"]
+)
+def test_a_timestamp_is_ascii_digits_only(value: str) -> None:
+    assert rules.check_timestamp(value, NOW_MS, 900) == "INVALID_TIMESTAMP"
+
+
+def test_the_timestamp_window_is_inclusive_at_the_tolerance() -> None:
+    assert rules.check_timestamp(str(NOW_MS - 900_000), NOW_MS, 900) is None
+    assert rules.check_timestamp(str(NOW_MS + 900_000), NOW_MS, 900) is None
+    assert rules.check_timestamp(str(NOW_MS - 900_001), NOW_MS, 900) == "TIMESTAMP_EXPIRED"
+    assert rules.check_timestamp(str(NOW_MS + 900_001), NOW_MS, 900) == "TIMESTAMP_EXPIRED"
+
+
+def test_routes_try_the_exact_method_then_any() -> None:
+    request = signed()
+    assert request.routes == ("gw-p GET /orders/{id}", "gw-p ANY /orders/{id}")
 
 
 def test_grant_targets_cover_api_group_and_all() -> None:

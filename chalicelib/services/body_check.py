@@ -1,0 +1,53 @@
+"""The last check, where the body is: on this deployment's own routes only (DESIGN decision 3).
+
+API Gateway never hands the authorizer the body. For a form body the authorizer defers the
+whole decision to here, where the form parameters can be signed; for any other body it has
+verified the signature over Content-MD5, and here the body must match it.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+
+from chalicelib.domain import signing
+from chalicelib.domain import verification as rules
+from chalicelib.domain.records import RecordRef
+from chalicelib.services.call_verification import Outcome, verify_call
+from chalicelib.storage import call_records
+
+
+def check_body(request: rules.CallRequest, body: bytes, context: Mapping[str, str]) -> Outcome:
+    """The call's final outcome given its body; ``context`` is what the authorizer allowed with.
+
+    An allowed outcome carries the context the route must see (the authorizer's, or for a
+    form body the one decided here).
+    """
+    if context.get("body_check") == "form":
+        return verify_call(request, form=read_form(request, body))
+    if context.get("auth_method") != "signature":
+        return Outcome(context.get("result", "success"), 200, dict(context))
+    declared = (request.header("content-md5") or "").strip()
+    if (body or declared) and not hmac.compare_digest(
+        declared.encode(), signing.content_md5(body).encode()
+    ):
+        call_records.set_result(record_ref(context), "INVALID_CONTENT_MD5")
+        return Outcome("INVALID_CONTENT_MD5", 403, {"request_id": context.get("request_id", "")})
+    return Outcome("success", 200, dict(context))
+
+
+def read_form(request: rules.CallRequest, body: bytes) -> rules.FormBody:
+    content_type = request.header("content-type")
+    charset = signing.form_charset(content_type)
+    if charset is None:
+        return rules.FormBody(problem=f"Invalid Signature, unsupported charset in {content_type}")
+    params = signing.parse_form_body(body, charset)
+    if params is None:
+        return rules.FormBody(problem=f"Invalid Signature, the form body is not valid {charset}")
+    return rules.FormBody(tuple(params))
+
+
+def record_ref(context: Mapping[str, str]) -> RecordRef:
+    """Where the authorizer wrote the allowed call's records (its viewers and sort key)."""
+    viewers = (context.get("provider_account_id", ""), context.get("account_id", ""))
+    return RecordRef(tuple(v for v in dict.fromkeys(viewers) if v), context.get("record_sk", ""))
