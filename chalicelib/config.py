@@ -16,6 +16,7 @@ TABLES = (
     "apis",
     "routes",
     "authorizations",
+    "counters",
     "nonces",
     "call-records",
     "usage",

@@ -383,6 +383,8 @@ def _denied(context: Mapping[str, Any], request_id: str) -> AuthorizerGatewayRes
     }
     if context.get("server_time"):
         headers["X-Ca-Server-Time"] = str(context["server_time"])
+    if context.get("retry_after"):
+        headers["Retry-After"] = str(context["retry_after"])
     return AuthorizerGatewayResponse(status, headers, _json_body(code, message))
 
 

@@ -20,6 +20,8 @@ class CallRecord(NamedTuple):
     api_id: str = ""
     caller_account_id: str = ""  # the app's owner
     provider_account_id: str = ""  # the API's owner
+    secret: str = ""  # which secret verified: "current" or "previous" (a rotation's grace)
+    retry_after: int = 0  # seconds, on a THROTTLED or QUOTA_EXHAUSTED denial
 
     @property
     def viewers(self) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ MESSAGES: dict[str, str] = {
     "INVALID_KEY": "Invalid AppKey",
     "INVALID_APPCODE": "Invalid AppCode",
     "KEY_DISABLED": "Unauthorized",
+    "KEY_EXPIRED": "Unauthorized",
     "APP_DISABLED": "Unauthorized",
     "INVALID_TIMESTAMP": "Invalid Timestamp",
     "TIMESTAMP_EXPIRED": "Timestamp Expired",
@@ -24,6 +25,8 @@ MESSAGES: dict[str, str] = {
     "IP_NOT_ALLOWED": "Unauthorized",
     "API_NOT_FOUND": "API Not Found",
     "INVALID_STAGE": "Invalid Stage",
+    "THROTTLED": "Throttled by APP Flow Control",
+    "QUOTA_EXHAUSTED": "Quota Exhausted",
     "NOT_AUTHORIZED": "Unauthorized",
     "AUTHORIZATION_EXPIRED": "Unauthorized",
 }

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 from chalicelib.domain import signing
 from chalicelib.domain.ip_rules import compile_whitelist, is_ip_allowed
+from chalicelib.domain.limits import Limit
 from chalicelib.domain.verdicts import SUCCESS
 
 STAGES = ("TEST", "PRE", "RELEASE")
@@ -62,6 +63,10 @@ class KeyRecord(NamedTuple):
     account_id: str
     enabled: bool
     secret: str
+    expires_at: str | None = None  # formatted time; past it every call is KEY_EXPIRED
+    # During a rotation's grace the previous secret verifies too, until its expiry.
+    previous_secret: str | None = None
+    previous_expires_at: str | None = None
 
     def __repr__(self) -> str:
         return f"KeyRecord(access_key={self.access_key!r}, app_id={self.app_id!r}, secret=<hidden>)"
@@ -95,6 +100,8 @@ class Grant(NamedTuple):
     target: str
     stages: tuple[str, ...]
     expires_at: str | None  # formatted time, compared as strings (fixed-width UTC)
+    authorization_id: str = ""
+    limits: tuple[Limit, ...] = ()
 
 
 class Credentials(NamedTuple):
@@ -123,6 +130,9 @@ class Decision(NamedTuple):
     string_to_sign: str = ""
     # Replaces the verdict's usual X-Ca-Error-Message where it says more.
     message: str = ""
+    # The authorization that allows the call (its limits are counted), once allowed.
+    grant: Grant | None = None
+    secret_used: str = ""  # "current" or "previous" (a rotation's grace), once verified
 
     @property
     def allowed(self) -> bool:
@@ -189,11 +199,29 @@ def requested_stage(request: CallRequest) -> str:
     return (request.header("x-ca-stage") or DEFAULT_STAGE).strip()
 
 
-def check_grants(grants: Sequence[Grant], stage: str, now: str) -> str | None:
+# The most specific authorization allows a call (and its limits count): one API, then a
+# group, then all of a provider's APIs.
+_SPECIFICITY = ("api#", "group#", "all#")
+
+
+def check_grants(grants: Sequence[Grant], stage: str, now: str) -> tuple[str | None, Grant | None]:
+    """None and the authorization that allows the call, or the verdict and None."""
     covering = [grant for grant in grants if stage in grant.stages]
-    if any(grant.expires_at is None or grant.expires_at > now for grant in covering):
-        return None
-    return "AUTHORIZATION_EXPIRED" if covering else "NOT_AUTHORIZED"
+    live = [grant for grant in covering if grant.expires_at is None or grant.expires_at > now]
+    if live:
+        return None, min(live, key=_specificity)
+    return ("AUTHORIZATION_EXPIRED" if covering else "NOT_AUTHORIZED"), None
+
+
+def _specificity(grant: Grant) -> int:
+    for rank, prefix in enumerate(_SPECIFICITY):
+        if grant.target.startswith(prefix):
+            return rank
+    return len(_SPECIFICITY)
+
+
+def is_expired(expires_at: str | None, now: str) -> bool:
+    return expires_at is not None and expires_at <= now
 
 
 def string_to_sign(request: CallRequest, form: Sequence[tuple[str, str]] = ()) -> str:
@@ -246,6 +274,7 @@ def decide(
     now_text: str,
     timestamp_tolerance_seconds: int,
     form: FormBody | None = None,
+    appcode_expires_at: str | None = None,
 ) -> Decision:
     """Every check after "credentials present", in the contract's order.
 
@@ -261,6 +290,8 @@ def decide(
         return Decision("KEY_DISABLED")
     if not app.enabled:
         return Decision("APP_DISABLED")
+    if is_expired(key.expires_at if key is not None else appcode_expires_at, now_text):
+        return Decision("KEY_EXPIRED")
     if signed:
         now_ms = int(now.timestamp() * 1000)
         failure = check_timestamp(
@@ -273,13 +304,16 @@ def decide(
     if not is_ip_allowed(request.source_ip, networks):
         return Decision("IP_NOT_ALLOWED")
     nonce: str | None = None
+    secret_used = ""
     if signed:
         assert key is not None
-        verified = _verify_signature(request, key, gateway, form)
+        verified = _verify_signature(request, key, gateway, form, now_text)
         if not verified.allowed or verified.deferred_to_body:
             return verified
         nonce = (request.header("x-ca-nonce") or "").strip()
-    return Decision(_check_api(request, gateway, route, grants, now_text), nonce=nonce)
+        secret_used = verified.secret_used
+    verdict, grant = _check_api(request, gateway, route, grants, now_text)
+    return Decision(verdict, nonce=nonce, grant=grant, secret_used=secret_used)
 
 
 def _verify_signature(
@@ -287,6 +321,7 @@ def _verify_signature(
     key: KeyRecord,
     gateway: GatewayRecord | None,
     form: FormBody | None,
+    now_text: str,
 ) -> Decision:
     """Signature method, duplicate parameters, then the signature itself (SUCCESS if it holds).
 
@@ -310,9 +345,14 @@ def _verify_signature(
         return Decision("FORM_BODY_UNSUPPORTED")
     text = string_to_sign(request, params)
     provided = request.header("x-ca-signature") or ""
-    if not signing.signature_matches(provided, text, key.secret, method):
-        return Decision("INVALID_SIGNATURE", string_to_sign=text)
-    return Decision(SUCCESS, string_to_sign=text)
+    if signing.signature_matches(provided, text, key.secret, method):
+        return Decision(SUCCESS, string_to_sign=text, secret_used="current")
+    previous = key.previous_secret
+    grace_ends = key.previous_expires_at
+    in_grace = previous and grace_ends and not is_expired(grace_ends, now_text)
+    if in_grace and signing.signature_matches(provided, text, previous or "", method):
+        return Decision(SUCCESS, string_to_sign=text, secret_used="previous")
+    return Decision("INVALID_SIGNATURE", string_to_sign=text)
 
 
 def registered_route(
@@ -330,10 +370,11 @@ def _check_api(
     route: RouteRecord | None,
     grants: Sequence[Grant],
     now_text: str,
-) -> str:
+) -> tuple[str, Grant | None]:
     if registered_route(gateway, route) is None:
-        return "API_NOT_FOUND"
+        return "API_NOT_FOUND", None
     stage = requested_stage(request)
     if stage not in STAGES:
-        return "INVALID_STAGE"
-    return check_grants(grants, stage, now_text) or SUCCESS
+        return "INVALID_STAGE", None
+    failure, grant = check_grants(grants, stage, now_text)
+    return failure or SUCCESS, grant

@@ -62,7 +62,25 @@ def create_authorization(principal: Principal, body: schemas.CreateAuthorization
         all_apis=body.all,
         stages=list(body.stages) if body.stages else None,
         expires_at=body.expires_at,
+        limits=body.limits.model_dump(exclude_none=True) if body.limits else None,
     )
+
+
+@admin_route(
+    bp,
+    "/v1/authorizations/{authorization_id}",
+    "PATCH",
+    body="UpdateAuthorization",
+    tag="authorizations",
+)
+def update_authorization(
+    principal: Principal, authorization_id: str, body: schemas.UpdateAuthorization
+) -> dict[str, Any]:
+    """Change an authorization's stages, end date or limits (null clears a field)."""
+    changes = body.model_dump(exclude_unset=True)
+    if "limits" in changes:
+        changes["limits"] = body.limits.model_dump(exclude_none=True) if body.limits else None
+    return service.update_authorization(principal, authorization_id, changes)
 
 
 @admin_route(bp, "/v1/authorizations", "GET", query="AuthorizationFilter", tag="authorizations")

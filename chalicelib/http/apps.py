@@ -58,14 +58,18 @@ def copy_app(principal: Principal, app_id: str, body: schemas.CopyApp) -> dict[s
 
 @admin_route(bp, "/v1/apps/{app_id}/keys", "POST", status=201, body="CreateKey", tag="keys")
 def add_key(principal: Principal, app_id: str, body: schemas.CreateKey) -> dict[str, Any]:
-    """Add a key pair to the app; the secret is shown in this answer."""
-    return service.add_key(principal, app_id, body.access_key, body.name)
+    """Add a key pair to the app (optionally expiring); the secret is shown in this answer."""
+    return service.add_key(principal, app_id, body.access_key, body.name, body.expires_at)
 
 
-@admin_route(bp, "/v1/apps/{app_id}/appcodes", "POST", status=201, tag="appcodes")
-def create_appcode(principal: Principal, app_id: str) -> dict[str, Any]:
-    """A new AppCode for simple authentication; the code is shown only here."""
-    return service.create_appcode(principal, app_id)
+@admin_route(
+    bp, "/v1/apps/{app_id}/appcodes", "POST", status=201, body="CreateAppCode", tag="appcodes"
+)
+def create_appcode(
+    principal: Principal, app_id: str, body: schemas.CreateAppCode
+) -> dict[str, Any]:
+    """A new AppCode for simple authentication (may expire); the code is shown only here."""
+    return service.create_appcode(principal, app_id, body.expires_at)
 
 
 @admin_route(bp, "/v1/appcodes/{appcode_id}", "DELETE", status=204, tag="appcodes")

@@ -27,14 +27,22 @@ def get_key(principal: Principal, access_key: str, query: schemas.KeyQuery) -> d
 
 @admin_route(bp, "/v1/keys/{access_key}", "PATCH", body="UpdateKey", tag="keys")
 def update_key(principal: Principal, access_key: str, body: schemas.UpdateKey) -> dict[str, Any]:
-    """Rename, enable/disable, or change the access key (which issues a new secret)."""
-    return service.update_key(principal, access_key, body.model_dump(exclude_none=True))
+    """Rename, enable/disable, set or clear the expiry, or change the access key (new secret)."""
+    return service.update_key(principal, access_key, body.model_dump(exclude_unset=True))
 
 
-@admin_route(bp, "/v1/keys/{access_key}/reset-secret", "POST", tag="keys")
-def reset_secret(principal: Principal, access_key: str) -> dict[str, Any]:
-    """Issue a new secret; the old one stops validating."""
-    return service.reset_secret(principal, access_key)
+@admin_route(bp, "/v1/keys/{access_key}/reset-secret", "POST", body="ResetSecret", tag="keys")
+def reset_secret(
+    principal: Principal, access_key: str, body: schemas.ResetSecret
+) -> dict[str, Any]:
+    """Issue a new secret; the old one stops validating now, or after grace_seconds."""
+    return service.reset_secret(principal, access_key, body.grace_seconds)
+
+
+@admin_route(bp, "/v1/keys/{access_key}/end-grace", "POST", tag="keys")
+def end_grace(principal: Principal, access_key: str) -> dict[str, Any]:
+    """End a rotation's grace: the previous secret stops verifying now."""
+    return service.end_grace(principal, access_key)
 
 
 @admin_route(bp, "/v1/keys/{access_key}", "DELETE", status=204, tag="keys")

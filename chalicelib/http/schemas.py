@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     StrictBool,
+    StrictInt,
     StringConstraints,
     field_validator,
 )
@@ -86,12 +88,14 @@ class CopyApp(Strict):
 class CreateKey(Strict):
     access_key: AccessKey | None = None
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)] | None = None
+    expires_at: FutureTime | None = None
 
 
 class UpdateKey(Strict):
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)] | None = None
     enabled: StrictBool | None = None
     access_key: AccessKey | None = None
+    expires_at: FutureTime | None = Field(default=None, description="null: never expires")
 
 
 class Whitelist(Strict):
@@ -140,26 +144,61 @@ class UpdateApi(Strict):
     description: Description | None = None
 
 
+def _future_utc(value: datetime | None) -> datetime | None:
+    """A time in the future, in UTC (naive times are UTC); a past time is a 400."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        # Normalized here: an offset that pushes the time past year 9999 is a 400, not a 500.
+        value = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range; use e.g. 2026-11-22T05:00:00Z") from None
+    if value <= datetime.now(UTC):
+        raise ValueError("must be in the future")
+    return value
+
+
+FutureTime = Annotated[datetime, AfterValidator(_future_utc)]
+
+
+Limit = Annotated[StrictInt, Field(gt=0, le=1_000_000_000)]
+
+
+class Limits(Strict):
+    """Calls an authorization allows per UTC window; a window left out is unlimited."""
+
+    per_second: Limit | None = None
+    per_minute: Limit | None = None
+    per_day: Limit | None = None
+    per_month: Limit | None = None
+
+
 class CreateAuthorization(Strict):
     app_id: Name
     api_id: Name | None = None
     group: Group | None = None
     all: StrictBool = False
     stages: list[Stage] | None = Field(default=None, min_length=1)
-    expires_at: datetime | None = None
+    expires_at: FutureTime | None = None
+    limits: Limits | None = None
 
-    @field_validator("expires_at")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        try:
-            # Normalized here: an offset that pushes the time past year 9999 is a 400, not a 500.
-            return value.astimezone(UTC)
-        except OverflowError:
-            raise ValueError("is out of range; use e.g. 2026-11-22T05:00:00Z") from None
+
+class UpdateAuthorization(Strict):
+    stages: list[Stage] | None = Field(default=None, min_length=1)
+    expires_at: FutureTime | None = Field(default=None, description="null: no end")
+    limits: Limits | None = Field(default=None, description="replaced whole; {} or null: none")
+
+
+class ResetSecret(Strict):
+    grace_seconds: StrictInt = Field(
+        default=0, ge=0, le=604800, description="how long the previous secret still verifies"
+    )
+
+
+class CreateAppCode(Strict):
+    expires_at: FutureTime | None = None
 
 
 class Page(Strict):

@@ -12,6 +12,7 @@ from chalicelib.domain.verification import STAGES, route_key
 from chalicelib.services.accounts import Principal, owned
 from chalicelib.services.apps import find_app
 from chalicelib.services.gateways import gateways_by_id, only_gateway, owned_gateway
+from chalicelib.storage.counters import limits_of, usage
 from chalicelib.storage.models import ApiModel, AuthorizationModel, GatewayModel, RouteModel
 from chalicelib.storage.pagination import decode_cursor, encode_cursor, page
 from chalicelib.storage.transactions import atomic
@@ -141,7 +142,10 @@ def delete_api(principal: Principal, api_id: str) -> None:
         grant.delete()
 
 
-def authorization_view(grant: AuthorizationModel) -> dict[str, Any]:
+def authorization_view(
+    grant: AuthorizationModel, usage: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    limits = limits_of(grant.limits)
     return {
         "authorization_id": grant.authorization_id,
         "app_id": grant.app_id,
@@ -151,8 +155,23 @@ def authorization_view(grant: AuthorizationModel) -> dict[str, Any]:
         "all": grant.target.startswith("all#"),
         "stages": list(grant.stages),
         "expires_at": grant.expires_at,
+        "limits": {limit.window: limit.limit for limit in limits},
+        # Each window's use now: {"per_minute": {"limit", "used", "remaining", "resets_at"}}.
+        "usage": (usage or {}).get(grant.authorization_id, {}),
         "created_at": grant.created_at,
+        "updated_at": grant.updated_at or grant.created_at,
     }
+
+
+def authorization_views(grants: list[AuthorizationModel]) -> list[dict[str, Any]]:
+    """Views of several authorizations, their counters read in one batch."""
+    limited = [(g.authorization_id, limits_of(g.limits)) for g in grants]
+    current = usage(limited, utc_now())
+    return [authorization_view(grant, current) for grant in grants]
+
+
+def _stored_limits(limits: dict[str, int] | None) -> dict[str, int]:
+    return {window: int(value) for window, value in (limits or {}).items() if value is not None}
 
 
 def create_authorization(
@@ -163,6 +182,7 @@ def create_authorization(
     all_apis: bool,
     stages: list[str] | None,
     expires_at: datetime | None,
+    limits: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     chosen = [name for name, value in (("api_id", api_id), ("group", group)) if value]
     if all_apis:
@@ -187,6 +207,7 @@ def create_authorization(
         target = f"group#{principal.account_id}#{group}"
     else:
         target = f"all#{principal.account_id}"
+    now = _now()
     grant = AuthorizationModel(
         app_id,
         target,
@@ -197,13 +218,51 @@ def create_authorization(
         group=group,
         stages=list(dict.fromkeys(stages)) if stages else list(STAGES),
         expires_at=format_time(expires_at) if expires_at else None,
-        created_at=_now(),
+        limits=_stored_limits(limits),
+        created_at=now,
+        updated_at=now,
     )
     with atomic(
         Conflict("this app is already authorized for that target; revoke the old authorization")
     ) as tx:
         tx.save(grant, condition=AuthorizationModel.target.does_not_exist())
     return authorization_view(grant) | {"app_name": app.name}
+
+
+def _granted(principal: Principal, authorization_id: str) -> AuthorizationModel:
+    for grant in AuthorizationModel.by_id.query(authorization_id):
+        if grant.provider_account_id == principal.account_id:
+            return grant
+    raise NotFound(f"authorization {authorization_id} not found")
+
+
+def update_authorization(
+    principal: Principal, authorization_id: str, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """Change stages, end date or limits; a field sent as null clears it (stages: all)."""
+    grant = _granted(principal, authorization_id)
+    actions: list[Any] = []
+    if "stages" in changes:
+        stages = changes["stages"]
+        actions.append(
+            AuthorizationModel.stages.set(list(dict.fromkeys(stages)) if stages else list(STAGES))
+        )
+    if "expires_at" in changes:
+        expires_at = changes["expires_at"]
+        actions.append(
+            AuthorizationModel.expires_at.set(format_time(expires_at))
+            if expires_at
+            else AuthorizationModel.expires_at.remove()
+        )
+    if "limits" in changes:
+        actions.append(AuthorizationModel.limits.set(_stored_limits(changes["limits"])))
+    if actions:
+        actions.append(AuthorizationModel.updated_at.set(_now()))
+        grant.update(
+            actions=actions,
+            condition=AuthorizationModel.provider_account_id == principal.account_id,
+        )
+    return authorization_views([grant])[0]
 
 
 def list_authorizations(
@@ -228,12 +287,8 @@ def list_authorizations(
         principal.account_id, filter_condition=condition, limit=limit, last_evaluated_key=start
     )
     items, last = page(results, limit)
-    return {"items": [authorization_view(g) for g in items], "next_cursor": encode_cursor(last)}
+    return {"items": authorization_views(items), "next_cursor": encode_cursor(last)}
 
 
 def revoke_authorization(principal: Principal, authorization_id: str) -> None:
-    for grant in AuthorizationModel.by_id.query(authorization_id):
-        if grant.provider_account_id == principal.account_id:
-            grant.delete()
-            return
-    raise NotFound(f"authorization {authorization_id} not found")
+    _granted(principal, authorization_id).delete()

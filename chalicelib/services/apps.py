@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
@@ -20,6 +21,7 @@ from chalicelib.storage.models import (
     AppModel,
     AuthorizationModel,
     KeyModel,
+    PreviousSecretModel,
 )
 from chalicelib.storage.pagination import decode_cursor, encode_cursor, page
 from chalicelib.storage.sealing import open_secret, seal_secret
@@ -62,9 +64,13 @@ def _count_key(account_id: str, delta: int) -> tuple[AccountModel, dict[str, Any
     return AccountModel(account_id), {"actions": [count.add(delta)], "condition": condition}
 
 
-def _new_key(app: AppModel, access_key: str | None, name: str, is_default: bool) -> tuple[
-    KeyModel, str
-]:
+def _new_key(
+    app: AppModel,
+    access_key: str | None,
+    name: str,
+    is_default: bool,
+    expires_at: datetime | None = None,
+) -> tuple[KeyModel, str]:
     value = access_key or new_access_key()
     secret = new_secret()
     sealed = seal_secret(secret, value)
@@ -81,6 +87,7 @@ def _new_key(app: AppModel, access_key: str | None, name: str, is_default: bool)
         created_at=now,
         updated_at=now,
         call_count=0,
+        expires_at=format_time(expires_at) if expires_at else None,
     )
     return key, secret
 
@@ -96,10 +103,27 @@ def key_view(key: KeyModel, secret: str | None = None) -> dict[str, Any]:
         "updated_at": key.updated_at,
         "last_used_at": key.last_used_at,
         "call_count": int(key.call_count or 0),
+        "expires_at": key.expires_at,
+        "previous_secret_expires_at": _live_grace(key),
     }
     if secret is not None:
         view["secret"] = secret
     return view
+
+
+def _live_grace(key: KeyModel) -> str | None:
+    """When the previous secret stops verifying, while it still does."""
+    until = key.previous_secret_expires_at
+    return until if until and until > _now() else None
+
+
+def appcode_view(code: AppCodeModel) -> dict[str, Any]:
+    return {
+        "appcode_id": code.appcode_id,
+        "app_id": code.app_id,
+        "created_at": code.created_at,
+        "expires_at": code.expires_at,
+    }
 
 
 def app_view(app: AppModel) -> dict[str, Any]:
@@ -200,19 +224,14 @@ def app_keys(app_id: str) -> list[KeyModel]:
 
 
 def get_app(principal: Principal, app_id: str) -> dict[str, Any]:
-    from chalicelib.services.apis import authorization_view
+    from chalicelib.services.apis import authorization_views
 
     app = owned_app(principal, app_id)
     return {
         **app_view(app),
         "keys": [key_view(k) for k in app_keys(app_id)],
-        "appcodes": [
-            {"appcode_id": c.appcode_id, "created_at": c.created_at}
-            for c in AppCodeModel.by_app.query(app_id)
-        ],
-        "authorizations": [
-            authorization_view(a) for a in AuthorizationModel.query(app_id)
-        ],
+        "appcodes": [appcode_view(c) for c in AppCodeModel.by_app.query(app_id)],
+        "authorizations": authorization_views(list(AuthorizationModel.query(app_id))),
     }
 
 
@@ -270,10 +289,14 @@ def copy_app(principal: Principal, app_id: str, name: str | None) -> dict[str, A
 
 
 def add_key(
-    principal: Principal, app_id: str, access_key: str | None, name: str | None
+    principal: Principal,
+    app_id: str,
+    access_key: str | None,
+    name: str | None,
+    expires_at: datetime | None = None,
 ) -> dict[str, Any]:
     app = owned_app(principal, app_id)
-    key, secret = _new_key(app, access_key, name or "", is_default=False)
+    key, secret = _new_key(app, access_key, name or "", is_default=False, expires_at=expires_at)
     account, counter = _count_key(principal.account_id, 1)
     with atomic(_key_limit(), _key_taken(key.access_key)) as tx:
         tx.update(account, **counter)
@@ -296,13 +319,20 @@ def get_key(principal: Principal, access_key: str, reveal: bool) -> dict[str, An
 
 
 def update_key(principal: Principal, access_key: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Rename, enable/disable, set or clear (null) the expiry, or change the access key."""
     key = owned_key(principal, access_key)
     new_value = changes.pop("access_key", None)
-    if changes:
-        key.update(
-            actions=[getattr(KeyModel, n).set(v) for n, v in changes.items()]
-            + [KeyModel.updated_at.set(_now())]
+    actions: list[Any] = []
+    if "expires_at" in changes:
+        expires_at = changes.pop("expires_at")
+        actions.append(
+            KeyModel.expires_at.set(format_time(expires_at))
+            if expires_at
+            else KeyModel.expires_at.remove()
         )
+    actions.extend(getattr(KeyModel, n).set(v) for n, v in changes.items() if v is not None)
+    if actions:
+        key.update(actions=[*actions, KeyModel.updated_at.set(_now())])
     if new_value is None or new_value == key.access_key:
         return key_view(key)
     return _rename_key(principal, key, new_value)
@@ -325,27 +355,59 @@ def _rename_key(principal: Principal, key: KeyModel, new_value: str) -> dict[str
         created_at=key.created_at,
         updated_at=_now(),
         call_count=0,
+        expires_at=key.expires_at,
     )
     with atomic(_key_taken(new_value)) as tx:
         tx.save(renamed, condition=KeyModel.access_key.does_not_exist())
         tx.delete(key)
+        tx.delete(PreviousSecretModel(PreviousSecretModel.key_of(key.access_key)))
         if key.is_default:
             tx.update(app, actions=[AppModel.default_access_key.set(new_value)])
     return key_view(renamed, secret)
 
 
-def reset_secret(principal: Principal, access_key: str) -> dict[str, Any]:
+def reset_secret(principal: Principal, access_key: str, grace_seconds: int = 0) -> dict[str, Any]:
+    """A new secret; with ``grace_seconds`` the previous one also verifies until then."""
     key = owned_key(principal, access_key)
     secret = new_secret()
     sealed = seal_secret(secret, key.access_key)
-    key.update(
-        actions=[
-            KeyModel.secret_sealed.set(sealed.secret_sealed),
-            KeyModel.data_key_sealed.set(sealed.data_key_sealed),
-            KeyModel.updated_at.set(_now()),
-        ]
-    )
-    return key_view(key, secret)
+    previous = PreviousSecretModel(PreviousSecretModel.key_of(key.access_key))
+    actions = [
+        KeyModel.secret_sealed.set(sealed.secret_sealed),
+        KeyModel.data_key_sealed.set(sealed.data_key_sealed),
+        KeyModel.updated_at.set(_now()),
+    ]
+    with atomic(Conflict(f"key {access_key} changed meanwhile; retry")) as tx:
+        if grace_seconds > 0:
+            until = utc_now() + timedelta(seconds=grace_seconds)
+            # The secret being replaced, sealed as it was; TTL removes it after the grace.
+            previous.secret_sealed = key.secret_sealed
+            previous.data_key_sealed = key.data_key_sealed
+            previous.expires_at = format_time(until)
+            previous.purge_at = until
+            actions.append(KeyModel.previous_secret_expires_at.set(previous.expires_at))
+            tx.update(key, actions=actions, condition=KeyModel.secret_sealed == key.secret_sealed)
+            tx.save(previous)
+        else:
+            actions.append(KeyModel.previous_secret_expires_at.remove())
+            tx.update(key, actions=actions, condition=KeyModel.secret_sealed == key.secret_sealed)
+            tx.delete(previous)
+    return key_view(owned_key(principal, access_key), secret)
+
+
+def end_grace(principal: Principal, access_key: str) -> dict[str, Any]:
+    """The previous secret stops verifying now."""
+    key = owned_key(principal, access_key)
+    with atomic() as tx:
+        tx.update(
+            key,
+            actions=[
+                KeyModel.previous_secret_expires_at.remove(),
+                KeyModel.updated_at.set(_now()),
+            ],
+        )
+        tx.delete(PreviousSecretModel(PreviousSecretModel.key_of(key.access_key)))
+    return key_view(owned_key(principal, access_key))
 
 
 def delete_key(principal: Principal, access_key: str) -> None:
@@ -358,9 +420,12 @@ def delete_key(principal: Principal, access_key: str) -> None:
     with atomic(None, Conflict(f"key {access_key} changed meanwhile; retry")) as tx:
         tx.update(account, **counter)
         tx.delete(key, condition=KeyModel.enabled == False)  # noqa: E712
+        tx.delete(PreviousSecretModel(PreviousSecretModel.key_of(key.access_key)))
 
 
-def create_appcode(principal: Principal, app_id: str) -> dict[str, Any]:
+def create_appcode(
+    principal: Principal, app_id: str, expires_at: datetime | None = None
+) -> dict[str, Any]:
     app = owned_app(principal, app_id)
     code = secrets.token_hex(16)
     item = AppCodeModel(
@@ -369,9 +434,10 @@ def create_appcode(principal: Principal, app_id: str) -> dict[str, Any]:
         app_id=app.app_id,
         account_id=app.account_id,
         created_at=_now(),
+        expires_at=format_time(expires_at) if expires_at else None,
     )
     item.save(condition=AppCodeModel.code_hash.does_not_exist())
-    return {"appcode_id": item.appcode_id, "appcode": code, "app_id": app.app_id}
+    return {**appcode_view(item), "appcode": code}
 
 
 def delete_appcode(principal: Principal, appcode_id: str) -> None:

@@ -47,6 +47,8 @@ RECORD_FIELDS = (
     "latency_ms",
     "caller_account_id",
     "provider_account_id",
+    "secret",
+    "retry_after",
 )
 MAX_STAT_BUCKETS = 2000
 
@@ -58,7 +60,7 @@ def record_view(item: dict[str, Any]) -> dict[str, Any]:
         if value is None:
             view[name] = None
         elif "N" in value:
-            view[name] = float(value["N"])
+            view[name] = int(value["N"]) if name == "retry_after" else float(value["N"])
         else:
             view[name] = value.get("S")
     return view

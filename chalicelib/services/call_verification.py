@@ -12,6 +12,7 @@ from typing import NamedTuple
 from chalicelib.config import settings
 from chalicelib.domain import verification as rules
 from chalicelib.domain.clock import format_time, utc_now
+from chalicelib.domain.limits import Window, current_windows, verdict_for
 from chalicelib.domain.records import CallRecord
 from chalicelib.domain.verdicts import SUCCESS
 from chalicelib.storage import call_records, credentials
@@ -76,6 +77,7 @@ def verify_call(
         record.time,
         settings().timestamp_tolerance_seconds,
         form,
+        identity.appcode_expires_at,
     )
     if decision.deferred_to_body:
         # Nothing recorded, no nonce used: the body check takes the whole decision again.
@@ -90,17 +92,25 @@ def verify_call(
         api_id=route.api_id if route else "",
         caller_account_id=app.account_id if app else "",
         provider_account_id=route.account_id if route else "",
+        secret=decision.secret_used,
     )
-    if decision.nonce is not None:
-        # The signature verified: the nonce is used up whatever the later checks say, and
-        # "nonce unused" comes before them, so a replay is NONCE_USED whatever else is wrong.
-        record = record._replace(latency_ms=_since(started))
-        nonce_key = f"{found.access_key}#{decision.nonce}"
-        if not call_records.save_with_nonce(record, nonce_key, _nonce_expiry()):
-            return _deny(record._replace(result="NONCE_USED"), started, 403)
-    else:
-        record = record._replace(latency_ms=_since(started))
-        call_records.save(record)
+    if decision.nonce is None and not decision.allowed:
+        return _deny(record, started, 403, decision.message, decision.string_to_sign)
+    # Verified (or an allowed AppCode call): the nonce, the record and, for an allowed call,
+    # its limits' counters go in one request; a refused condition writes none of them.
+    windows = current_windows(decision.grant.limits, now) if decision.grant else []
+    counters = [_counter(decision.grant, window) for window in windows if decision.grant]
+    nonce = (f"{found.access_key}#{decision.nonce}", _nonce_expiry()) if decision.nonce else None
+    refused = call_records.save_allowed(
+        record._replace(latency_ms=_since(started)), nonce, counters
+    )
+    if refused == "nonce":
+        # "Nonce unused" comes before every later check: a replay is NONCE_USED whatever else.
+        return _deny(record._replace(result="NONCE_USED"), started, 403)
+    if refused:
+        window = next(w for w in windows if w.window == refused)
+        limited = record._replace(result=verdict_for(refused), retry_after=window.retry_after(now))
+        return _deny(limited, started, 403)
     if not decision.allowed:
         return _denied(record, 403, decision.message, decision.string_to_sign)
     assert app is not None and route is not None
@@ -117,11 +127,19 @@ def verify_call(
         "record_sk": call_records.sort_key(record),
     }
     if found.mode == "signature":
-        context["secret"] = "current"
+        context["secret"] = decision.secret_used
         content_md5 = (request.header("content-md5") or "").strip()
         if content_md5:
             context["content_md5"] = content_md5
     return Outcome(SUCCESS, 200, context)
+
+
+def _counter(grant: rules.Grant, window: Window) -> call_records.Counter:
+    # Kept a day past its window: TTL deletes lazily, and the key names the window anyway.
+    expires = int(window.end.timestamp()) + 86400
+    return call_records.Counter(
+        window.counter_key(grant.authorization_id), window.limit, expires, window.window
+    )
 
 
 def _nonce_expiry() -> int:
@@ -136,15 +154,18 @@ def _since(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def _deny(record: CallRecord, started: float, status: int, message: str = "") -> Outcome:
+def _deny(
+    record: CallRecord, started: float, status: int, message: str = "", string_to_sign: str = ""
+) -> Outcome:
     record = record._replace(latency_ms=_since(started))
     call_records.save(record)
-    return _denied(record, status, message)
+    return _denied(record, status, message, string_to_sign)
 
 
 def _denied(
     record: CallRecord, status: int, message: str = "", string_to_sign: str = ""
 ) -> Outcome:
-    return Outcome(
-        record.result, status, {"request_id": record.request_id}, string_to_sign, message
-    )
+    context = {"request_id": record.request_id}
+    if record.retry_after:
+        context["retry_after"] = str(record.retry_after)
+    return Outcome(record.result, status, context, string_to_sign, message)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -21,6 +23,7 @@ from chalicelib.storage import clients
 Item = dict[str, Any]
 logger = logging.getLogger("apiauth.calls")
 
+CONFLICT_RETRIES = 4
 # Caller-controlled text is cut to these lengths (and made valid UTF-8) before it is stored.
 FIELD_LIMITS = {"path": 1024, "access_key": 64, "stage": 16, "method": 16, "source_ip": 64}
 
@@ -46,25 +49,73 @@ def save(record: CallRecord) -> None:
         )
 
 
-def save_with_nonce(record: CallRecord, nonce_key: str, nonce_expires: int) -> bool:
-    """Consume the nonce (only if unused) and store the record, atomically in one request.
+class Counter(NamedTuple):
+    """One window's counter of an authorization's limit, raised by an allowed call."""
 
-    False when the nonce was already used, including a concurrent replay that lost the race.
-    A nonce row past its TTL counts as absent: DynamoDB deletes expired rows lazily.
+    key: str
+    limit: int
+    expires_at: int  # epoch seconds: TTL, after the window
+    window: str
+
+
+def save_allowed(
+    record: CallRecord, nonce: tuple[str, int] | None, counters: Sequence[Counter]
+) -> str:
+    """Store an allowed (or verified) call atomically in one request: the nonce (only if
+    unused), the record, and each limit's counter (only if under its limit).
+
+    Returns "" when written, "nonce" when the nonce was already used (a concurrent replay
+    included), else the window whose limit is reached; then nothing was written. A nonce row
+    past its TTL counts as absent: DynamoDB deletes expired rows lazily.
     """
-    transaction: list[Item] = [{"Put": nonce_put(nonce_key, nonce_expires)}]
-    transaction.extend(
-        {"Put": {"TableName": _table(), "Item": item}} for item in record_items(record)
-    )
-    try:
-        clients.dynamodb().transact_write_items(TransactItems=transaction)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
-            reasons = error.response.get("CancellationReasons") or [{}]
-            if reasons[0].get("Code") in ("ConditionalCheckFailed", "TransactionConflict"):
-                return False
-        raise
-    return True
+    if nonce is None and not counters:
+        save(record)
+        return ""
+    conditions: list[str] = []
+    transaction: list[Item] = []
+    if nonce is not None:
+        transaction.append({"Put": nonce_put(*nonce)})
+        conditions.append("nonce")
+    for counter in counters:
+        transaction.append({"Update": _counter_update(counter)})
+        conditions.append(counter.window)
+    records = record_items(record)
+    transaction.extend({"Put": {"TableName": _table(), "Item": item}} for item in records)
+    conditions.extend("" for _ in records)
+    for attempt in range(CONFLICT_RETRIES + 1):
+        try:
+            clients.dynamodb().transact_write_items(TransactItems=transaction)
+            return ""
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code") for r in error.response.get("CancellationReasons") or []]
+            named = list(zip(conditions, reasons, strict=False))
+            failed = [name for name, code in named if name and code == "ConditionalCheckFailed"]
+            # A concurrent request with the same nonce: a replay racing the original.
+            racing = [name for name, code in named if name and code == "TransactionConflict"]
+            if failed or "nonce" in racing:
+                # The nonce first: "nonce unused" comes before the limits in the contract.
+                return "nonce" if "nonce" in failed + racing else failed[0]
+            if not racing or attempt == CONFLICT_RETRIES:
+                raise
+            # Other calls raising the same counters at once: nothing was written, try again.
+            time.sleep(random.uniform(0.005, 0.02) * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def _counter_update(counter: Counter) -> Item:
+    return {
+        "TableName": settings().table_name("counters"),
+        "Key": {"counter_key": {"S": counter.key}},
+        "UpdateExpression": "ADD calls :one SET expires_at = :expires",
+        "ConditionExpression": "attribute_not_exists(calls) OR calls < :limit",
+        "ExpressionAttributeValues": {
+            ":one": {"N": "1"},
+            ":limit": {"N": str(counter.limit)},
+            ":expires": {"N": str(counter.expires_at)},
+        },
+    }
 
 
 def nonce_put(nonce_key: str, nonce_expires: int) -> Item:
@@ -114,6 +165,9 @@ def record_items(record: CallRecord) -> list[Item]:
     for name, value in record._asdict().items():
         if isinstance(value, float):
             fields[name] = {"N": f"{value:.3f}"}
+        elif isinstance(value, int):
+            if value:
+                fields[name] = {"N": str(value)}
         elif value:
             fields[name] = {"S": _clean(name, value)}
     items: list[Item] = []

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from chalicelib.config import settings
 from chalicelib.domain import verification as rules
 from chalicelib.domain.ip_rules import compile_whitelist
+from chalicelib.domain.limits import WINDOWS, Limit
 from chalicelib.storage import clients
 from chalicelib.storage.sealing import open_secret
 
@@ -53,6 +54,11 @@ def reset_cache() -> None:
     _CACHE.clear()
 
 
+class AppCodeRecord(NamedTuple):
+    app_id: str
+    expires_at: str | None
+
+
 class Identity(NamedTuple):
     """What the first batch finds: the key (or the AppCode's app), the gateway, the route."""
 
@@ -60,6 +66,7 @@ class Identity(NamedTuple):
     app_id: str | None
     gateway: rules.GatewayRecord | None
     route: rules.RouteRecord | None
+    appcode_expires_at: str | None = None
 
 
 def load_identity(credentials: rules.Credentials | None, request: rules.CallRequest) -> Identity:
@@ -75,13 +82,14 @@ def load_identity(credentials: rules.Credentials | None, request: rules.CallRequ
     gateway, exact_route, any_route, *identity = _cached(lookups)
     found = identity[0] if identity else None
     key = found if isinstance(found, rules.KeyRecord) else None
-    app_id = key.app_id if key else found if isinstance(found, str) else None
+    appcode = found if isinstance(found, AppCodeRecord) else None
     route = exact_route or any_route
     return Identity(
         key,
-        app_id,
+        key.app_id if key else appcode.app_id if appcode else None,
         gateway if isinstance(gateway, rules.GatewayRecord) else None,
         route if isinstance(route, rules.RouteRecord) else None,
+        appcode.expires_at if appcode else None,
     )
 
 
@@ -145,10 +153,14 @@ def _cached(lookups: Sequence[_Lookup]) -> list[object]:
 
 
 def _key_lookup(access_key: str) -> _Lookup:
+    # The previous secret (a rotation's grace) comes in the same batch, under its own key.
     return _Lookup(
         "key:" + access_key,
-        [("keys", {"access_key": {"S": access_key}})],
-        lambda items: _key_record(items[0]),
+        [
+            ("keys", {"access_key": {"S": access_key}}),
+            ("keys", {"access_key": {"S": f"{access_key}#previous"}}),
+        ],
+        lambda items: _key_record(items[0], items[1]),
     )
 
 
@@ -157,7 +169,7 @@ def _appcode_lookup(appcode: str) -> _Lookup:
     return _Lookup(
         "appcode:" + code_hash,
         [("appcodes", {"code_hash": {"S": code_hash}})],
-        lambda items: _text(items[0], "app_id") or None,
+        lambda items: _appcode_record(items[0]),
     )
 
 
@@ -180,19 +192,33 @@ def _route_lookup(route: str) -> _Lookup:
 # -- items to domain records -----------------------------------------------------------------
 
 
-def _key_record(item: Item | None) -> rules.KeyRecord | None:
+def _key_record(item: Item | None, previous: Item | None) -> rules.KeyRecord | None:
     if item is None:
         return None
     access_key = _text(item, "access_key")
+    previous_expires_at = _text(item, "previous_secret_expires_at") or None
     return rules.KeyRecord(
         access_key=access_key,
         app_id=_text(item, "app_id"),
         account_id=_text(item, "account_id"),
         enabled=_flag(item, "enabled", True),
-        secret=open_secret(
-            bytes(item["secret_sealed"]["B"]), bytes(item["data_key_sealed"]["B"]), access_key
-        ),
+        secret=_open(item, access_key),
+        expires_at=_text(item, "expires_at") or None,
+        previous_secret=_open(previous, access_key) if previous and previous_expires_at else None,
+        previous_expires_at=previous_expires_at,
     )
+
+
+def _open(item: Item, access_key: str) -> str:
+    return open_secret(
+        bytes(item["secret_sealed"]["B"]), bytes(item["data_key_sealed"]["B"]), access_key
+    )
+
+
+def _appcode_record(item: Item | None) -> AppCodeRecord | None:
+    if item is None or not _text(item, "app_id"):
+        return None
+    return AppCodeRecord(_text(item, "app_id"), _text(item, "expires_at") or None)
 
 
 def _app_record(item: Item | None) -> rules.AppRecord | None:
@@ -231,10 +257,17 @@ def _route_record(item: Item | None) -> rules.RouteRecord | None:
 
 
 def _grant(item: Item) -> rules.Grant:
+    limits = (item.get("limits") or {}).get("M", {})
     return rules.Grant(
         target=_text(item, "target"),
         stages=tuple(_text_list(item, "stages")),
         expires_at=_text(item, "expires_at") or None,
+        authorization_id=_text(item, "authorization_id"),
+        limits=tuple(
+            Limit(window, int(limits[window]["N"]))
+            for window in WINDOWS
+            if "N" in limits.get(window, {})
+        ),
     )
 
 

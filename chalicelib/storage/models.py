@@ -111,7 +111,32 @@ class KeyModel(Model):
     updated_at = UnicodeAttribute()
     last_used_at = UnicodeAttribute(null=True)
     call_count = NumberAttribute(default=0)
+    expires_at = UnicodeAttribute(null=True)  # past it: KEY_EXPIRED (the item stays)
+    # During a rotation's grace; the previous secret itself is a PreviousSecretModel item.
+    previous_secret_expires_at = UnicodeAttribute(null=True)
+    # The table's TTL attribute: set only on PreviousSecretModel items, never on key pairs.
+    purge_at = TTLAttribute(null=True)
     by_app = KeysByApp()
+
+
+class PreviousSecretModel(Model):
+    """The secret a key pair had before its last reset, while the rotation's grace lasts.
+
+    Stored in the keys table under ``<access_key>#previous`` (no access key has a ``#``), so
+    the authorizer fetches it in the same batch as the key; TTL removes it after the grace
+    even if nobody calls. Not in ALL_MODELS: its table is KeyModel's.
+    """
+
+    Meta = _meta("keys")
+    access_key = UnicodeAttribute(hash_key=True)
+    secret_sealed = BinaryAttribute(legacy_encoding=False)
+    data_key_sealed = BinaryAttribute(legacy_encoding=False)
+    expires_at = UnicodeAttribute()
+    purge_at = TTLAttribute()
+
+    @staticmethod
+    def key_of(access_key: str) -> str:
+        return f"{access_key}#previous"
 
 
 class AppCodesById(GlobalSecondaryIndex["AppCodeModel"]):
@@ -132,6 +157,7 @@ class AppCodeModel(Model):
     app_id = UnicodeAttribute()
     account_id = UnicodeAttribute()
     created_at = UnicodeAttribute()
+    expires_at = UnicodeAttribute(null=True)
     by_id = AppCodesById()
     by_app = AppCodesByApp()
 
@@ -233,9 +259,25 @@ class AuthorizationModel(Model):
     group = UnicodeAttribute(null=True)
     stages = ListAttribute[str](of=UnicodeAttribute)
     expires_at = UnicodeAttribute(null=True)
+    # {"per_minute": 10, ...}: counted per UTC window in CounterModel items.
+    limits = MapAttribute[str, int](default=dict)
     created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute(null=True)
     by_id = AuthorizationsById()
     by_provider = AuthorizationsByProvider()
+
+
+class CounterModel(Model):
+    """Calls counted in one window of one authorization's limit, ``<auth id>#<window>#<start>``.
+
+    Written only by the authorizer (a conditional ADD in the call's transaction); read by the
+    admin API for ``used``; TTL removes it after its window.
+    """
+
+    Meta = _meta("counters")
+    counter_key = UnicodeAttribute(hash_key=True)
+    calls = NumberAttribute(default=0)
+    expires_at = TTLAttribute()
 
 
 class NonceModel(Model):
@@ -284,6 +326,8 @@ class CallRecordModel(Model):
     latency_ms = NumberAttribute(null=True)
     caller_account_id = UnicodeAttribute(null=True)
     provider_account_id = UnicodeAttribute(null=True)
+    secret = UnicodeAttribute(null=True)  # "current" or "previous" (a rotation's grace)
+    retry_after = NumberAttribute(null=True)  # THROTTLED / QUOTA_EXHAUSTED
     expires_at = TTLAttribute(null=True)
     by_app = _record_index("by_app", "viewer_app")()
     by_api = _record_index("by_api", "viewer_api")()
@@ -311,6 +355,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     ApiModel,
     RouteModel,
     AuthorizationModel,
+    CounterModel,
     NonceModel,
     CallRecordModel,
     UsageModel,

@@ -11,6 +11,7 @@ import json
 import time
 import urllib.parse
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -455,3 +456,49 @@ def test_a_unicode_digit_timestamp_is_invalid_timestamp_and_recorded(
     assert_denied(response, "INVALID_TIMESTAMP", "Invalid Timestamp")
     records = local.ok(local.get(f"/v1/call-records?app_id={app.app_id}"))["items"]
     assert [r["result"] for r in records] == ["INVALID_TIMESTAMP"]
+
+
+# -- issue 12: rotation with grace, limits, expiry ----------------------------------------------
+
+
+def test_a_secret_rotated_with_grace_keeps_both_secrets_working_until_it_ends(
+    local: LocalRun, app: TestApp
+) -> None:
+    reset = local.ok(local.post(f"/v1/keys/{app.access_key}/reset-secret", {"grace_seconds": 3600}))
+    rotated = replace(app, secret=reset["secret"])
+    for caller, secret in ((app, "previous"), (rotated, "current"), (app, "previous")):
+        context = assert_allowed(local.client(caller).request("GET", HELLO))
+        assert context["secret"] == secret
+    local.ok(local.post(f"/v1/keys/{app.access_key}/end-grace"))
+    response = local.client(app).request("GET", HELLO)
+    assert response.get_header("X-Ca-Error-Code") == "INVALID_SIGNATURE"
+    assert_allowed(local.client(rotated).request("GET", HELLO))
+
+
+def test_the_call_over_the_limit_gets_alibabas_text_and_retry_after(local: LocalRun) -> None:
+    app = local.new_app(group=None)
+    grant = local.ok(
+        local.post(
+            "/v1/authorizations",
+            {"app_id": app.app_id, "group": "demo", "limits": {"per_minute": 2, "per_day": 1000}},
+        ),
+        201,
+    )
+    assert grant["limits"] == {"per_minute": 2, "per_day": 1000}
+    client = local.client(app)
+    assert_allowed(client.request("GET", HELLO))
+    assert_allowed(client.request("GET", HELLO))
+    response = client.request("GET", HELLO)
+    assert_denied(response, "THROTTLED", "Throttled by APP Flow Control")
+    assert 1 <= int(response.get_header("Retry-After") or "0") <= 60
+    usage = local.ok(local.get(f"/v1/authorizations?app_id={app.app_id}"))["items"][0]["usage"]
+    assert usage["per_minute"]["used"] == 2 and usage["per_minute"]["remaining"] == 0
+    assert usage["per_day"]["used"] == 2 and usage["per_day"]["remaining"] == 998
+
+
+def test_an_expired_key_pair_is_key_expired(local: LocalRun, app: TestApp) -> None:
+    soon = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
+    local.ok(local.patch(f"/v1/keys/{app.access_key}", {"expires_at": soon}))
+    assert_allowed(local.client(app).request("GET", HELLO))
+    time.sleep(2.1)
+    assert_denied(local.client(app).request("GET", HELLO), "KEY_EXPIRED", "Unauthorized")

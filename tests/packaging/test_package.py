@@ -164,7 +164,7 @@ def test_every_table_the_code_uses_is_declared_with_the_models_keys(
             assert spec == {"AttributeName": ttl[0], "Enabled": True}, name
         else:
             assert spec is None, name
-        if name != "nonces":  # replay-protection rows only; everything else is data
+        if name not in ("nonces", "counters"):  # short-lived rows; everything else is data
             assert table.get("DeletionPolicy") == "Retain", logical_id
             assert table.get("UpdateReplacePolicy") == "Retain", logical_id
 
@@ -270,7 +270,7 @@ def test_iam_policies_name_no_wildcard_resource_for_dynamodb(resources: dict[str
                     ), (name, resource)
 
 
-def test_request_authorizer_role_is_read_batch_put_and_decrypt_only(
+def test_request_authorizer_role_is_read_batch_put_count_and_decrypt_only(
     resources: dict[str, Any],
 ) -> None:
     role = resources[resources["RequestAuthorizer"]["Properties"]["Role"]["Fn::GetAtt"][0]]
@@ -278,8 +278,12 @@ def test_request_authorizer_role_is_read_batch_put_and_decrypt_only(
     assert {a for a in actions if not a.startswith("logs:")} == {
         "dynamodb:BatchGetItem",
         "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
         "kms:Decrypt",
     }
+    # It may update the limit counters, and nothing else.
+    [counting] = [s for s in _statements(role) if "dynamodb:UpdateItem" in _listed(s["Action"])]
+    assert counting["Resource"] == {"Fn::GetAtt": ["CountersTable", "Arn"]}
 
 
 def test_gateway_responses_carry_the_authorizer_verdict(resources: dict[str, Any]) -> None:
@@ -294,6 +298,7 @@ def test_gateway_responses_carry_the_authorizer_verdict(resources: dict[str, Any
         "context.authorizer.error_message"
     )
     assert headers["gatewayresponse.header.X-Ca-Request-Id"] == "context.requestId"
+    assert headers["gatewayresponse.header.Retry-After"] == "context.authorizer.retry_after"
     # The authorizer hands a ready JSON body: templates substitute, they cannot escape.
     assert denied["responseTemplates"]["application/json"] == "$context.authorizer.error_body"
     unauthorized = responses["UNAUTHORIZED"]

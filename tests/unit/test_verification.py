@@ -9,6 +9,7 @@ import pytest
 from chalicelib.domain import signing
 from chalicelib.domain import verification as rules
 from chalicelib.domain.clock import format_time
+from chalicelib.domain.limits import Limit
 
 NOW = datetime(2026, 11, 22, 5, 0, 0, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)
@@ -325,3 +326,79 @@ def test_grant_targets_cover_api_group_and_all() -> None:
         "group#acc-p#orders",
     ]
     assert "group" not in "".join(rules.grant_targets("app-1", ROUTE._replace(group=None)))
+
+
+# -- issue 12: expiry, a rotation's grace, the authorization whose limits count --------------
+
+
+def test_a_key_past_its_expiry_is_key_expired_before_anything_else_is_checked() -> None:
+    expired = KEY._replace(expires_at=format_time(NOW))
+    garbage = signed(**{"x-ca-timestamp": "0", "x-ca-signature": "AAAA"})
+    assert decide(garbage, key=expired).verdict == "KEY_EXPIRED"
+    assert (
+        decide(
+            signed(), key=KEY._replace(enabled=False, expires_at="2000-01-01T00:00:00.000Z")
+        ).verdict
+        == "KEY_DISABLED"
+    )
+    still = KEY._replace(expires_at="2026-11-22T05:00:00.001Z")
+    assert decide(signed(), key=still).allowed
+
+
+def test_an_appcode_past_its_expiry_is_key_expired() -> None:
+    request = rules.CallRequest(
+        "GET",
+        "/prod/orders/7",
+        "/orders/{id}",
+        {"authorization": "APPCODE c"},
+        (),
+        "198.51.100.7",
+        "r",
+        "gw-p",
+    )
+    credentials = rules.read_credentials(request)
+    assert isinstance(credentials, rules.Credentials)
+
+    def verdict(expires_at: str | None) -> str:
+        return rules.decide(
+            request,
+            credentials,
+            None,
+            APP,
+            GATEWAY,
+            ROUTE,
+            [GRANT],
+            NOW,
+            format_time(NOW),
+            900,
+            None,
+            expires_at,
+        ).verdict
+
+    assert verdict(format_time(NOW)) == "KEY_EXPIRED"
+    assert verdict("2026-11-22T05:00:01.000Z") == "success"
+    assert verdict(None) == "success"
+
+
+def test_the_previous_secret_verifies_only_during_its_grace() -> None:
+    rotated = KEY._replace(secret="the-new-secret-the-new-secret-123", previous_secret=SECRET)
+    during = rotated._replace(previous_expires_at="2026-11-22T05:00:00.001Z")
+    decision = decide(signed(), key=during)
+    assert decision.allowed and decision.secret_used == "previous"
+    after = rotated._replace(previous_expires_at=format_time(NOW))
+    assert decide(signed(), key=after).verdict == "INVALID_SIGNATURE"
+    assert decide(signed(), key=rotated).verdict == "INVALID_SIGNATURE"  # no expiry: no grace
+    assert decide(signed()).secret_used == "current"
+
+
+def test_the_most_specific_live_authorization_allows_the_call() -> None:
+    limits = (Limit("per_minute", 1),)
+    by_api = GRANT._replace(authorization_id="a-api", limits=limits)
+    by_group = GRANT._replace(target="group#acc-p#orders", authorization_id="a-group")
+    by_all = GRANT._replace(target="all#acc-p", authorization_id="a-all")
+    for grants in ([by_all, by_group, by_api], [by_api, by_all], [by_group, by_api]):
+        assert decide(signed(), grants=grants).grant == by_api
+    assert decide(signed(), grants=[by_all, by_group]).grant == by_group
+    expired_api = by_api._replace(expires_at="2020-01-01T00:00:00.000Z")
+    assert decide(signed(), grants=[expired_api, by_all]).grant == by_all
+    assert decide(signed(**{"x-ca-stage": "NOPE"})).grant is None

@@ -1,0 +1,62 @@
+"""Rate limits and quotas of an authorization: UTC windows and what a refused call is told."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
+
+# Shortest first: the order in which limits are reported and checked.
+WINDOWS = ("per_second", "per_minute", "per_day", "per_month")
+# Day and month limits are quotas (Alibaba: "Quota Exhausted"); the others throttle.
+QUOTA_WINDOWS = frozenset({"per_day", "per_month"})
+
+
+class Limit(NamedTuple):
+    window: str
+    limit: int
+
+
+class Window(NamedTuple):
+    """One window of one authorization's limit, as of a moment."""
+
+    window: str
+    limit: int
+    start: datetime
+    end: datetime
+
+    def counter_key(self, authorization_id: str) -> str:
+        return f"{authorization_id}#{self.window}#{self.start.strftime('%Y%m%dT%H%M%S')}"
+
+    def retry_after(self, now: datetime) -> int:
+        """Whole seconds until the window ends (at least 1): the denial's Retry-After."""
+        return max(1, math.ceil((self.end - now).total_seconds()))
+
+
+def window_bounds(window: str, now: datetime) -> tuple[datetime, datetime]:
+    """The UTC window of kind ``window`` that contains ``now``: [start, end)."""
+    moment = now.astimezone(UTC)
+    if window == "per_second":
+        start = moment.replace(microsecond=0)
+        return start, start + timedelta(seconds=1)
+    if window == "per_minute":
+        start = moment.replace(second=0, microsecond=0)
+        return start, start + timedelta(minutes=1)
+    if window == "per_day":
+        start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+        return start, start + timedelta(days=1)
+    if window == "per_month":
+        start = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        year, month = (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
+        return start, start.replace(year=year, month=month)
+    raise ValueError(f"unknown window {window!r}")
+
+
+def current_windows(limits: tuple[Limit, ...], now: datetime) -> list[Window]:
+    return [
+        Window(limit.window, limit.limit, *window_bounds(limit.window, now)) for limit in limits
+    ]
+
+
+def verdict_for(window: str) -> str:
+    return "QUOTA_EXHAUSTED" if window in QUOTA_WINDOWS else "THROTTLED"

@@ -1,0 +1,91 @@
+"""Limit windows: UTC boundaries, month lengths, Retry-After, which verdict a window gives."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from chalicelib.domain.limits import (
+    Limit,
+    Window,
+    current_windows,
+    verdict_for,
+    window_bounds,
+)
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("window", "now", "start", "end"),
+    [
+        (
+            "per_second",
+            utc(2026, 11, 22, 5, 0, 7, 999_999),
+            utc(2026, 11, 22, 5, 0, 7),
+            utc(2026, 11, 22, 5, 0, 8),
+        ),
+        (
+            "per_minute",
+            utc(2026, 11, 22, 5, 59, 59),
+            utc(2026, 11, 22, 5, 59),
+            utc(2026, 11, 22, 6, 0),
+        ),
+        ("per_minute", utc(2026, 11, 22, 6, 0), utc(2026, 11, 22, 6, 0), utc(2026, 11, 22, 6, 1)),
+        ("per_day", utc(2026, 12, 31, 23, 59, 59), utc(2026, 12, 31), utc(2027, 1, 1)),
+        ("per_month", utc(2026, 12, 15), utc(2026, 12, 1), utc(2027, 1, 1)),
+        ("per_month", utc(2028, 2, 29, 12), utc(2028, 2, 1), utc(2028, 3, 1)),
+        ("per_month", utc(2027, 2, 28, 23, 59), utc(2027, 2, 1), utc(2027, 3, 1)),
+        ("per_month", utc(2026, 4, 30), utc(2026, 4, 1), utc(2026, 5, 1)),
+    ],
+)
+def test_windows_are_utc_and_half_open(
+    window: str, now: datetime, start: datetime, end: datetime
+) -> None:
+    assert window_bounds(window, now) == (start, end)
+
+
+def test_a_local_time_is_windowed_in_utc() -> None:
+    tokyo = datetime(2026, 12, 1, 8, 30, tzinfo=timezone(timedelta(hours=9)))  # 23:30 UTC Nov 30
+    assert window_bounds("per_day", tokyo) == (utc(2026, 11, 30), utc(2026, 12, 1))
+    assert window_bounds("per_month", tokyo) == (utc(2026, 11, 1), utc(2026, 12, 1))
+
+
+def test_an_unknown_window_is_an_error() -> None:
+    with pytest.raises(ValueError):
+        window_bounds("per_week", utc(2026, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("now", "seconds"),
+    [
+        (utc(2026, 11, 22, 5, 0, 0), 60),
+        (utc(2026, 11, 22, 5, 0, 59, 1), 1),
+        (utc(2026, 11, 22, 5, 0, 30, 500_000), 30),
+        (utc(2026, 11, 22, 5, 0, 59, 999_999), 1),
+    ],
+)
+def test_retry_after_is_whole_seconds_to_the_window_end_at_least_one(
+    now: datetime, seconds: int
+) -> None:
+    [window] = current_windows((Limit("per_minute", 10),), now)
+    assert window.retry_after(now) == seconds
+
+
+def test_quotas_and_throttles() -> None:
+    assert [verdict_for(w) for w in ("per_second", "per_minute", "per_day", "per_month")] == [
+        "THROTTLED",
+        "THROTTLED",
+        "QUOTA_EXHAUSTED",
+        "QUOTA_EXHAUSTED",
+    ]
+
+
+def test_counter_keys_name_the_authorization_the_window_and_its_start() -> None:
+    window = Window("per_day", 5, utc(2026, 11, 22), utc(2026, 11, 23))
+    assert window.counter_key("auth-1") == "auth-1#per_day#20261122T000000"
+    later = current_windows((Limit("per_day", 5),), utc(2026, 11, 23, 0, 0, 1))[0]
+    assert later.counter_key("auth-1") != window.counter_key("auth-1")
