@@ -165,6 +165,8 @@ def signed_event(demo: dict[str, str], nonce: str) -> tuple[dict[str, Any], str]
         "requestContext": {
             "requestId": nonce,
             "stage": "api",
+            "apiId": "local",  # the gateway register_demo puts the demo APIs on
+            "path": "/demo/hello",
             "identity": {"sourceIp": "198.51.100.7"},
         },
     }
@@ -216,6 +218,44 @@ def measure_calls(demo: dict[str, str], calls: int, cold: bool) -> dict[str, flo
         "hmac_between_us": between_median * 1e6,
         "ratio_between": own_median / between_median,
     }
+
+
+def measure_limits(demo: dict[str, str], calls: int) -> dict[str, float]:
+    """DynamoDB requests per warm call with limits on the authorization: allowed, throttled."""
+    from app import request_authorizer
+    from chalicelib.services import apis
+    from chalicelib.services.accounts import Principal
+    from chalicelib.storage import clients
+    from chalicelib.storage.credentials import reset_cache
+    from chalicelib.storage.models import AuthorizationModel
+
+    [grant] = AuthorizationModel.query(demo["app_id"])
+    root = Principal("default", "bench", True)
+    limits = {"per_second": 10**6, "per_minute": 10**6, "per_day": 10**6}
+    apis.update_authorization(root, grant.authorization_id, {"limits": limits})
+    reset_cache()
+    meter = AwsMeter()
+    meter.attach(clients.dynamodb())
+    request_authorizer(signed_event(demo, "limits-warmup")[0], None)
+    allowed: list[int] = []
+    for index in range(calls):
+        meter.reset()
+        result = request_authorizer(signed_event(demo, f"limited-{index}")[0], None)
+        assert result["policyDocument"]["Statement"][0]["Effect"] == "Allow", result
+        allowed.append(sum(1 for r in meter.requests if r.startswith("dynamodb.")))
+    # A quota already used up: every further call is refused.
+    apis.update_authorization(root, grant.authorization_id, {"limits": {"per_day": 1}})
+    reset_cache()
+    request_authorizer(signed_event(demo, "quota-warmup")[0], None)
+    throttled: list[int] = []
+    for index in range(max(5, calls // 10)):
+        meter.reset()
+        result = request_authorizer(signed_event(demo, f"over-{index}")[0], None)
+        assert result["context"].get("error_code") == "QUOTA_EXHAUSTED", result
+        throttled.append(sum(1 for r in meter.requests if r.startswith("dynamodb.")))
+    apis.update_authorization(root, grant.authorization_id, {"limits": None})
+    reset_cache()
+    return {"allowed": max(allowed), "throttled": max(throttled)}
 
 
 def measure_back_to_back(demo: dict[str, str], calls: int) -> dict[str, float]:
@@ -290,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         warm = measure_calls(demo, args.calls, cold=False)
         cold = measure_calls(demo, max(20, args.calls // 5), cold=True)
         hot = measure_back_to_back(demo, args.calls)
+        limited = measure_limits(demo, max(20, args.calls // 5))
     print(f"authorizer, {args.calls} warm calls and {max(20, args.calls // 5)} cold calls (moto)")
     for name, figures in (("warm", warm), ("cold", cold)):
         budget = BUDGETS[f"{name}_requests"]
@@ -307,6 +348,14 @@ def main(argv: list[str] | None = None) -> int:
         f" {hot['own_us']:.0f} us"
         f" = {hot['ratio']:.1f}x one HMAC-SHA256 ({hot['hmac_us']:.2f} us)"
     )
+    print(
+        f"  with limits on the authorization (second, minute, day), warm: DynamoDB requests per"
+        f" allowed call {limited['allowed']:.0f} (budget {BUDGETS['warm_requests']}), per refused"
+        f" call over a quota {limited['throttled']:.0f} (the cancelled transaction, then the"
+        " record)"
+    )
+    if limited["allowed"] > BUDGETS["warm_requests"]:
+        failures.append("warm requests with limits")
     if warm["ratio"] > BUDGETS["own_time_ratio"]:
         failures.append("warm own time")
     print(

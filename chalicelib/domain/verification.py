@@ -224,9 +224,17 @@ def is_expired(expires_at: str | None, now: str) -> bool:
     return expires_at is not None and expires_at <= now
 
 
-def string_to_sign(request: CallRequest, form: Sequence[tuple[str, str]] = ()) -> str:
+def signed_header_names(request: CallRequest) -> list[str]:
+    return signing.parse_signed_header_names(request.header("x-ca-signature-headers") or "")
+
+
+def string_to_sign(
+    request: CallRequest,
+    form: Sequence[tuple[str, str]] = (),
+    names: Sequence[str] | None = None,
+) -> str:
     """The server's StringToSign; ``form`` only where the body is (the middleware)."""
-    names = signing.parse_signed_header_names(request.header("x-ca-signature-headers") or "")
+    names = signed_header_names(request) if names is None else names
     return signing.build_string_to_sign(
         method=request.method,
         path=request.path,
@@ -241,14 +249,13 @@ def signature_method(request: CallRequest) -> str:
     return (request.header("x-ca-signature-method") or "HmacSHA256").strip()
 
 
-def signed_headers_problem(request: CallRequest) -> str | None:
+def signed_headers_problem(request: CallRequest, listed: Sequence[str]) -> str | None:
     """What makes the signed headers unverifiable, as the denial's message, or None.
 
     A header the signature depends on that came more than once (API Gateway hands the
     backend one value, maybe another than the one checked), a required header the client
     did not sign, or a signed value too long to take whole.
     """
-    listed = signing.parse_signed_header_names(request.header("x-ca-signature-headers") or "")
     listed_lower = {name.lower() for name in listed}
     for name in sorted(request.repeated_headers):
         if name.startswith("x-ca-") or name in signing.FIXED_HEADERS or name in listed_lower:
@@ -256,8 +263,9 @@ def signed_headers_problem(request: CallRequest) -> str | None:
     for required in REQUIRED_SIGNED_HEADERS:
         if required not in listed_lower:
             return f"Invalid Signature, {required} must be listed in X-Ca-Signature-Headers"
+    headers = request.headers
     for name in (*signing.FIXED_HEADERS, *listed_lower):
-        if len(request.header(name) or "") > MAX_SIGNED_VALUE:
+        if len(headers.get(name) or "") > MAX_SIGNED_VALUE:
             return f"Invalid Signature, header {name} is longer than {MAX_SIGNED_VALUE} characters"
     return None
 
@@ -300,9 +308,11 @@ def decide(
         failure = failure or check_nonce(request.header("x-ca-nonce"))
         if failure:
             return Decision(failure)
-    networks = app.networks or compile_whitelist(app.whitelist)
-    if not is_ip_allowed(request.source_ip, networks):
-        return Decision("IP_NOT_ALLOWED")
+    if app.whitelist:  # empty: any address
+        networks = app.networks or compile_whitelist(app.whitelist)
+        # Entries that compile to nothing allow nothing (is_ip_allowed reads () as "any").
+        if not networks or not is_ip_allowed(request.source_ip, networks):
+            return Decision("IP_NOT_ALLOWED")
     nonce: str | None = None
     secret_used = ""
     if signed:
@@ -335,7 +345,8 @@ def _verify_signature(
     duplicate = signing.duplicate_parameter(request.query, params)
     if duplicate is not None:
         return Decision("DUPLICATE_PARAMETER", message=f"Duplicate Parameter: {duplicate}")
-    problem = signed_headers_problem(request) or (form.problem if form else "")
+    names = signed_header_names(request)
+    problem = signed_headers_problem(request, names) or (form.problem if form else "")
     if problem:
         return Decision("INVALID_SIGNATURE", message=problem)
     if form is None and signing.is_form_content_type(request.header("content-type")):
@@ -343,7 +354,7 @@ def _verify_signature(
         if gateway is not None and gateway.checks_bodies:
             return Decision(SUCCESS, deferred_to_body=True)
         return Decision("FORM_BODY_UNSUPPORTED")
-    text = string_to_sign(request, params)
+    text = string_to_sign(request, params, names)
     provided = request.header("x-ca-signature") or ""
     if signing.signature_matches(provided, text, key.secret, method):
         return Decision(SUCCESS, string_to_sign=text, secret_used="current")

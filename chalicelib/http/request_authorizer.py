@@ -29,22 +29,28 @@ def _mapping(value: Any) -> dict[Any, Any]:
 def _headers(event: dict[str, Any]) -> tuple[dict[str, str], frozenset[str]]:
     """Lower-cased headers with one value each (``headers``, which holds the last value of a
     repeated header), and the names sent more than once (``multiValueHeaders``, case variants
-    of a name counted together)."""
-    counts: dict[str, int] = {}
+    of a name counted together, and two spellings in ``headers`` with two values)."""
     headers: dict[str, str] = {}
-    for name, values in _mapping(event.get("multiValueHeaders")).items():
-        if isinstance(name, str) and isinstance(values, list):
-            strings = [v for v in values if isinstance(v, str)]
-            counts[name.lower()] = counts.get(name.lower(), 0) + len(strings)
-            if strings:
-                headers[name.lower()] = strings[-1]
-    single: dict[str, str] = {}
+    repeated: set[str] = set()
     for name, value in _mapping(event.get("headers")).items():
         if isinstance(name, str) and isinstance(value, str):
-            if single.setdefault(name.lower(), value) != value:
-                counts[name.lower()] = 2  # two spellings of one name with two values
-            headers[name.lower()] = value
-    return headers, frozenset(name for name, count in counts.items() if count > 1)
+            lowered = name.lower()
+            if lowered in headers and headers[lowered] != value:
+                repeated.add(lowered)
+            headers[lowered] = value
+    multi = _mapping(event.get("multiValueHeaders"))
+    if multi:
+        names = [name.lower() for name in multi if isinstance(name, str)]
+        if len(set(names)) != len(names):  # case variants of one name
+            repeated.update(name for name in names if names.count(name) > 1)
+        for name, values in multi.items():
+            if not isinstance(name, str) or not isinstance(values, list) or not values:
+                continue
+            if len(values) > 1:
+                repeated.add(name.lower())
+            if isinstance(values[-1], str):
+                headers.setdefault(name.lower(), values[-1])
+    return headers, frozenset(repeated)
 
 
 def _query(event: dict[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -73,7 +79,7 @@ def call_request(event: dict[str, Any]) -> rules.CallRequest:
     headers, repeated = _headers(event)
     return rules.CallRequest(
         method=method,
-        path=unquote(sent_path),
+        path=unquote(sent_path) if "%" in sent_path else sent_path,
         resource=resource,
         headers=headers,
         query=_query(event),

@@ -7,6 +7,7 @@ TransactWriteItems (nonce + record); warm, only the last (storage/credentials.py
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import NamedTuple
 
 from chalicelib.config import settings
@@ -38,25 +39,12 @@ def verify_call(
     """
     started = time.perf_counter() if started is None else started
     now = utc_now()
-    record = CallRecord(
-        request_id=request.request_id,
-        time=format_time(now),
-        method=request.method,
-        path=request.path,
-        source_ip=request.source_ip,
-        stage=rules.requested_stage(request),
-        result="",
-    )
     found = rules.read_credentials(request)
     if isinstance(found, str):
         # Attributed to the API's owner, who wants to see who knocks without a key.
         identity = credentials.load_identity(None, request)
         route = rules.registered_route(identity.gateway, identity.route)
-        record = record._replace(
-            result=found,
-            api_id=route.api_id if route else "",
-            provider_account_id=route.account_id if route else "",
-        )
+        record = _record(request, now, found, route=route)
         status = 401 if rules.sent_no_credentials(request) else 403
         message = "Invalid AppKey" if request.header("x-ca-signature") else ""
         return _deny(record, started, status, message=message)
@@ -65,6 +53,7 @@ def verify_call(
     # A value that cannot be an access key is never looked up (DynamoDB refuses keys > 2 KB).
     identity = credentials.load_identity(found if well_formed else None, request)
     app, grants = credentials.load_app_and_grants(identity.app_id, identity.route)
+    now_text = format_time(now)
     decision = rules.decide(
         request,
         found,
@@ -74,7 +63,7 @@ def verify_call(
         identity.route,
         grants,
         now,
-        record.time,
+        now_text,
         settings().timestamp_tolerance_seconds,
         form,
         identity.appcode_expires_at,
@@ -84,15 +73,8 @@ def verify_call(
         return Outcome(SUCCESS, 200, {"request_id": request.request_id, "body_check": "form"})
 
     route = rules.registered_route(identity.gateway, identity.route)
-    record = record._replace(
-        result=decision.verdict,
-        auth_method=found.mode,
-        access_key=found.access_key,
-        app_id=app.app_id if app else "",
-        api_id=route.api_id if route else "",
-        caller_account_id=app.account_id if app else "",
-        provider_account_id=route.account_id if route else "",
-        secret=decision.secret_used,
+    record = _record(
+        request, now, decision.verdict, found, app, route, decision.secret_used, now_text
     )
     if decision.nonce is None and not decision.allowed:
         return _deny(record, started, 403, decision.message, decision.string_to_sign)
@@ -139,6 +121,34 @@ def _counter(grant: rules.Grant, window: Window) -> call_records.Counter:
     expires = int(window.end.timestamp()) + 86400
     return call_records.Counter(
         window.counter_key(grant.authorization_id), window.limit, expires, window.window
+    )
+
+
+def _record(
+    request: rules.CallRequest,
+    now: datetime,
+    result: str,
+    found: rules.Credentials | None = None,
+    app: rules.AppRecord | None = None,
+    route: rules.RouteRecord | None = None,
+    secret: str = "",
+    now_text: str = "",
+) -> CallRecord:
+    return CallRecord(
+        request_id=request.request_id,
+        time=now_text or format_time(now),
+        method=request.method,
+        path=request.path,
+        source_ip=request.source_ip,
+        stage=rules.requested_stage(request),
+        result=result,
+        auth_method=found.mode if found else "",
+        access_key=found.access_key if found else "",
+        app_id=app.app_id if app else "",
+        api_id=route.api_id if route else "",
+        caller_account_id=app.account_id if app else "",
+        provider_account_id=route.account_id if route else "",
+        secret=secret,
     )
 
 

@@ -25,6 +25,7 @@ logger = logging.getLogger("apiauth.calls")
 
 CONFLICT_RETRIES = 4
 # Caller-controlled text is cut to these lengths (and made valid UTF-8) before it is stored.
+# The other fields are ours (ids, times, verdicts).
 FIELD_LIMITS = {"path": 1024, "access_key": 64, "stage": 16, "method": 16, "source_ip": 64}
 
 
@@ -150,8 +151,7 @@ def _table() -> str:
     return settings().table_name("call-records")
 
 
-def _clean(name: str, value: str) -> str:
-    limit = FIELD_LIMITS.get(name, 256)
+def _clean(value: str, limit: int) -> str:
     if value.isascii() and len(value) <= limit:
         return value
     return value[:limit].encode("utf-8", "replace").decode("utf-8")
@@ -159,39 +159,62 @@ def _clean(name: str, value: str) -> str:
 
 def record_items(record: CallRecord) -> list[Item]:
     """One item per viewer, with the index attributes each query needs."""
-    expires = int(time.time()) + settings().record_retention_days * 86400
-    outcome = SUCCESS if record.result == SUCCESS else FAILURE
-    fields: Item = {}
-    for name, value in record._asdict().items():
-        if isinstance(value, float):
-            fields[name] = {"N": f"{value:.3f}"}
-        elif isinstance(value, int):
-            if value:
-                fields[name] = {"N": str(value)}
-        elif value:
-            fields[name] = {"S": _clean(name, value)}
+    r = record
+    fields: Item = {
+        "request_id": {"S": r.request_id},
+        "time": {"S": r.time},
+        "method": {"S": _clean(r.method, FIELD_LIMITS["method"])},
+        "path": {"S": _clean(r.path, FIELD_LIMITS["path"])},
+        "result": {"S": r.result},
+        "latency_ms": {"N": f"{r.latency_ms:.3f}"},
+    }
+    for name, value in (
+        ("source_ip", r.source_ip),
+        ("stage", r.stage),
+        ("access_key", r.access_key),
+    ):
+        if value:
+            fields[name] = {"S": _clean(value, FIELD_LIMITS[name])}
+    for name, value in (
+        ("auth_method", r.auth_method),
+        ("app_id", r.app_id),
+        ("api_id", r.api_id),
+        ("caller_account_id", r.caller_account_id),
+        ("provider_account_id", r.provider_account_id),
+        ("secret", r.secret),
+    ):
+        if value:
+            fields[name] = {"S": value}
+    if r.retry_after:
+        fields["retry_after"] = {"N": str(r.retry_after)}
+    expires = {"N": str(int(time.time()) + settings().record_retention_days * 86400)}
+    sort = {"S": sort_key(r)}
+    outcome = SUCCESS if r.result == SUCCESS else FAILURE
+    access_key = fields["access_key"]["S"] if "access_key" in fields else ""
     items: list[Item] = []
-    for viewer in record.viewers:
+    for viewer in r.viewers:
         item: Item = {
             **fields,
             "viewer": {"S": viewer},
-            "sk": {"S": sort_key(record)},
-            "viewer_result": {"S": f"{viewer}#{record.result}"},
+            "sk": sort,
+            "viewer_result": {"S": f"{viewer}#{r.result}"},
             "viewer_outcome": {"S": f"{viewer}#{outcome}"},
-            "expires_at": {"N": str(expires)},
+            "expires_at": expires,
         }
-        for index_attribute, source in (
-            ("viewer_app", record.app_id),
-            ("viewer_api", record.api_id),
-            ("viewer_key", record.access_key),
-        ):
-            if source:
-                item[index_attribute] = {"S": f"{viewer}#{_clean('access_key', source)}"}
+        if r.app_id:
+            item["viewer_app"] = {"S": f"{viewer}#{r.app_id}"}
+        if r.api_id:
+            item["viewer_api"] = {"S": f"{viewer}#{r.api_id}"}
+        if access_key:
+            item["viewer_key"] = {"S": f"{viewer}#{access_key}"}
         items.append(item)
     return items
 
 
 def _log_unattributed(record: CallRecord) -> None:
-    fields = {name: value for name, value in record._asdict().items() if value}
-    fields = {k: _clean(k, v) if isinstance(v, str) else v for k, v in fields.items()}
+    fields: dict[str, Any] = {}
+    for name, value in zip(record._fields, record, strict=True):
+        if value:
+            limit = FIELD_LIMITS.get(name)
+            fields[name] = _clean(value, limit) if limit and isinstance(value, str) else value
     logger.info(json.dumps({"event": "call", "attributed": False, **fields}, ensure_ascii=False))

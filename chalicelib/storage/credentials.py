@@ -36,10 +36,9 @@ class _TtlCache:
             self._entries[key] = (time.monotonic(), value)
         return value
 
-    def peek(self, key: str) -> tuple[bool, object]:
-        ttl = settings().cache_ttl_seconds
+    def peek(self, key: str, now: float, ttl: float) -> tuple[bool, object]:
         hit = self._entries.get(key)
-        if ttl > 0 and hit is not None and time.monotonic() - hit[0] < ttl:
+        if ttl > 0 and hit is not None and now - hit[0] < ttl:
             return True, hit[1]
         return False, None
 
@@ -104,12 +103,12 @@ def load_app_and_grants(
         [
             _Lookup(
                 "app:" + app_id,
-                [("apps", {"app_id": {"S": app_id}})],
+                lambda: [("apps", {"app_id": {"S": app_id}})],
                 lambda items: _app_record(items[0]),
             ),
             _Lookup(
                 f"grants:{app_id}:{','.join(targets)}",
-                [
+                lambda: [
                     ("authorizations", {"app_id": {"S": app_id}, "target": {"S": target}})
                     for target in targets
                 ],
@@ -127,28 +126,29 @@ def load_app_and_grants(
 
 
 class _Lookup(NamedTuple):
-    """One cached value and the items it is made of when the cache misses."""
+    """One cached value, and on a miss the items it is made of and how."""
 
     cache_key: str
-    requests: list[tuple[str, Item]]
+    requests: Callable[[], list[tuple[str, Item]]]  # built only on a miss
     convert: Callable[[list[Item | None]], object]
 
 
 def _cached(lookups: Sequence[_Lookup]) -> list[object]:
     """Each lookup's value: from the cache, else all misses together in one BatchGetItem."""
     values: list[object] = []
-    missing: list[int] = []
+    missing: list[tuple[int, list[tuple[str, Item]]]] = []
+    now, ttl = time.monotonic(), settings().cache_ttl_seconds
     for index, lookup in enumerate(lookups):
-        hit, value = _CACHE.peek(lookup.cache_key)
+        hit, value = _CACHE.peek(lookup.cache_key, now, ttl)
         values.append(value)
         if not hit:
-            missing.append(index)
-    requests = [request for index in missing for request in lookups[index].requests]
-    items = _batch_get(requests) if requests else []
-    for index in missing:
-        lookup = lookups[index]
-        own, items = items[: len(lookup.requests)], items[len(lookup.requests) :]
-        values[index] = _CACHE.put(lookup.cache_key, lookup.convert(own))
+            missing.append((index, lookup.requests()))
+    if not missing:
+        return values
+    items = _batch_get([request for _, requests in missing for request in requests])
+    for index, requests in missing:
+        own, items = items[: len(requests)], items[len(requests) :]
+        values[index] = _CACHE.put(lookups[index].cache_key, lookups[index].convert(own))
     return values
 
 
@@ -156,7 +156,7 @@ def _key_lookup(access_key: str) -> _Lookup:
     # The previous secret (a rotation's grace) comes in the same batch, under its own key.
     return _Lookup(
         "key:" + access_key,
-        [
+        lambda: [
             ("keys", {"access_key": {"S": access_key}}),
             ("keys", {"access_key": {"S": f"{access_key}#previous"}}),
         ],
@@ -168,7 +168,7 @@ def _appcode_lookup(appcode: str) -> _Lookup:
     code_hash = rules.hash_appcode(appcode)
     return _Lookup(
         "appcode:" + code_hash,
-        [("appcodes", {"code_hash": {"S": code_hash}})],
+        lambda: [("appcodes", {"code_hash": {"S": code_hash}})],
         lambda items: _appcode_record(items[0]),
     )
 
@@ -176,7 +176,7 @@ def _appcode_lookup(appcode: str) -> _Lookup:
 def _gateway_lookup(gateway_id: str) -> _Lookup:
     return _Lookup(
         "gateway:" + gateway_id,
-        [("gateways", {"gateway_id": {"S": gateway_id or "-"}})],
+        lambda: [("gateways", {"gateway_id": {"S": gateway_id or "-"}})],
         lambda items: _gateway_record(items[0]),
     )
 
@@ -184,7 +184,7 @@ def _gateway_lookup(gateway_id: str) -> _Lookup:
 def _route_lookup(route: str) -> _Lookup:
     return _Lookup(
         "route:" + route,
-        [("routes", {"route": {"S": route}})],
+        lambda: [("routes", {"route": {"S": route}})],
         lambda items: _route_record(items[0]),
     )
 
