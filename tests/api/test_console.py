@@ -115,4 +115,3 @@ def test_index_has_no_inline_script_or_style() -> None:
     assert re.findall(r"<script(?![^>]*\bsrc=)", html) == []
     assert "<style" not in html and "style=" not in html
     assert re.findall(r"\son[a-z]+=", html) == []
-
