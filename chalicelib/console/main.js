@@ -48,7 +48,8 @@ function renderHeader(path) {
       h('li', null, h('a', { href, 'aria-current': path.startsWith(href.slice(1)) ? 'page' : null }, label))))) : null,
     h('div', { class: 'header-tools' },
       h('label', { for: 'lang', class: 'sr-only' }, t('language')), select,
-      signedIn ? h('button', { type: 'button', class: 'btn btn-small', id: 'signout', onclick: signOut }, t('signOut')) : null),
+      signedIn ? h('button', { type: 'button', class: 'btn btn-small', id: 'signout', onclick: signOut }, t('signOut'))
+        : path !== '/signin' ? h('a', { href: '#/signin', class: 'btn btn-small' }, t('signIn')) : null),
   ]);
 }
 

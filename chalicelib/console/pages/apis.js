@@ -95,7 +95,7 @@ export async function render(main, _params, ctx) {
     const headers = [t('app'), t('target'), t('stages'), t('until')];
     if (hasLimits) headers.push(t('limits'));
     headers.push(t('created'), t('actions'));
-    clear(grants).append(table(headers, rows, { caption: t('grantedAuthorizations'), empty: t('noAuthorizations') }));
+    clear(grants).append(table(headers, rows, { empty: t('noAuthorizations') }));
   }
   async function reload() {
     const fresh = await loadApis();

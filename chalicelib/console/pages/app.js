@@ -110,8 +110,8 @@ export async function render(main, [appId], ctx) {
       const secretText = h('code', { class: 'secret', 'data-access-key': key.access_key }, revealed.get(key.access_key) || MASK);
       const eye = h('button', {
         type: 'button', class: 'btn-icon reveal', 'aria-pressed': revealed.has(key.access_key) ? 'true' : 'false',
-        'aria-label': t('showSecret'), title: t('showSecretAudited'),
-      }, icon('eye'));
+        'aria-label': revealed.has(key.access_key) ? t('hideSecret') : t('showSecret'), title: t('showSecretAudited'),
+      }, icon(revealed.has(key.access_key) ? 'eye-off' : 'eye'));
       eye.addEventListener('click', () => attempt(async () => {
         const shown = eye.getAttribute('aria-pressed') === 'true';
         if (shown) {
@@ -358,8 +358,9 @@ export async function render(main, [appId], ctx) {
         const match = /^entries\[(\d+)\]/.exec(error.field || '');
         if (match && lineOf[Number(match[1])] !== undefined) {
           const line = lineOf[Number(match[1])];
-          redraw(line, error.message);
-          summaryBox.textContent = t('lineError', { line: line + 1, message: error.message });
+          const message = error.message.replace(/^entries\[\d+\]:\s*/, ''); // the line says which
+          redraw(line, message);
+          summaryBox.textContent = t('lineError', { line: line + 1, message });
           text.setAttribute('aria-invalid', 'true');
         } else {
           summaryBox.textContent = error.message;
