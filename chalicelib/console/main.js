@@ -104,7 +104,8 @@ function renderSignIn(main) {
 let generation = 0;
 
 export async function route() {
-  const path = location.hash.replace(/^#/, '') || '/apps';
+  // #/records?app_id=... : the query is the page's own (filters), not part of the route.
+  const path = location.hash.replace(/^#/, '').split('?')[0] || '/apps';
   const current = ++generation;
   if (!token() && !PUBLIC.has(path)) {
     if (location.hash !== '#/signin') {

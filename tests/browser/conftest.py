@@ -32,7 +32,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-TIMEOUT_MS = 10_000
+TIMEOUT_MS = 20_000  # generous: a shared 2-core machine running the whole suite
 
 pytestmark = pytest.mark.browser
 
@@ -120,9 +120,24 @@ class Console:
         return str(self.page.evaluate("navigator.clipboard.readText()"))
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
+
+
+FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def console(context: Any, console_server: LocalRun) -> Iterator[Console]:
+def console(
+    context: Any, console_server: LocalRun, request: pytest.FixtureRequest
+) -> Iterator[Console]:
     page = context.new_page()
     view = Console(page, console_server)
     yield view
+    if request.node.stash.get(FAILED, False):
+        view.shot(f"FAILED-{request.node.name}")  # what the page showed when the test failed
     assert view.errors == [], view.errors

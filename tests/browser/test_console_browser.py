@@ -3,8 +3,10 @@ against what the API and a real signing client see."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -354,3 +356,30 @@ def test_apis_authorizing_another_accounts_app_rotating_keys_appcodes_and_tokens
         page.wait_for_selector("main h1")
         page.wait_for_timeout(300)
         console.shot(name)
+
+
+VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "alibaba-signature.json"
+SIGN_IN_PAGE = """async (vector) => {
+  const signing = await import('./console/signing.js');
+  const headers = new Map(Object.entries(vector.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  const form = (headers.get('content-type') || '').startsWith('application/x-www-form-urlencoded')
+    ? vector.body : '';
+  const text = signing.stringToSign({
+    method: vector.method, path: vector.path, query: vector.query || '', form, headers,
+  });
+  const method = headers.get('x-ca-signature-method') || 'HmacSHA256';
+  return [text, vector.secret ? await signing.sign(text, vector.secret, method) : null];
+}"""
+
+
+def test_the_debugger_signs_the_shared_vectors_like_the_server(console: Console) -> None:
+    if not VECTORS.exists():
+        pytest.skip(f"shared signature vectors not found at {VECTORS}")
+    console.open("debugger")
+    console.page.wait_for_selector("#dbg-output pre")
+    for vector in json.loads(VECTORS.read_text(encoding="utf-8"))["vectors"]:
+        text, signature = console.page.evaluate(SIGN_IN_PAGE, vector)
+        if "string_to_sign" in vector:
+            assert text == vector["string_to_sign"], vector["name"]
+        if "signature" in vector:
+            assert signature == vector["signature"], vector["name"]

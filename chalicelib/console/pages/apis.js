@@ -67,6 +67,7 @@ export async function render(main, _params, ctx) {
         h('td', { 'data-label': t('callUrl') }, link ? [h('code', null, link), copyButton(() => link, t('copyCallUrl'))] : '—'),
         h('td', { class: 'row-actions' },
           h('button', { type: 'button', class: 'btn btn-small', onclick: () => openAuthorize({ apiId: api.api_id, catalog, onDone: drawGrants }) }, t('authorize')),
+          h('a', { class: 'btn btn-small', href: `#/records?api_id=${encodeURIComponent(api.api_id)}` }, t('callRecords')),
           h('button', { type: 'button', class: 'btn btn-small', onclick: () => openApi(api, gateways, reload) }, t('edit')),
           h('button', { type: 'button', class: 'btn btn-small btn-danger', onclick: () => confirmDialog(
             t('deleteApiConfirm', { name: api.name }), t('delete'), () => attempt(async () => {

@@ -75,6 +75,7 @@ export async function render(main, [appId], ctx) {
       h('div', { class: 'head-actions' },
         defaultKey ? h('button', { type: 'button', class: 'btn', id: 'copy-all',
           onclick: () => attempt(async () => copyText(await summary(app, defaultKey))) }, icon('copy'), ' ', t('copyAll')) : null,
+        h('a', { class: 'btn', href: `#/records?app_id=${encodeURIComponent(app.app_id)}` }, t('callRecords')),
         h('button', { type: 'button', class: 'btn', onclick: () => openEdit(app) }, t('edit')),
         h('button', { type: 'button', class: 'btn', onclick: () => openAuthorize({ appId: app.app_id, onDone: reload }) }, t('authorize')),
         h('button', { type: 'button', class: 'btn', id: 'toggle-app', onclick: () => attempt(async () => {

@@ -41,7 +41,7 @@ export async function render(main, _params, ctx) {
     to: field(t('to'), h('input', { type: 'datetime-local', id: 'filter-to', step: 1 })),
     app: field(t('app'), h('input', { type: 'text', id: 'filter-app', list: 'my-apps', spellcheck: 'false', value: params.get('app_id') || '' }), t('appFilterHint')),
     api: field(t('api'), h('select', { id: 'filter-api' }, h('option', { value: '' }, t('any')),
-      catalog.items.map((api) => h('option', { value: api.api_id }, `${api.name} (${api.method} ${api.path})`)))),
+      catalog.items.map((api) => h('option', { value: api.api_id, selected: api.api_id === params.get('api_id') }, `${api.name} (${api.method} ${api.path})`)))),
     key: field(t('accessKey'), h('input', { type: 'text', id: 'filter-key', spellcheck: 'false' })),
   };
   const bucket = field(t('bucket'), h('select', { id: 'bucket' },
