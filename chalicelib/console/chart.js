@@ -33,14 +33,15 @@ export function fillBuckets(stats) {
   return buckets;
 }
 
-export function stackedBars(stats, { label, formatTick }) {
+export function stackedBars(stats, { label, formatTick, width: available, nameOf = (result) => result }) {
   const buckets = fillBuckets(stats);
   const results = [...new Set(buckets.flatMap((b) => Object.keys(b.counts)))];
   const failures = results.filter((r) => r !== 'success').sort();
   const order = ['success', ...failures];
   const totals = buckets.map((b) => Object.values(b.counts).reduce((a, n) => a + n, 0));
   const max = Math.max(1, ...totals);
-  const width = 720;
+  // Drawn at the width it is shown (no scaling), so the labels keep their size on a phone.
+  const width = Math.max(300, Math.round(available || 720));
   const height = 220;
   const left = 40;
   const bottom = 28;
@@ -69,7 +70,7 @@ export function stackedBars(stats, { label, formatTick }) {
     for (const result of order) {
       const value = bucket.counts[result] || 0;
       if (!value) continue;
-      detail.push(`${result}: ${value}`);
+      detail.push(`${nameOf(result)}: ${value}`);
       group.append(svg('rect', {
         x, width: barWidth, y: y(base + value), height: y(base) - y(base + value),
         fill: colorOf(result, failures), 'data-result': result, 'data-count': value,
@@ -80,7 +81,7 @@ export function stackedBars(stats, { label, formatTick }) {
     chart.append(group);
   });
   // A few time labels along the bottom.
-  const labels = Math.min(6, buckets.length);
+  const labels = Math.min(width < 500 ? 3 : 6, buckets.length);
   for (let i = 0; i < labels; i += 1) {
     const index = Math.round((i * (buckets.length - 1)) / Math.max(1, labels - 1));
     const x = left + index * step + step / 2;
@@ -89,6 +90,6 @@ export function stackedBars(stats, { label, formatTick }) {
   }
   const legend = h('ul', { class: 'legend' }, order.filter((r) => results.includes(r)).map((result) => h('li', null,
     svg('svg', { width: 12, height: 12, 'aria-hidden': 'true' }, svg('rect', { width: 12, height: 12, fill: colorOf(result, failures) })),
-    ` ${result} (${buckets.reduce((a, b) => a + (b.counts[result] || 0), 0)})`)));
+    ` ${nameOf(result)} (${buckets.reduce((a, b) => a + (b.counts[result] || 0), 0)})`)));
   return h('figure', { class: 'chart-box' }, chart, legend);
 }

@@ -108,6 +108,9 @@ export function dialog(title, build, { wide = false } = {}) {
   document.body.append(node);
   build(body, close);
   node.showModal();
+  // Start on the first field (showModal alone would focus the close button).
+  const first = body.querySelector('input:not([type=hidden]):not([type=radio]), select, textarea');
+  if (first) first.focus();
   return { node, close };
 }
 

@@ -74,7 +74,10 @@ def test_a_person_manages_an_app_and_reads_its_calls(console: Console) -> None:
     page.wait_for_selector(".toast:has-text('Copied')")
     assert console.clipboard() == secret
     page.click("#copy-all")
-    page.wait_for_function(f"navigator.clipboard.readText().then(t => t.includes('{app_id}'))")
+    # A function, not a string: the page's CSP (no unsafe-eval) refuses string predicates.
+    page.wait_for_function(
+        "(id) => navigator.clipboard.readText().then((text) => text.includes(id))", arg=app_id
+    )
     summary = console.clipboard()
     assert access_key in summary and secret in summary and "Call URLs" in summary
 
@@ -171,6 +174,8 @@ def test_api_data_is_shown_as_text_never_as_html(console: Console) -> None:
     console.sign_in()
     console.page.fill("#search-name", "<img")
     console.page.click("form[role=search] button[type=submit]")
+    # Only the hostile app matches the name searched for.
+    console.page.wait_for_function("() => document.querySelectorAll('main tbody tr').length === 1")
     link = console.page.locator(f'a[href="#/apps/{created["app_id"]}"]')
     link.wait_for()
     assert link.inner_text() == hostile

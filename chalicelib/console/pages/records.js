@@ -68,7 +68,9 @@ export async function render(main, _params, ctx) {
     const label = q.app_id ? t('chartForApp', { id: q.app_id }) : q.api_id ? t('chartForApi', { id: q.api_id }) : t('chartForAccount');
     try {
       const stats = await get('/v1/call-records/stats', { ...scope, from: q.from, to: q.to, bucket: bucket.input.value });
-      clear(chartBox).append(h('h2', { class: 'small' }, label), stackedBars(stats, { label, formatTick: tick(stats.bucket) }));
+      const nameOf = (result) => (result === 'success' ? t('success') : result);
+      clear(chartBox).append(h('h2', { class: 'small' }, label),
+        stackedBars(stats, { label, formatTick: tick(stats.bucket), width: chartBox.clientWidth, nameOf }));
     } catch (error) {
       if (error.status !== 401) clear(chartBox).append(h('p', { class: 'notice' }, error.message));
     }
@@ -85,7 +87,7 @@ export async function render(main, _params, ctx) {
     if (!ctx.isCurrent()) return;
     const rows = answer.items.map((record) => {
       const api = catalog.byId.get(record.api_id);
-      const row = h('tr', { class: 'clickable', tabindex: 0, 'data-result': record.result, 'aria-label': t('openRecord') },
+      const row = h('tr', { class: 'clickable', tabindex: 0, 'data-result': record.result, title: t('openRecord') },
         h('td', { 'data-label': t('time') }, formatTime(record.time)),
         h('td', { 'data-label': t('method') }, record.method || '—'),
         h('td', { 'data-label': t('path') }, h('code', null, record.path || '—')),
