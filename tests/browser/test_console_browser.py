@@ -294,6 +294,21 @@ def test_apis_authorizing_another_accounts_app_rotating_keys_appcodes_and_tokens
     grants = run.ok(run.get(f"/v1/authorizations?app_id={caller['app_id']}"))["items"]
     assert [(g["group"], g["stages"]) for g in grants] == [(group, ["PRE", "RELEASE"])]
     assert grants[0]["expires_at"].startswith("20")
+    # Changing it: done where the server has PATCH, else the dialog says it is not available.
+    page.locator("tr", has_text=caller["app_id"]).get_by_role("button", name="Edit").click()
+    page.uncheck("#edit-stage-PRE")
+    page.locator("dialog[open] button[type=submit]").click()
+    page.wait_for_function(
+        "() => !document.querySelector('dialog[open]')"
+        " || document.querySelector('dialog[open] [role=alert]').textContent !== ''"
+    )
+    stages = run.ok(run.get(f"/v1/authorizations?app_id={caller['app_id']}"))["items"][0]["stages"]
+    if page.locator("dialog[open]").count():
+        assert "not available on this server" in page.locator("dialog[open]").inner_text()
+        assert stages == ["PRE", "RELEASE"]
+        page.keyboard.press("Escape")
+    else:
+        assert stages == ["RELEASE"]
 
     # Reset the secret (shown once), then change the access key: the new pair signs calls.
     run.ok(run.post("/v1/authorizations", {"app_id": mine.app_id, "group": "demo"}), 201)

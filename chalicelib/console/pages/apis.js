@@ -2,8 +2,8 @@
 // granted, and the authorize dialog (an API, a group or all; stages; an end date; any app by id).
 import { del, get, getAll, isUnavailable, patch, post } from '../api.js';
 import {
-  append, attempt, badge, clear, confirmDialog, copyButton, dialog, field, formatTime, h, localToIso,
-  setFieldError, table, toast, toastError,
+  append, attempt, clear, confirmDialog, copyButton, dialog, field, formatTime, h, localToIso, table, toast,
+  toastError,
 } from '../dom.js';
 import { t } from '../i18n.js';
 import { apiLabel, callUrl, loadApis } from './catalog.js';
@@ -24,6 +24,56 @@ export function targetText(grant, catalog) {
 
 export const stagesText = (grant) => (grant.stages || []).join(', ');
 export const untilText = (grant) => (grant.expires_at ? formatTime(grant.expires_at) : t('noEnd'));
+
+// Stages, end date and limits of an existing authorization (PATCH; older servers lack it).
+export function editGrantButton(grant, onDone) {
+  return h('button', { type: 'button', class: 'btn btn-small', onclick: () => dialog(t('editAuthorization'), (body, close) => {
+    const stageSet = h('fieldset', null, h('legend', null, t('stages')),
+      STAGES.map((stage) => h('div', { class: 'check' },
+        h('input', { type: 'checkbox', id: `edit-stage-${stage}`, name: 'stage', value: stage, checked: (grant.stages || []).includes(stage) }),
+        h('label', { for: `edit-stage-${stage}` }, stage))));
+    const until = field(t('until'), h('input', { type: 'datetime-local', id: 'edit-until', value: isoToLocal(grant.expires_at) }), t('untilHint'));
+    const current = grant.limits || {};
+    const limitFields = Object.fromEntries(LIMIT_WINDOWS.map((w) => {
+      const value = current[w] && typeof current[w] === 'object' ? current[w].limit : current[w];
+      return [w, field(t(w), h('input', { type: 'number', min: 1, step: 1, value: value ?? '' }))];
+    }));
+    const formError = h('div', { class: 'field-error', role: 'alert' });
+    const form = h('form', { novalidate: true }, h('p', null, targetText(grant)), stageSet, until.row,
+      h('details', null, h('summary', null, t('limitsOptional')), h('div', { class: 'grid4' }, Object.values(limitFields).map((f) => f.row))),
+      formError,
+      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn', onclick: close }, t('cancel')),
+        h('button', { type: 'submit', class: 'btn btn-primary' }, t('save'))));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const payload = { stages: [...form.querySelectorAll('input[name=stage]:checked')].map((box) => box.value) };
+      if (until.input.value) payload.expires_at = localToIso(until.input.value);
+      const limits = {};
+      for (const [w, f] of Object.entries(limitFields)) if (f.input.value) limits[w] = Number(f.input.value);
+      if (Object.keys(limits).length) payload.limits = limits;
+      try {
+        await patch(`/v1/authorizations/${encodeURIComponent(grant.authorization_id)}`, payload);
+        close();
+        toast(t('saved'));
+        await onDone();
+      } catch (error) {
+        if (error.status === 401) return;
+        if (isUnavailable(error)) formError.textContent = t('editAuthorizationUnavailable');
+        else if (error.field === 'limits' && /extra/i.test(error.message)) formError.textContent = t('limitsUnavailable');
+        else if (!showFieldError(error, { expires_at: until })) formError.textContent = error.message;
+      }
+    });
+    append(body, form);
+  }) }, t('edit'));
+}
+
+function isoToLocal(value) {
+  if (!value) return '';
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return '';
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
 
 export function revokeButton(grant, onDone) {
   return h('button', { type: 'button', class: 'btn btn-small btn-danger', onclick: () => confirmDialog(
@@ -92,7 +142,7 @@ export async function render(main, _params, ctx) {
       h('td', { 'data-label': t('until') }, untilText(grant)),
       hasLimits ? h('td', { 'data-label': t('limits') }, limitsText(grant.limits)) : null,
       h('td', { 'data-label': t('created') }, formatTime(grant.created_at)),
-      h('td', { class: 'row-actions' }, revokeButton(grant, drawGrants))));
+      h('td', { class: 'row-actions' }, editGrantButton(grant, drawGrants), revokeButton(grant, drawGrants))));
     const headers = [t('app'), t('target'), t('stages'), t('until')];
     if (hasLimits) headers.push(t('limits'));
     headers.push(t('created'), t('actions'));

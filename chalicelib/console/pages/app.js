@@ -6,7 +6,7 @@ import {
 } from '../dom.js';
 import { t } from '../i18n.js';
 import { appFields, pairsError } from './apps.js';
-import { openAuthorize, revokeButton, stagesText, targetText, untilText } from './apis.js';
+import { editGrantButton, openAuthorize, revokeButton, stagesText, targetText, untilText } from './apis.js';
 import { apiLabel, callUrl, coveredApis, loadApis } from './catalog.js';
 import { liveCheck, showFieldError } from './forms.js';
 
@@ -393,7 +393,7 @@ export async function render(main, [appId], ctx) {
             return h('li', null, h('span', { class: 'muted' }, `${apiLabel(api)} `), link ? [h('code', null, link), copyButton(() => link, t('copyCallUrl'))] : '—');
           }))
           : '—'),
-        h('td', { class: 'row-actions' }, revokeButton(grant, reload)));
+        h('td', { class: 'row-actions' }, editGrantButton(grant, reload), revokeButton(grant, reload)));
     });
     const headers = [t('target'), t('provider'), t('stages'), t('until')];
     if (hasLimits) headers.push(t('limits'));
