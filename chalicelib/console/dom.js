@@ -182,6 +182,15 @@ export function localToIso(value) {
   return Number.isNaN(date.getTime()) ? '' : date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+// ISO UTC string -> <input type="datetime-local"> value (local time).
+export function isoToLocal(value) {
+  if (!value) return '';
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return '';
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
 export function badge(text, kind) {
   return h('span', { class: `badge badge-${kind}` }, text);
 }

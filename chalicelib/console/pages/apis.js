@@ -2,8 +2,8 @@
 // granted, and the authorize dialog (an API, a group or all; stages; an end date; any app by id).
 import { del, get, getAll, isUnavailable, patch, post } from '../api.js';
 import {
-  append, attempt, clear, confirmDialog, copyButton, dialog, field, formatTime, h, localToIso, table, toast,
-  toastError,
+  append, attempt, clear, confirmDialog, copyButton, dialog, field, formatTime, h, isoToLocal, localToIso,
+  table, toast, toastError,
 } from '../dom.js';
 import { t } from '../i18n.js';
 import { apiLabel, callUrl, loadApis } from './catalog.js';
@@ -67,12 +67,14 @@ export function editGrantButton(grant, onDone) {
   }) }, t('edit'));
 }
 
-function isoToLocal(value) {
-  if (!value) return '';
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) return '';
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+export function limitsText(limits) {
+  if (!limits || !Object.keys(limits).length) return '—';
+  return Object.entries(limits).map(([window, value]) => {
+    if (value && typeof value === 'object') {
+      return `${window}: ${value.limit ?? ''} (${t('used')} ${value.used ?? 0}, ${t('remaining')} ${value.remaining ?? '—'})`;
+    }
+    return `${window}: ${value}`;
+  }).join('; ');
 }
 
 export function revokeButton(grant, onDone) {
@@ -134,7 +136,6 @@ export async function render(main, _params, ctx) {
   async function drawGrants() {
     const items = await getAll('/v1/authorizations');
     const hasLimits = items.some((grant) => 'limits' in grant);
-    const { limitsText } = await import('./app.js');
     const rows = items.map((grant) => h('tr', null,
       h('td', { 'data-label': t('app') }, h('code', null, grant.app_id)),
       h('td', { 'data-label': t('target') }, targetText(grant, catalog)),

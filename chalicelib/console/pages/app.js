@@ -2,11 +2,13 @@
 import { del, get, patch, post, put } from '../api.js';
 import {
   append, attempt, badge, clear, confirmDialog, copyButton, copyText, dialog, field, formatTime,
-  guardedButton, h, icon, localToIso, parsePairs, setFieldError, showOnce, table, toast, toastError,
+  guardedButton, h, icon, isoToLocal, localToIso, parsePairs, setFieldError, showOnce, table, toast, toastError,
 } from '../dom.js';
 import { t } from '../i18n.js';
 import { appFields, pairsError } from './apps.js';
-import { editGrantButton, openAuthorize, revokeButton, stagesText, targetText, untilText } from './apis.js';
+import {
+  editGrantButton, limitsText, openAuthorize, revokeButton, stagesText, targetText, untilText,
+} from './apis.js';
 import { apiLabel, callUrl, coveredApis, loadApis } from './catalog.js';
 import { liveCheck, showFieldError } from './forms.js';
 
@@ -209,17 +211,23 @@ export async function render(main, [appId], ctx) {
   function openRenameKey(key) {
     dialog(t('renameKeyPair'), (body, close) => {
       const name = field(t('name'), h('input', { type: 'text', value: key.name || '' }));
-      const form = h('form', null, name.row,
+      // Servers with key expiry show expires_at on every pair; it can be changed here too.
+      const expires = 'expires_at' in key
+        ? field(t('expires'), h('input', { type: 'datetime-local', value: isoToLocal(key.expires_at) }), t('optional'))
+        : null;
+      const form = h('form', null, name.row, expires ? expires.row : null,
         h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn', onclick: close }, t('cancel')),
           h('button', { type: 'submit', class: 'btn btn-primary' }, t('save'))));
       form.addEventListener('submit', async (event) => {
         event.preventDefault();
         try {
-          await patch(`/v1/keys/${encodeURIComponent(key.access_key)}`, { name: name.input.value.trim() });
+          const changes = { name: name.input.value.trim() };
+          if (expires && expires.input.value) changes.expires_at = localToIso(expires.input.value);
+          await patch(`/v1/keys/${encodeURIComponent(key.access_key)}`, changes);
           close();
           await load();
         } catch (error) {
-          if (!showFieldError(error, { name })) toastError(error);
+          if (!showFieldError(error, { name, expires_at: expires })) toastError(error);
         }
       });
       append(body, form);
@@ -432,14 +440,4 @@ export async function render(main, [appId], ctx) {
   }
 
   await load();
-}
-
-export function limitsText(limits) {
-  if (!limits || !Object.keys(limits).length) return '—';
-  return Object.entries(limits).map(([window, value]) => {
-    if (value && typeof value === 'object') {
-      return `${window}: ${value.limit ?? ''} (${t('used')} ${value.used ?? 0}, ${t('remaining')} ${value.remaining ?? '—'})`;
-    }
-    return `${window}: ${value}`;
-  }).join('; ');
 }
