@@ -20,7 +20,7 @@ lint: $(BIN)/.installed
 	$(BIN)/mypy chalicelib
 
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -rs
 
 unit: $(BIN)/.installed
 	$(BIN)/python -m pytest -q tests/unit

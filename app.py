@@ -6,7 +6,17 @@ from typing import Any
 
 from chalice.app import Chalice
 
-from chalicelib.http import accounts, apis, apps, call_records, demo, gateways, keys, openapi
+from chalicelib.http import (
+    accounts,
+    apis,
+    apps,
+    call_records,
+    console,
+    demo,
+    gateways,
+    keys,
+    openapi,
+)
 from chalicelib.http.admin import admin_auth
 from chalicelib.http.body_check import check_body
 from chalicelib.http.request_authorizer import authorize
@@ -24,6 +34,7 @@ for blueprint in (
     demo.bp,
 ):
     app.register_blueprint(blueprint)
+app.register_blueprint(console.bp)  # /console: static files, no authorizer
 app.register_middleware(check_body, "http")
 
 

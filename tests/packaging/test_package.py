@@ -341,3 +341,13 @@ def test_zip_ships_pyc_for_the_runtime_and_no_tests_dev_tools_or_moto(
     }, tops
     assert not [n for n in names if n.split("/")[-1] in {".env", "conftest.py"}]
     assert "app.py" in names and "chalicelib/config.py" in names
+
+
+def test_zip_ships_every_console_file(build: dict[str, Any]) -> None:
+    from chalicelib.http import console
+
+    with zipfile.ZipFile(build["out"] / "deployment.zip") as zf:
+        names = set(zf.namelist())
+    expected = {f"chalicelib/console/{name}" for name in console.served_files()}
+    assert expected and "chalicelib/console/index.html" in expected
+    assert expected <= names, sorted(expected - names)

@@ -1,0 +1,94 @@
+// The one way the console talks to the admin API: same origin, Bearer token from sessionStorage.
+const TOKEN_KEY = 'apiauth.token';
+
+// On API Gateway the page is served under the stage (/prod/console): /v1 lives beside it.
+export const basePath = location.pathname.replace(/\/console\/?$/, '');
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const message = (body && (body.message || body.Message)) || `HTTP ${status}`;
+    super(message);
+    this.status = status;
+    this.code = (body && body.code) || String(status);
+    this.field = (body && body.field) || null;
+    this.fromApi = Boolean(body && body.code); // our error format, not the gateway's own answer
+  }
+}
+
+export function token() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export function setToken(value) {
+  sessionStorage.setItem(TOKEN_KEY, value);
+}
+
+export function clearToken() {
+  sessionStorage.removeItem(TOKEN_KEY);
+}
+
+let unauthorized = () => {};
+
+export function onUnauthorized(handler) {
+  unauthorized = handler;
+}
+
+export function url(path, query) {
+  const target = new URL(basePath + path, location.origin);
+  for (const [name, value] of Object.entries(query || {})) {
+    if (value !== undefined && value !== null && value !== '') target.searchParams.set(name, value);
+  }
+  return target;
+}
+
+export async function api(method, path, { body, query, bearer } = {}) {
+  const headers = { Accept: 'application/json', Authorization: `Bearer ${bearer || token() || ''}` };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetch(url(path, query), {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    cache: 'no-store',
+  });
+  const text = await response.text();
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = { message: text };
+    }
+  }
+  if (!response.ok) {
+    const error = new ApiError(response.status, data);
+    if (response.status === 401 && !bearer) unauthorized(error);
+    throw error;
+  }
+  return data;
+}
+
+export const get = (path, query) => api('GET', path, { query });
+export const post = (path, body = {}) => api('POST', path, { body });
+export const patch = (path, body) => api('PATCH', path, { body });
+export const put = (path, body) => api('PUT', path, { body });
+export const del = (path) => api('DELETE', path);
+
+// A server without an endpoint this console knows (an older deployment) answers 404 or 405,
+// or, as API Gateway and chalice local do for an unknown route, a 403 not in our error format.
+export function isUnavailable(error) {
+  if (!(error instanceof ApiError)) return false;
+  return [404, 405].includes(error.status) || (error.status === 403 && !error.fromApi);
+}
+
+// Every item of a list, following next_cursor (bounded: a console page, not an export).
+export async function getAll(path, query = {}, maxPages = 10) {
+  const items = [];
+  let cursor = null;
+  for (let page = 0; page < maxPages; page += 1) {
+    const answer = await get(path, { ...query, limit: 200, cursor });
+    items.push(...answer.items);
+    cursor = answer.next_cursor;
+    if (!cursor) break;
+  }
+  return items;
+}

@@ -1,0 +1,139 @@
+// The console's shell: header, sign-in, hash router. Pages live in pages/*.js.
+import { api, clearToken, onUnauthorized, setToken, token } from './api.js';
+import { append, clear, field, h } from './dom.js';
+import { LANGUAGES, language, setLanguage, t } from './i18n.js';
+import * as admin from './pages/admin.js';
+import * as apis from './pages/apis.js';
+import * as appDetail from './pages/app.js';
+import * as apps from './pages/apps.js';
+import * as debuggerPage from './pages/debugger.js';
+import * as records from './pages/records.js';
+
+const ROOT_KEY = 'apiauth.root';
+const session = {
+  get isRoot() { return sessionStorage.getItem(ROOT_KEY) === 'true'; },
+};
+let signInReason = '';
+
+const ROUTES = [
+  [/^\/apps$/, apps.render],
+  [/^\/apps\/([^/]+)$/, appDetail.render],
+  [/^\/apis$/, apis.render],
+  [/^\/records$/, records.render],
+  [/^\/debugger$/, debuggerPage.render],
+  [/^\/tokens$/, admin.renderTokens],
+  [/^\/audit$/, admin.renderAudit],
+  [/^\/accounts$/, admin.renderAccounts],
+  [/^\/gateways$/, admin.renderGateways],
+];
+const PUBLIC = new Set(['/signin', '/debugger']);
+
+function navItems() {
+  const items = [
+    ['#/apps', t('navApps')], ['#/apis', t('navApis')], ['#/records', t('navRecords')],
+    ['#/debugger', t('navDebugger')], ['#/tokens', t('navTokens')], ['#/audit', t('navAudit')],
+  ];
+  if (session.isRoot) items.push(['#/accounts', t('navAccounts')], ['#/gateways', t('navGateways')]);
+  return items;
+}
+
+function renderHeader(path) {
+  const header = clear(document.getElementById('header'));
+  const select = h('select', { id: 'lang', onchange: (event) => { setLanguage(event.target.value); route(); } },
+    Object.entries(LANGUAGES).map(([code, { name }]) => h('option', { value: code, selected: code === language() }, name)));
+  const signedIn = Boolean(token());
+  append(header, [
+    h('a', { class: 'brand', href: signedIn ? '#/apps' : '#/signin' }, t('brand')),
+    signedIn ? h('nav', { 'aria-label': t('mainNav') }, h('ul', null, navItems().map(([href, label]) =>
+      h('li', null, h('a', { href, 'aria-current': path.startsWith(href.slice(1)) ? 'page' : null }, label))))) : null,
+    h('div', { class: 'header-tools' },
+      h('label', { for: 'lang', class: 'sr-only' }, t('language')), select,
+      signedIn ? h('button', { type: 'button', class: 'btn btn-small', id: 'signout', onclick: signOut }, t('signOut'))
+        : path !== '/signin' ? h('a', { href: '#/signin', class: 'btn btn-small' }, t('signIn')) : null),
+  ]);
+}
+
+function signOut() {
+  clearToken();
+  sessionStorage.removeItem(ROOT_KEY);
+  signInReason = t('signedOut');
+  location.hash = '#/signin';
+}
+
+onUnauthorized((error) => {
+  clearToken();
+  sessionStorage.removeItem(ROOT_KEY);
+  signInReason = t('tokenRefused', { message: error.message });
+  if (location.hash !== '#/signin') location.hash = '#/signin';
+  else route();
+});
+
+function renderSignIn(main) {
+  const tokenField = field(t('adminToken'), h('input', {
+    type: 'password', id: 'token', autocomplete: 'off', spellcheck: 'false', required: true,
+  }), t('tokenHint'));
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t('signIn'));
+  const form = h('form', { class: 'card narrow', 'aria-labelledby': 'signin-title' },
+    h('h1', { id: 'signin-title' }, t('signInTitle')),
+    signInReason ? h('p', { class: 'notice', role: 'alert', id: 'signin-reason' }, signInReason) : null,
+    tokenField.row,
+    h('div', { class: 'actions' }, submit));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const value = tokenField.input.value.trim();
+    if (!value) return;
+    submit.disabled = true;
+    try {
+      // Any admin call proves the token; the token list also says whether it is the root's account.
+      const answer = await api('GET', '/v1/tokens', { query: { limit: 200 }, bearer: value });
+      setToken(value);
+      sessionStorage.setItem(ROOT_KEY, String(answer.items.some((item) => item.is_root)));
+      signInReason = '';
+      location.hash = '#/apps';
+    } catch (error) {
+      tokenField.error.textContent = error.status === 401 ? t('tokenRejected') : error.message;
+      tokenField.input.setAttribute('aria-invalid', 'true');
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  append(main, form);
+  tokenField.input.focus();
+}
+
+let generation = 0;
+
+export async function route() {
+  // #/records?app_id=... : the query is the page's own (filters), not part of the route.
+  const path = location.hash.replace(/^#/, '').split('?')[0] || '/apps';
+  const current = ++generation;
+  if (!token() && !PUBLIC.has(path)) {
+    if (location.hash !== '#/signin') {
+      location.hash = '#/signin';
+      return;
+    }
+  }
+  renderHeader(path);
+  const main = clear(document.getElementById('main'));
+  document.title = `${t('brand')}`;
+  if (path === '/signin') {
+    renderSignIn(main);
+    return;
+  }
+  for (const [pattern, render] of ROUTES) {
+    const match = path.match(pattern);
+    if (match) {
+      try {
+        await render(main, match.slice(1).map(decodeURIComponent), { session, isCurrent: () => current === generation });
+      } catch (error) {
+        if (error && error.status === 401) return;
+        if (current === generation) append(main, h('p', { class: 'notice', role: 'alert' }, error.message || String(error)));
+      }
+      return;
+    }
+  }
+  append(main, h('p', null, t('notFound')));
+}
+
+window.addEventListener('hashchange', route);
+route();

@@ -1,0 +1,186 @@
+// Admin tokens, the audit trail, and for the root token: accounts and gateways.
+import { del, get, getAll, isUnavailable, patch, post } from '../api.js';
+import {
+  append, attempt, badge, clear, confirmDialog, dialog, field, formatTime, h, localToIso, showOnce, table,
+  toast, toastError,
+} from '../dom.js';
+import { t } from '../i18n.js';
+import { pager } from './apps.js';
+import { showFieldError } from './forms.js';
+
+function unavailable(main, title) {
+  append(main, [h('h1', null, title), h('p', { class: 'notice', id: 'unavailable' }, t('notAvailable'))]);
+}
+
+function simpleForm(fields, submitLabel, onSubmit) {
+  const form = h('form', { class: 'toolbar', novalidate: true }, Object.values(fields).map((x) => x.row),
+    h('button', { type: 'submit', class: 'btn btn-primary' }, submitLabel));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await onSubmit();
+      form.reset();
+    } catch (error) {
+      if (error.status !== 401 && !showFieldError(error, fields)) toastError(error);
+    }
+  });
+  return form;
+}
+
+export async function renderTokens(main, _params, ctx) {
+  const list = h('div');
+  const load = async () => {
+    const items = await getAll('/v1/tokens');
+    if (!ctx.isCurrent()) return;
+    const rows = items.map((item) => h('tr', null,
+      h('td', { 'data-label': t('name') }, item.name),
+      h('td', { 'data-label': t('tokenId') }, h('code', null, item.token_id)),
+      h('td', { 'data-label': t('account') }, h('code', null, item.account_id)),
+      h('td', { 'data-label': t('kind') }, item.is_root ? badge(t('root'), 'info') : t('regular')),
+      h('td', { 'data-label': t('created') }, formatTime(item.created_at)),
+      h('td', { class: 'row-actions' }, item.is_root ? h('span', { class: 'muted' }, t('rootNotRevocable'))
+        : h('button', { type: 'button', class: 'btn btn-small btn-danger', onclick: () => confirmDialog(
+          t('revokeTokenConfirm', { name: item.name }), t('revoke'), () => attempt(async () => {
+            await del(`/v1/tokens/${encodeURIComponent(item.token_id)}`);
+            toast(t('revoked'));
+            await load();
+          }), { danger: true }) }, t('revoke')))));
+    clear(list).append(table([t('name'), t('tokenId'), t('account'), t('kind'), t('created'), t('actions')], rows, { caption: t('adminTokens') }));
+  };
+  const f = { name: field(t('newTokenName'), h('input', { type: 'text', id: 'token-name', required: true })) };
+  append(main, [
+    h('h1', null, t('adminTokens')),
+    h('p', { class: 'lead' }, t('tokensLead')),
+    simpleForm(f, t('createToken'), async () => {
+      const created = await post('/v1/tokens', { name: f.name.input.value.trim() });
+      showOnce(t('tokenCreated'), [[t('tokenId'), created.token_id], [t('token'), created.token]]);
+      await load();
+    }),
+    list,
+  ]);
+  await load();
+}
+
+export async function renderAccounts(main) {
+  const f = { name: field(t('accountName'), h('input', { type: 'text', id: 'account-name', required: true })) };
+  append(main, [
+    h('h1', null, t('accounts')),
+    h('p', { class: 'lead' }, t('accountsLead')),
+    simpleForm(f, t('createAccount'), async () => {
+      const created = await post('/v1/accounts', { name: f.name.input.value.trim() });
+      showOnce(t('accountCreated', { name: created.name }), [[t('account'), created.account_id], [t('token'), created.token]]);
+    }),
+  ]);
+}
+
+export async function renderGateways(main, _params, ctx) {
+  let items;
+  try {
+    items = await getAll('/v1/gateways');
+  } catch (error) {
+    if (isUnavailable(error)) return unavailable(main, t('gateways'));
+    throw error;
+  }
+  if (!ctx.isCurrent()) return undefined;
+  const reload = () => { clear(main); return renderGateways(main, _params, ctx); };
+  const rows = items.map((g) => h('tr', null,
+    h('td', { 'data-label': t('gatewayId') }, h('code', null, g.gateway_id)),
+    h('td', { 'data-label': t('name') }, g.name || '—'),
+    h('td', { 'data-label': t('account') }, h('code', null, g.account_id)),
+    h('td', { 'data-label': t('baseUrl') }, g.base_url ? h('code', null, g.base_url) : '—'),
+    h('td', { class: 'row-actions' },
+      h('button', { type: 'button', class: 'btn btn-small', onclick: () => editGateway(g, reload) }, t('edit')),
+      h('button', { type: 'button', class: 'btn btn-small btn-danger', onclick: () => confirmDialog(
+        t('deleteGatewayConfirm', { id: g.gateway_id }), t('delete'), () => attempt(async () => {
+          await del(`/v1/gateways/${encodeURIComponent(g.gateway_id)}`);
+          toast(t('deleted'));
+          await reload();
+        }), { danger: true }) }, t('delete')))));
+  const f = {
+    gateway_id: field(t('gatewayId'), h('input', { type: 'text', required: true, spellcheck: 'false' }), t('gatewayIdHint')),
+    account_id: field(t('account'), h('input', { type: 'text', required: true, spellcheck: 'false' })),
+    name: field(t('name'), h('input', { type: 'text' }), t('optional')),
+    base_url: field(t('baseUrl'), h('input', { type: 'url', spellcheck: 'false' }), t('optional')),
+  };
+  append(main, [
+    h('h1', null, t('gateways')),
+    h('p', { class: 'lead' }, t('gatewaysLead')),
+    simpleForm(f, t('bindGateway'), async () => {
+      const payload = {};
+      for (const [name, x] of Object.entries(f)) if (x.input.value.trim()) payload[name] = x.input.value.trim();
+      await post('/v1/gateways', payload);
+      toast(t('saved'));
+      await reload();
+    }),
+    table([t('gatewayId'), t('name'), t('account'), t('baseUrl'), t('actions')], rows, { caption: t('gateways') }),
+  ]);
+  return undefined;
+}
+
+function editGateway(gateway, reload) {
+  dialog(t('edit'), (body, close) => {
+    const f = {
+      name: field(t('name'), h('input', { type: 'text', value: gateway.name || '' })),
+      base_url: field(t('baseUrl'), h('input', { type: 'url', value: gateway.base_url || '' })),
+    };
+    const form = h('form', null, Object.values(f).map((x) => x.row), h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'btn', onclick: close }, t('cancel')),
+      h('button', { type: 'submit', class: 'btn btn-primary' }, t('save'))));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      try {
+        await patch(`/v1/gateways/${encodeURIComponent(gateway.gateway_id)}`, { name: f.name.input.value.trim(), base_url: f.base_url.input.value.trim() });
+        close();
+        await reload();
+      } catch (error) {
+        if (!showFieldError(error, f)) toastError(error);
+      }
+    });
+    append(body, form);
+  });
+}
+
+export async function renderAudit(main, _params, ctx) {
+  const f = {
+    action: field(t('action'), h('input', { type: 'text', id: 'audit-action', spellcheck: 'false' })),
+    object_id: field(t('objectId'), h('input', { type: 'text', id: 'audit-object', spellcheck: 'false' })),
+    token_id: field(t('tokenId'), h('input', { type: 'text', id: 'audit-token', spellcheck: 'false' })),
+    from: field(t('from'), h('input', { type: 'datetime-local', step: 1 })),
+    to: field(t('to'), h('input', { type: 'datetime-local', step: 1 })),
+  };
+  const list = h('div');
+  const state = { cursors: [null] };
+  const load = async () => {
+    let answer;
+    try {
+      answer = await get('/v1/audit', {
+        action: f.action.input.value.trim(), object_id: f.object_id.input.value.trim(), token_id: f.token_id.input.value.trim(),
+        from: localToIso(f.from.input.value), to: localToIso(f.to.input.value), limit: 50,
+        cursor: state.cursors[state.cursors.length - 1],
+      });
+    } catch (error) {
+      if (isUnavailable(error)) {
+        clear(main);
+        unavailable(main, t('audit'));
+        return;
+      }
+      if (error.status !== 401 && !showFieldError(error, f)) toastError(error);
+      return;
+    }
+    if (!ctx.isCurrent()) return;
+    const rows = answer.items.map((event) => h('tr', null,
+      h('td', { 'data-label': t('time') }, formatTime(event.time)),
+      h('td', { 'data-label': t('action') }, event.action),
+      h('td', { 'data-label': t('object') }, `${event.object_type || ''} `, h('code', null, event.object_id || '')),
+      h('td', { 'data-label': t('tokenId') }, h('code', null, event.token_id || '')),
+      h('td', { 'data-label': t('changes') }, event.changes ? h('code', null, JSON.stringify(event.changes)) : '—')));
+    clear(list);
+    append(list, [table([t('time'), t('action'), t('object'), t('tokenId'), t('changes')], rows, { caption: t('audit') }),
+      pager(state, answer.next_cursor, load)]);
+  };
+  const form = h('form', { class: 'filters' }, Object.values(f).map((x) => x.row),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, t('apply'))));
+  form.addEventListener('submit', (event) => { event.preventDefault(); state.cursors = [null]; load(); });
+  append(main, [h('h1', null, t('audit')), h('p', { class: 'lead' }, t('auditLead')), form, list]);
+  await load();
+}

@@ -1,0 +1,78 @@
+// Form checks as you type, from the API's own OpenAPI document (the same constraints and
+// wording pydantic answers with), and the API's 400 shown on the field it names.
+import { url } from '../api.js';
+import { setFieldError } from '../dom.js';
+
+let documentPromise = null;
+
+function openapi() {
+  documentPromise = documentPromise || fetch(url('/openapi.json')).then((r) => r.json()).catch(() => null);
+  return documentPromise;
+}
+
+export async function schemaOf(model) {
+  const doc = await openapi();
+  return (doc && doc.components && doc.components.schemas && doc.components.schemas[model]) || null;
+}
+
+function stringBranch(schema) {
+  if (!schema) return null;
+  if (schema.anyOf) return schema.anyOf.find((branch) => branch.type === 'string') || null;
+  return schema.type === 'string' ? schema : null;
+}
+
+// The message pydantic would give for this value, or '' when it passes.
+export function checkString(name, value, schema, { optional = false } = {}) {
+  const rule = stringBranch(schema);
+  if (!rule || (optional && value === '')) return '';
+  const text = rule.pattern ? value : value.trim();
+  if (rule.minLength !== undefined && text.length < rule.minLength) {
+    return `${name}: String should have at least ${rule.minLength} character${rule.minLength === 1 ? '' : 's'}`;
+  }
+  if (rule.maxLength !== undefined && text.length > rule.maxLength) {
+    return `${name}: String should have at most ${rule.maxLength} characters`;
+  }
+  if (rule.pattern && !new RegExp(rule.pattern, 'u').test(value)) {
+    return `${name}: String should match pattern '${rule.pattern}'`;
+  }
+  return '';
+}
+
+// Wire live checks on string fields: { name: [field, optional] }.
+// Returns the check at once (callers may await it): typing and submitting may start before
+// the document has arrived; until then only the server checks.
+export function liveCheck(model, fields) {
+  let schema = null;
+  const check = () => {
+    if (!schema) return true;
+    let ok = true;
+    for (const [name, [f, optional]] of Object.entries(fields)) {
+      const message = checkString(name, f.input.value, schema.properties[name], { optional });
+      setFieldError(f, message);
+      if (message) ok = false;
+    }
+    return ok;
+  };
+  const typed = () => Object.values(fields).some(([f]) => f.input.value !== '' || f.input.getAttribute('aria-invalid'));
+  for (const [f] of Object.values(fields)) {
+    f.input.addEventListener('input', () => {
+      if (f.input.value !== '' || f.input.getAttribute('aria-invalid')) check();
+    });
+  }
+  schemaOf(model).then((found) => {
+    schema = found;
+    if (typed()) check();
+  });
+  return check;
+}
+
+// Put a 400's message under the field it names; true when one was found.
+export function showFieldError(error, fields) {
+  if (!error || error.status !== 400 || !error.field) return false;
+  const name = error.field.split('.')[0].replace(/\[\d+\]$/, '');
+  const f = fields[name];
+  if (!f) return false;
+  setFieldError(f, error.message);
+  f.input.focus();
+  return true;
+}
