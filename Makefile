@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint unit bench clean
+.PHONY: run test lint unit mutants bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,11 +25,18 @@ test: lint
 unit: $(BIN)/.installed
 	$(BIN)/python -m pytest -q tests/unit
 
+# Mutation testing of chalicelib/domain against tests/unit (minutes, so not part of `test`);
+# config in pyproject.toml [tool.mutmut]. A fresh run each time: cached verdicts go stale.
+mutants: $(BIN)/.installed
+	rm -rf mutants
+	$(BIN)/mutmut run > mutants.log 2>&1 || (tail -c 3000 mutants.log; exit 1)
+	$(BIN)/python -m devtools.mutation_report
+
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.authorizer
 	$(BIN)/python -m bench.call_records
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache mutants mutants.log
 
 -include Makefile.package.mk

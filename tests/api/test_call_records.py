@@ -150,17 +150,3 @@ def test_stats_and_usage_counters_follow_the_stream(admin: Admin, demo: dict[str
 )
 def test_bad_stats_queries_are_a_400(admin: Admin, query: str) -> None:
     assert admin.get(f"/v1/call-records/stats?{query}").status == 400
-
-
-@pytest.mark.parametrize(
-    ("granularity", "start"),
-    [
-        ("minute", "2026-11-22T05:07:00.000Z"),
-        ("hour", "2026-11-22T05:00:00.000Z"),
-        ("day", "2026-11-22T00:00:00.000Z"),
-    ],
-)
-def test_stats_buckets_start_in_the_api_time_format(granularity: str, start: str) -> None:
-    from chalicelib.services.usage import bucket_start
-
-    assert bucket_start("2026-11-22T05:07:41.123Z", granularity) == start
