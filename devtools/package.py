@@ -214,7 +214,7 @@ def normalize_template(path: Path, runtime: str) -> dict[str, Any]:
     """Re-dump without YAML aliases (chalice shares one dict between roles) and check runtimes."""
     import yaml  # from the build venv (a chalice dependency)
 
-    template = yaml.safe_load(path.read_text())
+    template: dict[str, Any] = yaml.safe_load(path.read_text())
 
     class NoAliases(yaml.SafeDumper):
         def ignore_aliases(self, data: Any) -> bool:

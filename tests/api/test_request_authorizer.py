@@ -30,7 +30,8 @@ def demo(root_token: str) -> dict[str, str]:
 
 
 def base_event(name: str = "request_authorizer_get.json") -> dict[str, Any]:
-    return json.loads((EVENTS / name).read_text())
+    event: dict[str, Any] = json.loads((EVENTS / name).read_text())
+    return event
 
 
 def signed_event(

@@ -62,7 +62,8 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def resources(build: dict[str, Any]) -> dict[str, Any]:
-    return build["template"]["Resources"]
+    found: dict[str, Any] = build["template"]["Resources"]
+    return found
 
 
 def _of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:

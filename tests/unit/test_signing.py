@@ -506,7 +506,7 @@ def test_matches_independent_client(request_fields: dict[str, Any], signature_me
     form: list[tuple[str, str]] = []
     body = signed.body or b""
     if is_form_content_type(headers.get("content-type")):
-        form = parse_form_body(body)
+        form = parse_form_body(body) or []
     elif body:
         assert headers["content-md5"] == content_md5(body)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -40,7 +41,7 @@ def signed(**changes: str) -> rules.CallRequest:
 
 
 def decide(
-    request: rules.CallRequest, form: rules.FormBody | None = None, **records: object
+    request: rules.CallRequest, *, form: rules.FormBody | None = None, **records: object
 ) -> rules.Decision:
     arguments: dict[str, object] = {
         "key": KEY,
@@ -129,7 +130,7 @@ def test_appcode_credentials_are_read_case_insensitively() -> None:
     ],
 )
 def test_each_verdict(
-    request_changes: dict[str, str], records: dict[str, object], verdict: str
+    request_changes: dict[str, str], records: dict[str, Any], verdict: str
 ) -> None:
     assert decide(signed(**request_changes), **records).verdict == verdict
 
@@ -183,18 +184,19 @@ def test_a_form_body_where_the_body_is_is_verified_over_its_parameters() -> None
     params = (("f", "1"), ("g", "名"))
     own = GATEWAY._replace(checks_bodies=True)
     request = signed_form(params)
-    decision = decide(request, rules.FormBody(params), gateway=own)
+    decision = decide(request, form=rules.FormBody(params), gateway=own)
     assert decision.allowed and decision.nonce == "nonce-1" and not decision.deferred_to_body
     tampered = rules.FormBody((("f", "2"), ("g", "名")))
-    assert decide(request, tampered, gateway=own).verdict == "INVALID_SIGNATURE"
+    assert decide(request, form=tampered, gateway=own).verdict == "INVALID_SIGNATURE"
     unreadable = rules.FormBody(problem="Invalid Signature, unsupported charset")
-    refused = decide(request, unreadable, gateway=own)
+    refused = decide(request, form=unreadable, gateway=own)
     assert refused.verdict == "INVALID_SIGNATURE" and "charset" in refused.message
 
 
 def test_a_garbage_signature_never_reaches_the_later_verdicts() -> None:
     garbage = {"x-ca-signature": "garbage", "x-ca-stage": "NOPE"}
-    for records in ({"route": None}, {"grants": []}, {"gateway": None}, {}):
+    cases: list[dict[str, Any]] = [{"route": None}, {"grants": []}, {"gateway": None}, {}]
+    for records in cases:
         assert decide(signed(**garbage), **records).verdict == "INVALID_SIGNATURE"
 
 
@@ -208,7 +210,7 @@ def test_a_garbage_signature_never_reaches_the_later_verdicts() -> None:
 def test_a_parameter_with_two_values_is_refused_by_name(
     query: tuple[tuple[str, str], ...], form: rules.FormBody | None
 ) -> None:
-    decision = decide(signed()._replace(query=query), form)
+    decision = decide(signed()._replace(query=query), form=form)
     assert decision.verdict == "DUPLICATE_PARAMETER"
     assert decision.message == "Duplicate Parameter: q"
 
@@ -260,7 +262,7 @@ def test_a_signed_value_over_the_cap_is_refused_not_cut() -> None:
     )
     decision = decide(request)
     assert decision.verdict == "INVALID_SIGNATURE" and "x-long" in decision.message
-    at_cap = request.headers | {"x-long": "v" * rules.MAX_SIGNED_VALUE}
+    at_cap = {**request.headers, "x-long": "v" * rules.MAX_SIGNED_VALUE}
     at_cap_request = request._replace(headers=at_cap)
     text = rules.string_to_sign(at_cap_request)
     at_cap_request = at_cap_request._replace(
@@ -278,7 +280,7 @@ def test_a_signed_value_over_the_cap_is_refused_not_cut() -> None:
     ],
 )
 def test_a_route_counts_only_on_a_gateway_of_the_account_that_registered_it(
-    records: dict[str, object],
+    records: dict[str, Any],
 ) -> None:
     assert decide(signed(), **records).verdict == "API_NOT_FOUND"
 
