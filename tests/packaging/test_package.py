@@ -114,62 +114,6 @@ def test_cfn_lint_passes(build: dict[str, Any]) -> None:
     )
 
 
-def _model_tables() -> dict[str, Any]:
-    from chalicelib.config import TABLES, settings
-    from chalicelib.storage.models import ALL_MODELS
-
-    prefix = settings().table_prefix
-    models = {model.Meta.table_name[len(prefix) :]: model for model in ALL_MODELS}
-    assert set(models) == set(TABLES), "models and chalicelib.config.TABLES disagree"
-    return models
-
-
-def _keys(schema: list[dict[str, str]]) -> set[tuple[str, str]]:
-    return {(k["AttributeName"], k["KeyType"]) for k in schema}
-
-
-def test_every_table_the_code_uses_is_declared_with_the_models_keys(
-    resources: dict[str, Any],
-) -> None:
-    from pynamodb.attributes import TTLAttribute
-
-    declared = {
-        r["Properties"]["TableName"]["Fn::Sub"]: (name, r)
-        for name, r in _of_type(resources, "AWS::DynamoDB::Table").items()
-    }
-    models = _model_tables()
-    assert set(declared) == {"${AWS::StackName}-" + name for name in models}
-    for name, model in models.items():
-        logical_id, table = declared["${AWS::StackName}-" + name]
-        props = table["Properties"]
-        schema = model._get_schema()
-        assert props["BillingMode"] == "PAY_PER_REQUEST", name
-        assert _keys(props["KeySchema"]) == _keys(schema["key_schema"]), name
-        assert {
-            (a["AttributeName"], a["AttributeType"]) for a in props["AttributeDefinitions"]
-        } == {(a["AttributeName"], a["AttributeType"]) for a in schema["attribute_definitions"]}, (
-            name
-        )
-        indexes = {i["IndexName"]: i for i in props.get("GlobalSecondaryIndexes", [])}
-        expected = {i["index_name"]: i for i in schema["global_secondary_indexes"]}
-        assert set(indexes) == set(expected), name
-        for index_name, index in expected.items():
-            assert _keys(indexes[index_name]["KeySchema"]) == _keys(index["key_schema"])
-            assert indexes[index_name]["Projection"] == index["projection"]
-        assert not props.get("LocalSecondaryIndexes") and not schema["local_secondary_indexes"]
-        stream = getattr(model.Meta, "stream_view_type", None)
-        assert props.get("StreamSpecification", {}).get("StreamViewType") == stream, name
-        ttl = [n for n, a in model.get_attributes().items() if isinstance(a, TTLAttribute)]
-        spec = props.get("TimeToLiveSpecification")
-        if ttl:
-            assert spec == {"AttributeName": ttl[0], "Enabled": True}, name
-        else:
-            assert spec is None, name
-        if name not in ("nonces", "counters"):  # short-lived rows; everything else is data
-            assert table.get("DeletionPolicy") == "Retain", logical_id
-            assert table.get("UpdateReplacePolicy") == "Retain", logical_id
-
-
 def test_functions_get_the_table_prefix_and_key_and_a_supported_runtime(
     build: dict[str, Any], resources: dict[str, Any]
 ) -> None:
