@@ -176,8 +176,14 @@ def test_an_allowed_appcode_call_consumes_no_nonce() -> None:
 
 
 def test_a_caller_inside_the_whitelist_is_let_through() -> None:
-    whitelisted = APP._replace(networks=compile_whitelist(["198.51.100.0/24"]))
+    entries = ("198.51.100.0/24",)
+    whitelisted = APP._replace(whitelist=entries, networks=compile_whitelist(entries))
     assert decide(signed_request(), app=whitelisted).allowed
+    elsewhere = ("10.0.0.0/8",)
+    assert not decide(
+        signed_request(),
+        app=APP._replace(whitelist=elsewhere, networks=compile_whitelist(elsewhere)),
+    ).allowed
 
 
 def test_a_form_call_left_to_the_body_check_is_not_a_denial() -> None:
