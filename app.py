@@ -6,13 +6,15 @@ from typing import Any
 
 from chalice.app import Chalice
 
-from chalicelib.http import accounts, apis, apps, call_records, demo, keys, openapi
+from chalicelib.http import accounts, apis, apps, audit, call_records, demo, keys, openapi
 from chalicelib.http.admin import admin_auth
 from chalicelib.http.request_authorizer import authorize
 
 app = Chalice(app_name="apiauth")
 app.register_blueprint(admin_auth)
-for blueprint in (accounts.bp, apps.bp, keys.bp, apis.bp, call_records.bp, openapi.bp, demo.bp):
+for blueprint in (
+    accounts.bp, apps.bp, keys.bp, apis.bp, call_records.bp, audit.bp, openapi.bp, demo.bp
+):
     app.register_blueprint(blueprint)
 app.register_middleware(demo.check_body, "http")
 

@@ -176,3 +176,13 @@ class StatsFilter(Strict):
     bucket: Literal["minute", "hour", "day"] = "hour"
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class AuditFilter(Page):
+    action: Id | None = Field(default=None, description="e.g. app.create or key.reveal")
+    object_id: Id | None = None
+    token_id: Id | None = None
+    from_: str | None = Field(default=None, alias="from")
+    to: str | None = None
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
