@@ -28,8 +28,7 @@ def create_app(principal: Principal, body: schemas.CreateApp) -> dict[str, Any]:
 @admin_route(bp, "/v1/apps", "GET", query="AppFilter", tag="apps")
 def list_apps(principal: Principal, query: schemas.AppFilter) -> dict[str, Any]:
     """List your apps; filter by name (substring) or tag=k:v."""
-    tag = tuple(query.tag.split(":", 1)) if query.tag else None
-    return service.list_apps(principal, query.limit, query.cursor, query.name, tag)  # type: ignore[arg-type]
+    return service.list_apps(principal, query.limit, query.cursor, query.name, query.tag)
 
 
 @admin_route(bp, "/v1/apps/{app_id}", "GET", tag="apps")

@@ -143,8 +143,8 @@ class Page(Strict):
 
 class AppFilter(Page):
     name: Id | None = None
-    tag: Annotated[str, StringConstraints(pattern=r"^[^:]+:.*$")] | None = Field(
-        default=None, description="k:v"
+    tag: Annotated[str, StringConstraints(max_length=512, pattern=r"^[\s\S]+:")] | None = Field(
+        default=None, description="k:v; matches an app with the tag k of value v"
     )
 
 

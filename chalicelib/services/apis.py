@@ -11,6 +11,7 @@ from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.domain.verification import STAGES, route_key
 from chalicelib.services.accounts import Principal, owned
 from chalicelib.services.apps import find_app
+from chalicelib.services.audit import audit_event
 from chalicelib.storage.models import ApiModel, AuthorizationModel, RouteModel
 from chalicelib.storage.pagination import decode_cursor, encode_cursor, page
 from chalicelib.storage.transactions import atomic
@@ -74,7 +75,13 @@ def create_api(
     with atomic(None, _route_taken(api.method, path)) as tx:
         tx.save(api, condition=ApiModel.api_id.does_not_exist())
         tx.save(_route_item(api), condition=RouteModel.route.does_not_exist())
+        tx.save(audit_event(principal, "api.create", api.api_id, _api_fields(api)))
     return api_view(api)
+
+
+def _api_fields(api: ApiModel) -> dict[str, Any]:
+    fields = api_view(api)
+    return {k: fields[k] for k in ("name", "method", "path", "group", "description")}
 
 
 def list_apis(principal: Principal, limit: int, cursor: str | None) -> dict[str, Any]:
@@ -104,6 +111,7 @@ def update_api(principal: Principal, api_id: str, changes: dict[str, Any]) -> di
         else:
             tx.save(new_route, condition=RouteModel.route.does_not_exist())
             tx.delete(old_route)
+        tx.save(audit_event(principal, "api.update", api_id, changes))
     return api_view(api)
 
 
@@ -112,6 +120,7 @@ def delete_api(principal: Principal, api_id: str) -> None:
     with atomic() as tx:
         tx.delete(api)
         tx.delete(_route_item(api))
+        tx.save(audit_event(principal, "api.delete", api_id, _api_fields(api)))
     for grant in AuthorizationModel.by_provider.query(
         principal.account_id, filter_condition=AuthorizationModel.api_id == api_id
     ):
@@ -176,11 +185,20 @@ def create_authorization(
         expires_at=format_time(expires_at) if expires_at else None,
         created_at=_now(),
     )
+    fields = authorization_view(grant)
+    event = audit_event(
+        principal,
+        "authorization.create",
+        grant.authorization_id,
+        {k: v for k, v in fields.items() if k not in ("authorization_id", "created_at")},
+    )
     with atomic(
         Conflict("this app is already authorized for that target; revoke the old authorization")
     ) as tx:
         tx.save(grant, condition=AuthorizationModel.target.does_not_exist())
-    return authorization_view(grant) | {"app_name": app.name}
+        tx.save(event)
+    # Nothing of the app but its id: it may be another account's (CONTRACT.md 2).
+    return fields
 
 
 def list_authorizations(
@@ -211,6 +229,15 @@ def list_authorizations(
 def revoke_authorization(principal: Principal, authorization_id: str) -> None:
     for grant in AuthorizationModel.by_id.query(authorization_id):
         if grant.provider_account_id == principal.account_id:
-            grant.delete()
+            with atomic() as tx:
+                tx.delete(grant)
+                tx.save(
+                    audit_event(
+                        principal,
+                        "authorization.delete",
+                        authorization_id,
+                        {"app_id": grant.app_id, "target": grant.target},
+                    )
+                )
             return
     raise NotFound(f"authorization {authorization_id} not found")

@@ -289,7 +289,7 @@ def test_delete_disabled_app_removes_it_with_its_keys_codes_and_grants(admin: Ad
     assert admin.delete(f"/v1/apps/{app_id}").status == 404
 
 
-def test_copy_keeps_whitelist_tags_extension_and_grants_with_new_keys(
+def test_copy_keeps_whitelist_tags_extension_and_own_grants_with_new_keys(
     admin: Admin, other: Admin
 ) -> None:
     source = admin.post(
@@ -316,8 +316,11 @@ def test_copy_keeps_whitelist_tags_extension_and_grants_with_new_keys(
             for a in app["authorizations"]  # type: ignore[attr-defined]
         }
 
-    assert len(targets(copy)) == 2
-    assert targets(copy) == targets(admin.get(f"/v1/apps/{source_id}").body)
+    # Only the caller's own grant: another account's grant is its decision about one app.
+    assert targets(copy) == {("default", None, None, True, ("TEST",))}
+    assert len(targets(admin.get(f"/v1/apps/{source_id}").body)) == 2
+    granted_by_other = other.get("/v1/authorizations").body["items"]
+    assert [g["app_id"] for g in granted_by_other] == [source_id]
     assert "secret" not in admin.get(f"/v1/apps/{copy['app_id']}").body["keys"][0]
     named = admin.post(f"/v1/apps/{source_id}/copy", {"name": "twin"})
     assert named.status == 201 and named.body["name"] == "twin"
