@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from chalice.app import AuthRequest, AuthResponse, Blueprint, Request, Response
 
-from chalicelib.domain.errors import DomainError, NotFound, ValidationFailed
+from chalicelib.domain.errors import DomainError, NotFound, Unavailable, ValidationFailed
 from chalicelib.http.errors import error_response, json_response
 from chalicelib.http.lazy_import import lazy_module
 
@@ -22,6 +23,7 @@ else:
     accounts = lazy_module("chalicelib.services.accounts")
 
 M = TypeVar("M", bound="BaseModel")
+logger = logging.getLogger(__name__)
 
 admin_auth = Blueprint(__name__)
 
@@ -151,6 +153,15 @@ def admin_route(
                 result = view(principal_of(request), **params)
             except DomainError as error:
                 return error_response(error)
+            except Exception as error:
+                from chalicelib.storage.faults import is_unavailable
+
+                if not is_unavailable(error):
+                    raise
+                logger.warning("storage unavailable: %s %s: %r", method, path, error)
+                return error_response(
+                    Unavailable("storage is unavailable; retry shortly")
+                )
             if status == 204:
                 return Response(body="", status_code=204)
             return json_response(result, status)

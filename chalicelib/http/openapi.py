@@ -20,6 +20,7 @@ _STATUS_TEXT = {
     403: "Forbidden",
     404: "Absent, or another account's",
     409: "State conflict or duplicate",
+    503: "Storage unavailable after retries; retry shortly",
 }
 
 
