@@ -201,13 +201,14 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _environment() -> dict[str, str]:
+def _environment(**overrides: str) -> dict[str, str]:
     env = dict(os.environ)
     use_offline_aws(
         env,
         APIAUTH_ROOT_TOKEN=ROOT_TOKEN,
         APIAUTH_CACHE_TTL_SECONDS="0",
         PYTHONUNBUFFERED="1",
+        **overrides,
     )
     return env
 
@@ -224,13 +225,16 @@ def _stop(process: subprocess.Popen[str]) -> None:
 
 
 @contextmanager
-def running_local() -> Iterator[LocalRun]:
-    """Start ``python -m devtools.local`` on a free loopback port; stop it on exit."""
+def running_local(**environment: str) -> Iterator[LocalRun]:
+    """Start ``python -m devtools.local`` on a free loopback port; stop it on exit.
+
+    ``environment`` adds to the offline one (e.g. ``DYNAMODB_ENDPOINT`` on loopback).
+    """
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "devtools.local", "--port", str(port)],
         cwd=ROOT,
-        env=_environment(),
+        env=_environment(**environment),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
