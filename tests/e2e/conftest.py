@@ -284,6 +284,15 @@ def running_local(**environment: str) -> Iterator[LocalRun]:
         reader.join(timeout=STOP_TIMEOUT)
 
 
+# Figures the fuzzers report (operations, requests, 5xx, ...), shown after the run.
+FIGURES: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for line in FIGURES:
+        terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="session")
 def local() -> Iterator[LocalRun]:
     with running_local() as run:

@@ -1,0 +1,107 @@
+"""schemathesis against the local run's own /openapi.json: every operation, the examples,
+coverage and fuzzing phases, a fixed seed and a bounded number of examples.
+
+No answer may be a 5xx, and every answer must be one the document declares (status code,
+content type, schema, headers). It runs as an account of its own, so what it creates never
+shows in the other end-to-end tests' listings of the account ``default``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pytest
+
+from tests.e2e.conftest import FIGURES, LocalRun
+
+pytestmark = pytest.mark.e2e
+SEED = 20261130
+MAX_EXAMPLES = 4
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "response_headers_conformance",
+)
+# Methods a route lacks, sent by the coverage phase; chalice local answers them 405 as API
+# Gateway would, except TRACE/CONNECT, which Python's http.server answers 501 before any of
+# our code runs (API Gateway never forwards them either).
+UNEXPECTED_METHODS = ["GET", "PUT", "POST", "DELETE", "PATCH"]
+
+
+@dataclass
+class Figures:
+    operations: set[str] = field(default_factory=set)
+    requests: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        server_errors = sum(n for status, n in self.statuses.items() if status >= 500)
+        return (
+            f"schemathesis: {len(self.operations)} operations, {self.requests} requests, "
+            f"{server_errors} 5xx, {len(self.failures)} non-conforming; statuses "
+            + ", ".join(f"{s}: {n}" for s, n in sorted(self.statuses.items()))
+        )
+
+
+def fuzz(base_url: str, token: str) -> Figures:
+    import schemathesis
+    from schemathesis.config import SchemathesisConfig
+    from schemathesis.engine import Status, events, from_schema
+
+    config = SchemathesisConfig.from_dict(
+        {
+            "seed": SEED,
+            "base-url": base_url,
+            "headers": {"Authorization": f"Bearer {token}"},
+            "generation": {"max-examples": MAX_EXAMPLES, "database": "none"},
+            "phases": {
+                "examples": {"enabled": True},
+                "coverage": {"enabled": True, "unexpected-methods": UNEXPECTED_METHODS},
+                "fuzzing": {"enabled": True},
+                "stateful": {"enabled": False},
+            },
+            "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECKS}},
+            "request-timeout": 15,
+            "workers": 2,
+        }
+    )
+    schema = schemathesis.openapi.from_url(base_url + "/openapi.json", config=config)
+    figures = Figures()
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.NonFatalError | events.FatalError):
+            figures.failures.append(f"engine error: {event}")
+        if not isinstance(event, events.ScenarioFinished):
+            continue
+        recorder = event.recorder
+        figures.operations.add(recorder.label)
+        for interaction in recorder.interactions.values():
+            figures.requests += 1
+            if interaction.response is not None:
+                figures.statuses[interaction.response.status_code] += 1
+        for case_id, checks in recorder.checks.items():
+            for check in checks:
+                if check.status != Status.FAILURE:
+                    continue
+                case = recorder.cases.get(case_id)
+                title = check.failure_info.failure.title if check.failure_info else ""
+                curl = case.value.as_curl_command() if case else ""
+                figures.failures.append(f"{check.name} {recorder.label}: {title}\n  {curl}")
+    return figures
+
+
+def test_admin_api_answers_every_fuzzed_request_as_its_document_says(local: LocalRun) -> None:
+    account = local.ok(local.post("/v1/accounts", {"name": "schemathesis"}), 201)
+    figures = fuzz(local.base_url, account["token"])
+    FIGURES.append(figures.summary())
+    documented = {
+        f"{method.upper()} {path}"
+        for path, methods in local.get("/openapi.json", auth=False).body["paths"].items()
+        for method in methods
+    }
+    assert figures.operations == documented
+    assert not figures.failures, "\n".join(figures.failures[:20])
+    assert not [status for status in figures.statuses if status >= 500], figures.summary()
