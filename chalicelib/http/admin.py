@@ -59,6 +59,7 @@ class Operation(NamedTuple):
     body: str | None  # names of request models in chalicelib.http.schemas
     query: str | None
     tag: str
+    response: str | None = None  # name of the answer's model in chalicelib.http.schemas
 
 
 OPERATIONS: list[Operation] = []
@@ -126,6 +127,7 @@ def admin_route(
     body: str | None = None,
     query: str | None = None,
     tag: str = "",
+    response: str | None = None,
 ) -> Callable[[View], View]:
     """Register ``view(principal, **url_params, body=..., query=...)``; it returns the JSON.
 
@@ -170,7 +172,9 @@ def admin_route(
             endpoint
         )
         OPERATIONS.append(
-            Operation(method, path, status, (view.__doc__ or "").strip(), body, query, tag)
+            Operation(
+                method, path, status, (view.__doc__ or "").strip(), body, query, tag, response
+            )
         )
         return view
 

@@ -19,7 +19,7 @@ else:
 bp = Blueprint(__name__)
 
 
-@admin_route(bp, "/v1/audit", "GET", query="AuditFilter", tag="audit")
+@admin_route(bp, "/v1/audit", "GET", query="AuditFilter", tag="audit", response="AuditList")
 def list_events(principal: Principal, query: schemas.AuditFilter) -> dict[str, Any]:
     """Your account's audit events (admin writes and secret reveals), newest first."""
     return service.list_events(principal, **query.model_dump())

@@ -19,19 +19,19 @@ else:
 bp = Blueprint(__name__)
 
 
-@admin_route(bp, "/v1/keys/{access_key}", "GET", query="KeyQuery", tag="keys")
+@admin_route(bp, "/v1/keys/{access_key}", "GET", query="KeyQuery", tag="keys", response="KeyView")
 def get_key(principal: Principal, access_key: str, query: schemas.KeyQuery) -> dict[str, Any]:
     """One key pair; the secret only with reveal=true (written to the audit log)."""
     return service.get_key(principal, access_key, query.reveal)
 
 
-@admin_route(bp, "/v1/keys/{access_key}", "PATCH", body="UpdateKey", tag="keys")
+@admin_route(bp, "/v1/keys/{access_key}", "PATCH", body="UpdateKey", tag="keys", response="KeyView")
 def update_key(principal: Principal, access_key: str, body: schemas.UpdateKey) -> dict[str, Any]:
     """Rename, enable/disable, or change the access key (which issues a new secret)."""
     return service.update_key(principal, access_key, body.model_dump(exclude_none=True))
 
 
-@admin_route(bp, "/v1/keys/{access_key}/reset-secret", "POST", tag="keys")
+@admin_route(bp, "/v1/keys/{access_key}/reset-secret", "POST", tag="keys", response="KeyWithSecret")
 def reset_secret(principal: Principal, access_key: str) -> dict[str, Any]:
     """Issue a new secret; the old one stops validating."""
     return service.reset_secret(principal, access_key)

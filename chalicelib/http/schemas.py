@@ -186,3 +186,189 @@ class AuditFilter(Page):
     to: str | None = None
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# -- answers: they only describe the JSON the routes return, for the OpenAPI document ---------
+
+Time = Annotated[str, Field(description="ISO-8601 UTC with milliseconds")]
+
+
+class KeyView(BaseModel):
+    access_key: str
+    app_id: str
+    name: str
+    enabled: bool
+    is_default: bool
+    created_at: Time
+    updated_at: Time
+    last_used_at: Time | None
+    call_count: int
+    secret: str | None = Field(
+        default=None, description="only where a secret is issued or revealed"
+    )
+
+
+class KeyWithSecret(KeyView):
+    secret: str  # type: ignore[assignment]
+
+
+class AppView(BaseModel):
+    app_id: str
+    account_id: str
+    name: str
+    description: str
+    tags: dict[str, str]
+    extension: dict[str, str]
+    enabled: bool
+    whitelist: list[str]
+    default_access_key: str
+    created_at: Time
+    updated_at: Time
+    last_used_at: Time | None
+    call_count: int
+
+
+class AppCreated(AppView):
+    keys: list[KeyWithSecret] = Field(min_length=1, max_length=1)
+
+
+class AppCodeSummary(BaseModel):
+    appcode_id: str
+    created_at: Time
+
+
+class AuthorizationView(BaseModel):
+    authorization_id: str
+    app_id: str
+    provider_account_id: str
+    api_id: str | None
+    group: str | None
+    all: bool
+    stages: list[Stage]
+    expires_at: Time | None
+    created_at: Time
+
+
+class AppDetail(AppView):
+    keys: list[KeyView]
+    appcodes: list[AppCodeSummary]
+    authorizations: list[AuthorizationView]
+
+
+class AppCopied(AppDetail):
+    keys: list[KeyWithSecret] = Field(min_length=1, max_length=1)  # type: ignore[assignment]
+
+
+class AppList(BaseModel):
+    items: list[AppView]
+    next_cursor: str | None
+
+
+class TokenView(BaseModel):
+    token_id: str
+    name: str
+    account_id: str
+    is_root: bool
+    created_at: Time
+
+
+class TokenCreated(TokenView):
+    token: str
+
+
+class TokenList(BaseModel):
+    items: list[TokenView]
+    next_cursor: str | None
+
+
+class AccountCreated(BaseModel):
+    account_id: str
+    name: str
+    token: str
+
+
+class ApiView(BaseModel):
+    api_id: str
+    account_id: str
+    name: str
+    method: Method
+    path: str
+    group: str | None
+    description: str
+    created_at: Time
+    updated_at: Time
+
+
+class ApiList(BaseModel):
+    items: list[ApiView]
+    next_cursor: str | None
+
+
+class AuthorizationList(BaseModel):
+    items: list[AuthorizationView]
+    next_cursor: str | None
+
+
+class AppCodeCreated(BaseModel):
+    appcode_id: str
+    appcode: str
+    app_id: str
+
+
+class WhitelistView(BaseModel):
+    app_id: str
+    entries: list[str]
+
+
+class CallRecordView(BaseModel):
+    request_id: str
+    time: Time
+    method: str
+    path: str
+    stage: str | None
+    api_id: str | None
+    app_id: str | None
+    access_key: str | None
+    auth_method: str | None
+    source_ip: str | None
+    result: str
+    latency_ms: float | None
+    caller_account_id: str | None
+    provider_account_id: str | None
+
+
+class CallRecordList(BaseModel):
+    items: list[CallRecordView]
+    next_cursor: str | None
+    retention_days: int
+    scanned_count: int
+
+
+class StatsBucket(BaseModel):
+    start: Time
+    counts: dict[str, int]
+
+
+class Stats(BaseModel):
+    bucket: Literal["minute", "hour", "day"]
+    from_: Time = Field(alias="from")
+    to: Time
+    items: list[StatsBucket]
+    retention_days: int
+
+
+class AuditEvent(BaseModel):
+    event_id: str
+    time: Time
+    account_id: str
+    token_id: str
+    action: str
+    object_type: str
+    object_id: str
+    changes: dict[str, object]
+
+
+class AuditList(BaseModel):
+    items: list[AuditEvent]
+    next_cursor: str | None
+    retention_days: int
