@@ -3,7 +3,9 @@ coverage and fuzzing phases, a fixed seed and a bounded number of examples.
 
 No answer may be a 5xx, and every answer must be one the document declares (status code,
 content type, schema, headers). It runs as an account of its own, so what it creates never
-shows in the other end-to-end tests' listings of the account ``default``.
+shows in the other end-to-end tests' listings of the account ``default``, and its path
+parameters name real objects of that account (an app, a key, an API, an authorization, an
+AppCode, a token), so the requests reach stored items, not only 404s.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ class Figures:
         )
 
 
-def fuzz(base_url: str, token: str) -> Figures:
+def fuzz(base_url: str, token: str, parameters: dict[str, str]) -> Figures:
     import schemathesis
     from schemathesis.config import SchemathesisConfig
     from schemathesis.engine import Status, events, from_schema
@@ -57,6 +59,7 @@ def fuzz(base_url: str, token: str) -> Figures:
             "seed": SEED,
             "base-url": base_url,
             "headers": {"Authorization": f"Bearer {token}"},
+            "parameters": {f"path.{name}": value for name, value in parameters.items()},
             "generation": {"max-examples": MAX_EXAMPLES, "database": "none"},
             "phases": {
                 "examples": {"enabled": True},
@@ -95,9 +98,36 @@ def fuzz(base_url: str, token: str) -> Figures:
     return figures
 
 
+def real_objects(local: LocalRun, token: str) -> dict[str, str]:
+    """Objects of the fuzzing account whose ids fill the paths, so requests reach real items
+    (which the fuzzer may then change, disable, rename or delete: they are its own)."""
+    app = local.ok(local.post("/v1/apps", {"name": "fuzzed"}, token=token), 201)
+    key = local.ok(local.post(f"/v1/apps/{app['app_id']}/keys", {}, token=token), 201)
+    api = local.ok(
+        local.post(
+            "/v1/apis", {"name": "fuzzed", "method": "GET", "path": "/fuzzed/{id}"}, token=token
+        ),
+        201,
+    )
+    grant = {"app_id": app["app_id"], "api_id": api["api_id"]}
+    authorization = local.ok(local.post("/v1/authorizations", grant, token=token), 201)
+    code = local.ok(local.post(f"/v1/apps/{app['app_id']}/appcodes", token=token), 201)
+    spare = local.ok(local.post("/v1/tokens", {"name": "fuzzed"}, token=token), 201)
+    return {
+        "app_id": app["app_id"],
+        "access_key": key["access_key"],
+        "api_id": api["api_id"],
+        "authorization_id": authorization["authorization_id"],
+        "appcode_id": code["appcode_id"],
+        "token_id": spare["token_id"],  # not the fuzzer's own: revoking it must not lock it out
+    }
+
+
 def test_admin_api_answers_every_fuzzed_request_as_its_document_says(local: LocalRun) -> None:
     account = local.ok(local.post("/v1/accounts", {"name": "schemathesis"}), 201)
-    figures = fuzz(local.base_url, account["token"])
+    token = account["token"]
+    parameters = real_objects(local, token)
+    figures = fuzz(local.base_url, token, parameters)
     FIGURES.append(figures.summary())
     documented = {
         f"{method.upper()} {path}"
