@@ -110,3 +110,19 @@ def test_authorizing_another_accounts_app_answers_nothing_of_it_but_its_id(
     assert reply.body["app_id"] == theirs["app_id"]
     listed = admin.get("/v1/authorizations").body["items"]
     assert "their-secret-name" not in repr(listed) and theirs["account_id"] not in repr(listed)
+
+
+def _cursor(key: dict[str, object]) -> str:
+    import base64
+    import json
+
+    raw = json.dumps(key).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("app_id", ["x" * 1025, "", "\ud800"])
+def test_a_forged_cursor_that_dynamodb_would_refuse_is_a_400(admin: Admin, app_id: str) -> None:
+    """Found by review, not by moto: real DynamoDB refuses such start keys with an error."""
+    cursor = _cursor({"account_id": {"S": "default"}, "app_id": {"S": app_id}})
+    reply = admin.get(f"/v1/apps?cursor={cursor}")
+    assert reply.status == 400 and reply.body["field"] == "cursor", reply.body
