@@ -25,6 +25,9 @@ Path = Annotated[str, StringConstraints(pattern=r"^/[^\s?#]{0,511}$")]
 Stage = Literal["TEST", "PRE", "RELEASE"]
 # Filter values end up inside DynamoDB keys (at most 2 KB); nothing we issue is this long.
 Id = Annotated[str, StringConstraints(max_length=256)]
+# Parsed by the services (naive times are UTC); documented as date-time so fuzzers send
+# offsets, the kind of input that once overflowed.
+QueryTime = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"]
 
 MAX_TAGS = 20
@@ -162,8 +165,8 @@ class RecordFilter(Page):
     api_id: Id | None = None
     access_key: Id | None = None
     result: Id | None = None
-    from_: str | None = Field(default=None, alias="from")
-    to: str | None = None
+    from_: QueryTime | None = Field(default=None, alias="from")
+    to: QueryTime | None = None
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -171,8 +174,8 @@ class RecordFilter(Page):
 class StatsFilter(Strict):
     app_id: Id | None = None
     api_id: Id | None = None
-    from_: str | None = Field(default=None, alias="from")
-    to: str | None = None
+    from_: QueryTime | None = Field(default=None, alias="from")
+    to: QueryTime | None = None
     bucket: Literal["minute", "hour", "day"] = "hour"
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -182,8 +185,8 @@ class AuditFilter(Page):
     action: Id | None = Field(default=None, description="e.g. app.create or key.reveal")
     object_id: Id | None = None
     token_id: Id | None = None
-    from_: str | None = Field(default=None, alias="from")
-    to: str | None = None
+    from_: QueryTime | None = Field(default=None, alias="from")
+    to: QueryTime | None = None
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

@@ -28,6 +28,7 @@ from chalicelib.storage.transactions import atomic
 
 MAX_KEYS_PER_ACCOUNT = 500
 MAX_TAG_FILTER_COLONS = 8
+MAX_COPIED_GRANTS = 96  # + counter, app, key and audit event: DynamoDB's 100-item transaction
 
 
 def new_secret() -> str:
@@ -165,6 +166,12 @@ def create_app(
     app.default_access_key = key.access_key
     account, counter = _count_key(principal.account_id, 1)
     grants = _own_grants_copied(principal, copied_from, app) if copied_from else []
+    if len(grants) > MAX_COPIED_GRANTS:
+        # One transaction holds at most 100 items: the copy would be half-written otherwise.
+        raise LimitExceeded(
+            f"the app has {len(grants)} authorizations granted by your account and a copy "
+            f"carries at most {MAX_COPIED_GRANTS}; grant a group or all APIs instead"
+        )
     if copied_from:
         event = audit_event(
             principal,

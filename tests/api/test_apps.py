@@ -325,3 +325,17 @@ def test_copy_keeps_whitelist_tags_extension_and_own_grants_with_new_keys(
     named = admin.post(f"/v1/apps/{source_id}/copy", {"name": "twin"})
     assert named.status == 201 and named.body["name"] == "twin"
     assert admin.post("/v1/apps/app-nope/copy", {}).status == 404
+
+
+def test_copy_of_an_app_with_more_own_grants_than_a_transaction_holds_is_a_409(
+    admin: Admin,
+) -> None:
+    app_id = admin.post("/v1/apps", {"name": "wide"}).body["app_id"]
+    for n in range(97):
+        api = admin.post("/v1/apis", {"name": f"a{n}", "method": "GET", "path": f"/w/{n}"}).body
+        granted = admin.post("/v1/authorizations", {"app_id": app_id, "api_id": api["api_id"]})
+        assert granted.status == 201, granted.body
+    before = admin.get("/v1/apps?limit=200").body["items"]
+    copied = admin.post(f"/v1/apps/{app_id}/copy", {})
+    assert copied.status == 409 and "at most 96" in copied.body["message"], copied.body
+    assert admin.get("/v1/apps?limit=200").body["items"] == before  # nothing half-written
