@@ -53,14 +53,32 @@ def _check_extension(value: dict[str, str] | None) -> dict[str, str] | None:
 
 
 class CreateAccount(Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "acme"}]})
+
     name: Name
 
 
 class CreateToken(Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "ci"}]})
+
     name: Name
 
 
 class CreateApp(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "shop",
+                    "description": "the web shop",
+                    "tags": {"env": "prod"},
+                    "extension": {"tier": "gold"},
+                }
+            ]
+        },
+    )
+
     name: Name
     description: Description = ""
     tags: dict[TagKey, TagValue] | None = None
@@ -72,6 +90,10 @@ class CreateApp(Strict):
 
 
 class UpdateApp(Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"name": "shop", "enabled": False}]}
+    )
+
     name: Name | None = None
     description: Description | None = None
     tags: dict[TagKey, TagValue] | None = None
@@ -83,25 +105,51 @@ class UpdateApp(Strict):
 
 
 class CopyApp(Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"name": "shop (staging)"}]}
+    )
+
     name: Name | None = None
 
 
 class CreateKey(Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"name": "ci", "access_key": "CiKey0001"}]}
+    )
+
     access_key: AccessKey | None = None
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)] | None = None
 
 
 class UpdateKey(Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"name": "ci", "enabled": True}]}
+    )
+
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)] | None = None
     enabled: StrictBool | None = None
     access_key: AccessKey | None = None
 
 
 class Whitelist(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"entries": ["203.0.113.7", "192.168.1.*", "10.0.0.0/8"]}]},
+    )
+
     entries: list[str] = Field(description="IPv4 addresses, ranges like 192.168.1.* or CIDRs")
 
 
 class CreateApi(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"name": "orders", "method": "GET", "path": "/orders/{id}", "group": "shop"}
+            ]
+        },
+    )
+
     name: Name
     method: Method
     path: Path
@@ -110,6 +158,10 @@ class CreateApi(Strict):
 
 
 class UpdateApi(Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"description": "one order by id"}]}
+    )
+
     name: Name | None = None
     method: Method | None = None
     path: Path | None = None
@@ -118,6 +170,13 @@ class UpdateApi(Strict):
 
 
 class CreateAuthorization(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"app_id": "app-0123456789abcdef", "group": "shop", "stages": ["RELEASE"]}]
+        },
+    )
+
     app_id: Name
     api_id: Name | None = None
     group: Group | None = None

@@ -37,6 +37,7 @@ UNEXPECTED_METHODS = ["GET", "PUT", "POST", "DELETE", "PATCH"]
 class Figures:
     operations: set[str] = field(default_factory=set)
     requests: int = 0
+    per_phase: Counter[str] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
 
@@ -44,7 +45,9 @@ class Figures:
         server_errors = sum(n for status, n in self.statuses.items() if status >= 500)
         return (
             f"schemathesis: {len(self.operations)} operations, {self.requests} requests, "
-            f"{server_errors} 5xx, {len(self.failures)} non-conforming; statuses "
+            f"{server_errors} 5xx, {len(self.failures)} non-conforming; requests by phase "
+            + ", ".join(f"{p}: {n}" for p, n in sorted(self.per_phase.items()))
+            + "; statuses "
             + ", ".join(f"{s}: {n}" for s, n in sorted(self.statuses.items()))
         )
 
@@ -85,6 +88,7 @@ def fuzz(base_url: str, token: str, parameters: dict[str, str]) -> Figures:
         figures.operations.add(recorder.label)
         for interaction in recorder.interactions.values():
             figures.requests += 1
+            figures.per_phase[str(event.phase.value)] += 1
             if interaction.response is not None:
                 figures.statuses[interaction.response.status_code] += 1
         for case_id, checks in recorder.checks.items():
