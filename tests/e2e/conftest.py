@@ -59,7 +59,7 @@ EXCHANGES: list[Exchange] = []
 RUNS: list[LocalRun] = []
 
 
-def _record(method: str, url: str, status: int, headers: Any, body: bytes) -> None:
+def record_exchange(method: str, url: str, status: int, headers: Any, body: bytes) -> None:
     path = "/" + url.split("://", 1)[-1].split("/", 1)[-1] if "://" in url else url
     EXCHANGES.append(Exchange(method, path, status, tuple(headers), body))
 
@@ -69,7 +69,9 @@ class RecordingTransport(HttpTransport):
 
     def send(self, request: SignedRequest, **kwargs: Any) -> ApiGatewayResponse:
         response = super().send(request, **kwargs)
-        _record(request.method, request.url, response.status, response.headers, response.body)
+        record_exchange(
+            request.method, request.url, response.status, response.headers, response.body
+        )
         return response
 
 
@@ -135,7 +137,7 @@ class LocalRun:
                 status, raw, reply_headers = response.status, response.read(), response.headers
         except urllib.error.HTTPError as error:
             status, raw, reply_headers = error.code, error.read(), error.headers
-        _record(method, path, status, reply_headers.items(), raw)
+        record_exchange(method, path, status, reply_headers.items(), raw)
         parsed = json.loads(raw) if raw else None
         return Reply(status, parsed, dict(reply_headers.items()))
 

@@ -68,8 +68,10 @@ def parsed(exchange: Exchange) -> Any:
 
 
 def reveals(exchange: Exchange) -> bool:
+    # Only the reveal reads its query; any other query string changes nothing shown.
+    path = exchange.path if exchange.method == "GET" else exchange.path.split("?", 1)[0]
     return exchange.status < 300 and any(
-        exchange.method == method and re.fullmatch(pattern, exchange.path)
+        exchange.method == method and re.fullmatch(pattern, path)
         for method, pattern in REVEALING
     )
 
