@@ -28,6 +28,7 @@ from chalicelib.storage.transactions import atomic
 
 MAX_KEYS_PER_ACCOUNT = 500
 MAX_TAG_FILTER_COLONS = 8
+MAX_LIST_READS = 10
 MAX_COPIED_GRANTS = 96  # + counter, app, key and audit event: DynamoDB's 100-item transaction
 
 
@@ -278,7 +279,9 @@ def list_apps(
         arguments["FilterExpression"] = " AND ".join(filters)
     items: list[dict[str, Any]] = []
     last: Any = start
-    while True:
+    # A filter that matches little must not read the whole account in one request: the page
+    # may come back short, with next_cursor (as call records do).
+    for _ in range(MAX_LIST_READS):
         if last:
             arguments["ExclusiveStartKey"] = last
         arguments["Limit"] = limit - len(items)
