@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
 
 from tests.api.conftest import Admin
 
@@ -163,3 +166,32 @@ def test_audit_query_errors_name_the_field(admin: Admin) -> None:
 
 def test_audit_needs_a_token(admin: Admin) -> None:
     assert admin.call("GET", "/v1/audit", token="not-a-token").status == 401
+
+
+@pytest.mark.parametrize(("configured", "days"), [(None, 365), ("30", 30)])
+def test_events_expire_after_the_configured_retention(
+    aws: None, monkeypatch: pytest.MonkeyPatch, configured: str | None, days: int
+) -> None:
+    from chalicelib.config import settings
+    from chalicelib.services.accounts import Principal
+    from chalicelib.services.audit import audit_event
+
+    monkeypatch.delenv("APIAUTH_AUDIT_RETENTION_DAYS", raising=False)
+    if configured is not None:
+        monkeypatch.setenv("APIAUTH_AUDIT_RETENTION_DAYS", configured)
+    settings.cache_clear()
+    try:
+        event = audit_event(Principal("acc-x", "tok-x", False), "app.create", "app-x")
+        expected = datetime.now(UTC) + timedelta(days=days)
+        assert abs((event.expires_at - expected).total_seconds()) < 60
+    finally:
+        monkeypatch.undo()
+        settings.cache_clear()
+        # Cached again now, outside any test-client call (during one, the stage's variables
+        # from .chalice/config.json, another table prefix among them, would be read).
+        settings()
+
+
+def test_the_listing_shows_the_retention(admin: Admin) -> None:
+    reply = admin.get("/v1/audit")
+    assert reply.status == 200 and reply.body["retention_days"] == 365, reply.body
