@@ -19,7 +19,7 @@ from tests.e2e.conftest import FIGURES, LocalRun, record_exchange
 
 pytestmark = pytest.mark.e2e
 SEED = 20261130
-MAX_EXAMPLES = 4
+MAX_EXAMPLES = 10
 CHECKS = (
     "not_a_server_error",
     "status_code_conformance",
