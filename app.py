@@ -10,6 +10,7 @@ from chalicelib.http import (
     accounts,
     apis,
     apps,
+    audit,
     call_records,
     console,
     demo,
@@ -30,6 +31,7 @@ for blueprint in (
     gateways.bp,
     apis.bp,
     call_records.bp,
+    audit.bp,
     openapi.bp,
     demo.bp,
 ):

@@ -20,6 +20,7 @@ TABLES = (
     "nonces",
     "call-records",
     "usage",
+    "audit",
 )
 
 
@@ -33,6 +34,7 @@ class Settings(NamedTuple):
     timestamp_tolerance_seconds: int
     nonce_ttl_seconds: int
     record_retention_days: int
+    audit_retention_days: int
 
     def table_name(self, name: str) -> str:
         return f"{self.table_prefix}{name}"
@@ -55,4 +57,5 @@ def settings() -> Settings:
         timestamp_tolerance_seconds=int(_number("APIAUTH_TIMESTAMP_TOLERANCE_SECONDS", 900)),
         nonce_ttl_seconds=int(_number("APIAUTH_NONCE_TTL_SECONDS", 900)),
         record_retention_days=int(_number("APIAUTH_RECORD_RETENTION_DAYS", 90)),
+        audit_retention_days=int(_number("APIAUTH_AUDIT_RETENTION_DAYS", 365)),
     )

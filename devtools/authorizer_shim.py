@@ -124,12 +124,17 @@ def install() -> None:
             except NotAuthorizedError:
                 # No Authorization header at all: chalice answers {"message": ...} itself.
                 raise _unauthenticated(lambda_context.aws_request_id) from None
+            except LocalGatewayException:
+                raise
             except Exception as error:
                 # A TOKEN authorizer fails with exactly "Unauthorized" to make API Gateway
                 # answer 401 (the admin API's missing or bad Bearer token); stock chalice
-                # local would turn it into a 500.
+                # local would turn it into a 500. Anything else it raises (a storage fault
+                # reading the token) is API Gateway's 500 AuthorizerConfigurationException;
+                # left to chalice local, it would close the connection without an answer.
                 if str(error) != "Unauthorized":
-                    raise
+                    logger.exception("TOKEN authorizer failed")
+                    raise _configuration_error(lambda_context.aws_request_id) from None
                 raise _unauthenticated(lambda_context.aws_request_id) from None
         return _run_request_authorizer(app, route.authorizer, raw_path, lambda_event,
                                        lambda_context)

@@ -31,4 +31,10 @@ def parse_time(value: object, field: str) -> datetime:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # an offset that moves it before year 1 or past year 9999
+        raise ValidationFailed(
+            f"{value!r} is out of range once converted to UTC; use e.g. 2026-11-22T05:00:00Z",
+            field,
+        ) from None

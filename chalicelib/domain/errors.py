@@ -41,3 +41,9 @@ class Conflict(DomainError):
 
 class LimitExceeded(Conflict):
     code = "LimitExceeded"
+
+
+class Unavailable(DomainError):
+    """Storage failed after the client's retries; the caller may try again."""
+
+    code = "ServiceUnavailable"

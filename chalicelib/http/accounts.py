@@ -19,19 +19,29 @@ else:
 bp = Blueprint(__name__)
 
 
-@admin_route(bp, "/v1/accounts", "POST", status=201, body="CreateAccount", tag="accounts")
+@admin_route(
+    bp,
+    "/v1/accounts",
+    "POST",
+    status=201,
+    body="CreateAccount",
+    tag="accounts",
+    response="AccountCreated",
+)
 def create_account(principal: Principal, body: schemas.CreateAccount) -> dict[str, Any]:
     """Create an account and its first admin token (root token only; the token is shown once)."""
     return service.create_account(principal, body.name)
 
 
-@admin_route(bp, "/v1/tokens", "POST", status=201, body="CreateToken", tag="tokens")
+@admin_route(
+    bp, "/v1/tokens", "POST", status=201, body="CreateToken", tag="tokens", response="TokenCreated"
+)
 def create_token(principal: Principal, body: schemas.CreateToken) -> dict[str, Any]:
     """Create another admin token for your account (shown once)."""
     return service.create_token(principal, body.name)
 
 
-@admin_route(bp, "/v1/tokens", "GET", query="Page", tag="tokens")
+@admin_route(bp, "/v1/tokens", "GET", query="Page", tag="tokens", response="TokenList")
 def list_tokens(principal: Principal, query: schemas.Page) -> dict[str, Any]:
     """List your account's admin tokens (values never shown)."""
     return service.list_tokens(principal, query.limit, query.cursor)

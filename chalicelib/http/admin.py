@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from chalice.app import AuthRequest, AuthResponse, Blueprint, Request, Response
 
-from chalicelib.domain.errors import DomainError, NotFound, ValidationFailed
+from chalicelib.domain.errors import DomainError, NotFound, Unavailable, ValidationFailed
 from chalicelib.http.errors import error_response, json_response
 from chalicelib.http.lazy_import import lazy_module
 
@@ -22,6 +23,7 @@ else:
     accounts = lazy_module("chalicelib.services.accounts")
 
 M = TypeVar("M", bound="BaseModel")
+logger = logging.getLogger(__name__)
 
 admin_auth = Blueprint(__name__)
 
@@ -57,6 +59,7 @@ class Operation(NamedTuple):
     body: str | None  # names of request models in chalicelib.http.schemas
     query: str | None
     tag: str
+    response: str | None = None  # name of the answer's model in chalicelib.http.schemas
 
 
 OPERATIONS: list[Operation] = []
@@ -124,6 +127,7 @@ def admin_route(
     body: str | None = None,
     query: str | None = None,
     tag: str = "",
+    response: str | None = None,
 ) -> Callable[[View], View]:
     """Register ``view(principal, **url_params, body=..., query=...)``; it returns the JSON.
 
@@ -151,6 +155,13 @@ def admin_route(
                 result = view(principal_of(request), **params)
             except DomainError as error:
                 return error_response(error)
+            except Exception as error:
+                from chalicelib.storage.faults import is_unavailable
+
+                if not is_unavailable(error):
+                    raise
+                logger.warning("storage unavailable: %s %s: %r", method, path, error)
+                return error_response(Unavailable("storage is unavailable; retry shortly"))
             if status == 204:
                 return Response(body="", status_code=204)
             return json_response(result, status)
@@ -159,7 +170,9 @@ def admin_route(
             endpoint
         )
         OPERATIONS.append(
-            Operation(method, path, status, (view.__doc__ or "").strip(), body, query, tag)
+            Operation(
+                method, path, status, (view.__doc__ or "").strip(), body, query, tag, response
+            )
         )
         return view
 

@@ -19,25 +19,25 @@ else:
 bp = Blueprint(__name__)
 
 
-@admin_route(bp, "/v1/apis", "POST", status=201, body="CreateApi", tag="apis")
+@admin_route(bp, "/v1/apis", "POST", status=201, body="CreateApi", tag="apis", response="ApiView")
 def create_api(principal: Principal, body: schemas.CreateApi) -> dict[str, Any]:
     """Register an API: method + path template (e.g. GET /orders/{id}), optional group."""
     return service.create_api(principal, **body.model_dump(exclude_none=True))
 
 
-@admin_route(bp, "/v1/apis", "GET", query="Page", tag="apis")
+@admin_route(bp, "/v1/apis", "GET", query="Page", tag="apis", response="ApiList")
 def list_apis(principal: Principal, query: schemas.Page) -> dict[str, Any]:
     """List your APIs."""
     return service.list_apis(principal, query.limit, query.cursor)
 
 
-@admin_route(bp, "/v1/apis/{api_id}", "GET", tag="apis")
+@admin_route(bp, "/v1/apis/{api_id}", "GET", tag="apis", response="ApiView")
 def get_api(principal: Principal, api_id: str) -> dict[str, Any]:
     """One API."""
     return service.get_api(principal, api_id)
 
 
-@admin_route(bp, "/v1/apis/{api_id}", "PATCH", body="UpdateApi", tag="apis")
+@admin_route(bp, "/v1/apis/{api_id}", "PATCH", body="UpdateApi", tag="apis", response="ApiView")
 def update_api(principal: Principal, api_id: str, body: schemas.UpdateApi) -> dict[str, Any]:
     """Change an API's name, method, path, group or description."""
     return service.update_api(principal, api_id, body.model_dump(exclude_none=True))
@@ -50,7 +50,13 @@ def delete_api(principal: Principal, api_id: str) -> None:
 
 
 @admin_route(
-    bp, "/v1/authorizations", "POST", status=201, body="CreateAuthorization", tag="authorizations"
+    bp,
+    "/v1/authorizations",
+    "POST",
+    status=201,
+    body="CreateAuthorization",
+    tag="authorizations",
+    response="AuthorizationView",
 )
 def create_authorization(principal: Principal, body: schemas.CreateAuthorization) -> dict[str, Any]:
     """Authorize an app (of any account) for one API, a group or all your APIs, by stage."""
@@ -72,6 +78,7 @@ def create_authorization(principal: Principal, body: schemas.CreateAuthorization
     "PATCH",
     body="UpdateAuthorization",
     tag="authorizations",
+    response="AuthorizationView",
 )
 def update_authorization(
     principal: Principal, authorization_id: str, body: schemas.UpdateAuthorization
@@ -83,7 +90,14 @@ def update_authorization(
     return service.update_authorization(principal, authorization_id, changes)
 
 
-@admin_route(bp, "/v1/authorizations", "GET", query="AuthorizationFilter", tag="authorizations")
+@admin_route(
+    bp,
+    "/v1/authorizations",
+    "GET",
+    query="AuthorizationFilter",
+    tag="authorizations",
+    response="AuthorizationList",
+)
 def list_authorizations(principal: Principal, query: schemas.AuthorizationFilter) -> dict[str, Any]:
     """The authorizations your account granted; filter by app_id or api_id."""
     return service.list_authorizations(

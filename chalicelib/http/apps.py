@@ -19,26 +19,27 @@ else:
 bp = Blueprint(__name__)
 
 
-@admin_route(bp, "/v1/apps", "POST", status=201, body="CreateApp", tag="apps")
+@admin_route(
+    bp, "/v1/apps", "POST", status=201, body="CreateApp", tag="apps", response="AppCreated"
+)
 def create_app(principal: Principal, body: schemas.CreateApp) -> dict[str, Any]:
     """Create an app with its default key pair; the secret is in keys[0] (shown here)."""
     return service.create_app_view(principal, **body.model_dump(exclude_none=True))
 
 
-@admin_route(bp, "/v1/apps", "GET", query="AppFilter", tag="apps")
+@admin_route(bp, "/v1/apps", "GET", query="AppFilter", tag="apps", response="AppList")
 def list_apps(principal: Principal, query: schemas.AppFilter) -> dict[str, Any]:
     """List your apps; filter by name (substring) or tag=k:v."""
-    tag = tuple(query.tag.split(":", 1)) if query.tag else None
-    return service.list_apps(principal, query.limit, query.cursor, query.name, tag)  # type: ignore[arg-type]
+    return service.list_apps(principal, query.limit, query.cursor, query.name, query.tag)
 
 
-@admin_route(bp, "/v1/apps/{app_id}", "GET", tag="apps")
+@admin_route(bp, "/v1/apps/{app_id}", "GET", tag="apps", response="AppDetail")
 def get_app(principal: Principal, app_id: str) -> dict[str, Any]:
     """One app with its whitelist, keys (secrets hidden), AppCode ids and authorizations."""
     return service.get_app(principal, app_id)
 
 
-@admin_route(bp, "/v1/apps/{app_id}", "PATCH", body="UpdateApp", tag="apps")
+@admin_route(bp, "/v1/apps/{app_id}", "PATCH", body="UpdateApp", tag="apps", response="AppView")
 def update_app(principal: Principal, app_id: str, body: schemas.UpdateApp) -> dict[str, Any]:
     """Rename, describe, retag, change the extension, enable or disable an app."""
     return service.update_app(principal, app_id, body.model_dump(exclude_none=True))
@@ -50,20 +51,42 @@ def delete_app(principal: Principal, app_id: str) -> None:
     service.delete_app(principal, app_id)
 
 
-@admin_route(bp, "/v1/apps/{app_id}/copy", "POST", status=201, body="CopyApp", tag="apps")
+@admin_route(
+    bp,
+    "/v1/apps/{app_id}/copy",
+    "POST",
+    status=201,
+    body="CopyApp",
+    tag="apps",
+    response="AppCopied",
+)
 def copy_app(principal: Principal, app_id: str, body: schemas.CopyApp) -> dict[str, Any]:
     """A new app with the same whitelist, tags, extension and authorizations, new keys."""
     return service.copy_app(principal, app_id, body.name)
 
 
-@admin_route(bp, "/v1/apps/{app_id}/keys", "POST", status=201, body="CreateKey", tag="keys")
+@admin_route(
+    bp,
+    "/v1/apps/{app_id}/keys",
+    "POST",
+    status=201,
+    body="CreateKey",
+    tag="keys",
+    response="KeyWithSecret",
+)
 def add_key(principal: Principal, app_id: str, body: schemas.CreateKey) -> dict[str, Any]:
     """Add a key pair to the app (optionally expiring); the secret is shown in this answer."""
     return service.add_key(principal, app_id, body.access_key, body.name, body.expires_at)
 
 
 @admin_route(
-    bp, "/v1/apps/{app_id}/appcodes", "POST", status=201, body="CreateAppCode", tag="appcodes"
+    bp,
+    "/v1/apps/{app_id}/appcodes",
+    "POST",
+    status=201,
+    body="CreateAppCode",
+    tag="appcodes",
+    response="AppCodeCreated",
 )
 def create_appcode(
     principal: Principal, app_id: str, body: schemas.CreateAppCode
@@ -78,13 +101,20 @@ def delete_appcode(principal: Principal, appcode_id: str) -> None:
     service.delete_appcode(principal, appcode_id)
 
 
-@admin_route(bp, "/v1/apps/{app_id}/whitelist", "GET", tag="whitelist")
+@admin_route(bp, "/v1/apps/{app_id}/whitelist", "GET", tag="whitelist", response="WhitelistView")
 def get_whitelist(principal: Principal, app_id: str) -> dict[str, Any]:
     """The app's IP whitelist; empty means any address."""
     return service.get_whitelist(principal, app_id)
 
 
-@admin_route(bp, "/v1/apps/{app_id}/whitelist", "PUT", body="Whitelist", tag="whitelist")
+@admin_route(
+    bp,
+    "/v1/apps/{app_id}/whitelist",
+    "PUT",
+    body="Whitelist",
+    tag="whitelist",
+    response="WhitelistView",
+)
 def put_whitelist(principal: Principal, app_id: str, body: schemas.Whitelist) -> dict[str, Any]:
     """Replace the whitelist: up to 50 IPv4 addresses, ranges (192.168.1.*) or CIDRs."""
     return service.put_whitelist(principal, app_id, body.entries)

@@ -19,13 +19,22 @@ else:
 bp = Blueprint(__name__)
 
 
-@admin_route(bp, "/v1/call-records", "GET", query="RecordFilter", tag="call-records")
+@admin_route(
+    bp,
+    "/v1/call-records",
+    "GET",
+    query="RecordFilter",
+    tag="call-records",
+    response="CallRecordList",
+)
 def list_records(principal: Principal, query: schemas.RecordFilter) -> dict[str, Any]:
     """Calls to your APIs and calls made with your apps' keys, newest first."""
     return service.list_records(principal, **query.model_dump())
 
 
-@admin_route(bp, "/v1/call-records/stats", "GET", query="StatsFilter", tag="call-records")
+@admin_route(
+    bp, "/v1/call-records/stats", "GET", query="StatsFilter", tag="call-records", response="Stats"
+)
 def record_stats(principal: Principal, query: schemas.StatsFilter) -> dict[str, Any]:
     """Counts per time bucket and result, for charts."""
     return service.record_stats(principal, **query.model_dump())

@@ -13,6 +13,7 @@ from chalicelib.domain.errors import (
     Forbidden,
     NotAuthenticated,
     NotFound,
+    Unavailable,
     ValidationFailed,
 )
 
@@ -22,6 +23,7 @@ STATUS: dict[type[DomainError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    Unavailable: 503,
 }
 
 
@@ -44,4 +46,5 @@ def error_response(error: DomainError) -> Response:
     body: dict[str, Any] = {"code": error.code, "message": error.message}
     if isinstance(error, ValidationFailed) and error.field:
         body["field"] = error.field
-    return json_response(body, status_of(error))
+    headers = {"Retry-After": "1"} if isinstance(error, Unavailable) else None
+    return json_response(body, status_of(error), headers)

@@ -19,25 +19,40 @@ else:
 bp = Blueprint(__name__)
 
 
-@admin_route(bp, "/v1/gateways", "POST", status=201, body="CreateGateway", tag="gateways")
+@admin_route(
+    bp,
+    "/v1/gateways",
+    "POST",
+    status=201,
+    body="CreateGateway",
+    tag="gateways",
+    response="GatewayView",
+)
 def create_gateway(principal: Principal, body: schemas.CreateGateway) -> dict[str, Any]:
     """Bind an API Gateway REST API (its id, requestContext.apiId) to an account (root only)."""
     return service.create_gateway(principal, **body.model_dump(exclude_none=True))
 
 
-@admin_route(bp, "/v1/gateways", "GET", query="Page", tag="gateways")
+@admin_route(bp, "/v1/gateways", "GET", query="Page", tag="gateways", response="GatewayList")
 def list_gateways(principal: Principal, query: schemas.Page) -> dict[str, Any]:
     """List gateways: all of them for the root token, your account's for any other."""
     return service.list_gateways(principal, query.limit, query.cursor)
 
 
-@admin_route(bp, "/v1/gateways/{gateway_id}", "GET", tag="gateways")
+@admin_route(bp, "/v1/gateways/{gateway_id}", "GET", tag="gateways", response="GatewayView")
 def get_gateway(principal: Principal, gateway_id: str) -> dict[str, Any]:
     """One gateway."""
     return service.get_gateway(principal, gateway_id)
 
 
-@admin_route(bp, "/v1/gateways/{gateway_id}", "PATCH", body="UpdateGateway", tag="gateways")
+@admin_route(
+    bp,
+    "/v1/gateways/{gateway_id}",
+    "PATCH",
+    body="UpdateGateway",
+    tag="gateways",
+    response="GatewayView",
+)
 def update_gateway(
     principal: Principal, gateway_id: str, body: schemas.UpdateGateway
 ) -> dict[str, Any]:

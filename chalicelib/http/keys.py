@@ -19,19 +19,26 @@ else:
 bp = Blueprint(__name__)
 
 
-@admin_route(bp, "/v1/keys/{access_key}", "GET", query="KeyQuery", tag="keys")
+@admin_route(bp, "/v1/keys/{access_key}", "GET", query="KeyQuery", tag="keys", response="KeyView")
 def get_key(principal: Principal, access_key: str, query: schemas.KeyQuery) -> dict[str, Any]:
     """One key pair; the secret only with reveal=true (written to the audit log)."""
     return service.get_key(principal, access_key, query.reveal)
 
 
-@admin_route(bp, "/v1/keys/{access_key}", "PATCH", body="UpdateKey", tag="keys")
+@admin_route(bp, "/v1/keys/{access_key}", "PATCH", body="UpdateKey", tag="keys", response="KeyView")
 def update_key(principal: Principal, access_key: str, body: schemas.UpdateKey) -> dict[str, Any]:
     """Rename, enable/disable, set or clear the expiry, or change the access key (new secret)."""
     return service.update_key(principal, access_key, body.model_dump(exclude_unset=True))
 
 
-@admin_route(bp, "/v1/keys/{access_key}/reset-secret", "POST", body="ResetSecret", tag="keys")
+@admin_route(
+    bp,
+    "/v1/keys/{access_key}/reset-secret",
+    "POST",
+    body="ResetSecret",
+    tag="keys",
+    response="KeyWithSecret",
+)
 def reset_secret(
     principal: Principal, access_key: str, body: schemas.ResetSecret
 ) -> dict[str, Any]:
@@ -39,7 +46,7 @@ def reset_secret(
     return service.reset_secret(principal, access_key, body.grace_seconds)
 
 
-@admin_route(bp, "/v1/keys/{access_key}/end-grace", "POST", tag="keys")
+@admin_route(bp, "/v1/keys/{access_key}/end-grace", "POST", tag="keys", response="KeyView")
 def end_grace(principal: Principal, access_key: str) -> dict[str, Any]:
     """End a rotation's grace: the previous secret stops verifying now."""
     return service.end_grace(principal, access_key)

@@ -20,6 +20,7 @@ _STATUS_TEXT = {
     403: "Forbidden",
     404: "Absent, or another account's",
     409: "State conflict or duplicate",
+    503: "Storage unavailable after retries; retry shortly",
 }
 
 
@@ -39,6 +40,15 @@ def document() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     from chalicelib.http import schemas as models  # pydantic: only when the document is asked for
 
+    def component(name: str, mode: Any = "validation") -> dict[str, str]:
+        if name not in schemas:
+            schemas[name] = getattr(models, name).model_json_schema(
+                by_alias=True, ref_template="#/components/schemas/{model}", mode=mode
+            )
+            for nested_name, nested in schemas[name].pop("$defs", {}).items():
+                schemas.setdefault(nested_name, nested)
+        return {"$ref": f"#/components/schemas/{name}"}
+
     for op in OPERATIONS:
         parameters: list[dict[str, Any]] = [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
@@ -57,7 +67,14 @@ def document() -> dict[str, Any]:
             "responses": {
                 str(op.status): {"description": "Success"}
                 if op.status == 204
-                else {"description": "Success", "content": {"application/json": {}}},
+                else {
+                    "description": "Success",
+                    "content": {
+                        "application/json": {"schema": component(op.response, "serialization")}
+                        if op.response
+                        else {}
+                    },
+                },
                 **{
                     str(code): {
                         "description": text,
@@ -68,17 +85,9 @@ def document() -> dict[str, Any]:
             },
         }
         if op.body is not None:
-            name = op.body
-            schemas[name] = getattr(models, name).model_json_schema(
-                ref_template="#/components/schemas/{model}"
-            )
-            for nested_name, nested in schemas[name].pop("$defs", {}).items():
-                schemas[nested_name] = nested
             operation["requestBody"] = {
                 "required": True,
-                "content": {
-                    "application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}
-                },
+                "content": {"application/json": {"schema": component(op.body)}},
             }
         paths.setdefault(op.path, {})[op.method.lower()] = operation
     return {

@@ -27,6 +27,9 @@ Path = Annotated[str, StringConstraints(pattern=r"^/[^\s?#]{0,511}$")]
 Stage = Literal["TEST", "PRE", "RELEASE"]
 # Filter values end up inside DynamoDB keys (at most 2 KB); nothing we issue is this long.
 Id = Annotated[str, StringConstraints(max_length=256)]
+# Parsed by the services (naive times are UTC); documented as date-time so fuzzers send
+# offsets, the kind of input that once overflowed.
+QueryTime = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"]
 
 MAX_TAGS = 20
@@ -52,14 +55,32 @@ def _check_extension(value: dict[str, str] | None) -> dict[str, str] | None:
 
 
 class CreateAccount(Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "acme"}]})
+
     name: Name
 
 
 class CreateToken(Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "ci"}]})
+
     name: Name
 
 
 class CreateApp(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "shop",
+                    "description": "the web shop",
+                    "tags": {"env": "prod"},
+                    "extension": {"tier": "gold"},
+                }
+            ]
+        },
+    )
+
     name: Name
     description: Description = ""
     tags: dict[TagKey, TagValue] | None = None
@@ -71,6 +92,10 @@ class CreateApp(Strict):
 
 
 class UpdateApp(Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"name": "shop", "enabled": False}]}
+    )
+
     name: Name | None = None
     description: Description | None = None
     tags: dict[TagKey, TagValue] | None = None
@@ -82,16 +107,28 @@ class UpdateApp(Strict):
 
 
 class CopyApp(Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"name": "shop (staging)"}]}
+    )
+
     name: Name | None = None
 
 
 class CreateKey(Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"name": "ci", "access_key": "CiKey0001"}]}
+    )
+
     access_key: AccessKey | None = None
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)] | None = None
     expires_at: FutureTime | None = None
 
 
 class UpdateKey(Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"name": "ci", "enabled": True}]}
+    )
+
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)] | None = None
     enabled: StrictBool | None = None
     access_key: AccessKey | None = None
@@ -99,6 +136,11 @@ class UpdateKey(Strict):
 
 
 class Whitelist(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"entries": ["203.0.113.7", "192.168.1.*", "10.0.0.0/8"]}]},
+    )
+
     entries: list[str] = Field(description="IPv4 addresses, ranges like 192.168.1.* or CIDRs")
 
 
@@ -128,6 +170,15 @@ class UpdateGateway(Strict):
 
 
 class CreateApi(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"name": "orders", "method": "GET", "path": "/orders/{id}", "group": "shop"}
+            ]
+        },
+    )
+
     name: Name
     method: Method
     path: Path
@@ -137,6 +188,10 @@ class CreateApi(Strict):
 
 
 class UpdateApi(Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"description": "one order by id"}]}
+    )
+
     name: Name | None = None
     method: Method | None = None
     path: Path | None = None
@@ -176,6 +231,13 @@ class Limits(Strict):
 
 
 class CreateAuthorization(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"app_id": "app-0123456789abcdef", "group": "shop", "stages": ["RELEASE"]}]
+        },
+    )
+
     app_id: Name
     api_id: Name | None = None
     group: Group | None = None
@@ -208,8 +270,8 @@ class Page(Strict):
 
 class AppFilter(Page):
     name: Id | None = None
-    tag: Annotated[str, StringConstraints(pattern=r"^[^:]+:.*$")] | None = Field(
-        default=None, description="k:v"
+    tag: Annotated[str, StringConstraints(max_length=512, pattern=r"^[\s\S]+:")] | None = Field(
+        default=None, description="k:v; matches an app with the tag k of value v"
     )
 
 
@@ -227,8 +289,8 @@ class RecordFilter(Page):
     api_id: Id | None = None
     access_key: Id | None = None
     result: Id | None = None
-    from_: str | None = Field(default=None, alias="from")
-    to: str | None = None
+    from_: QueryTime | None = Field(default=None, alias="from")
+    to: QueryTime | None = None
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -236,8 +298,241 @@ class RecordFilter(Page):
 class StatsFilter(Strict):
     app_id: Id | None = None
     api_id: Id | None = None
-    from_: str | None = Field(default=None, alias="from")
-    to: str | None = None
+    from_: QueryTime | None = Field(default=None, alias="from")
+    to: QueryTime | None = None
     bucket: Literal["minute", "hour", "day"] = "hour"
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class AuditFilter(Page):
+    action: Id | None = Field(default=None, description="e.g. app.create or key.reveal")
+    object_id: Id | None = None
+    token_id: Id | None = None
+    from_: QueryTime | None = Field(default=None, alias="from")
+    to: QueryTime | None = None
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# -- answers: they only describe the JSON the routes return, for the OpenAPI document ---------
+
+Time = Annotated[str, Field(description="ISO-8601 UTC with milliseconds")]
+
+
+class KeyView(BaseModel):
+    access_key: str
+    app_id: str
+    name: str
+    enabled: bool
+    is_default: bool
+    created_at: Time
+    updated_at: Time
+    last_used_at: Time | None
+    call_count: int
+    expires_at: Time | None = Field(description="past it, every call is KEY_EXPIRED")
+    previous_secret_expires_at: Time | None = Field(
+        description="during a rotation's grace: until then the previous secret verifies too"
+    )
+    secret: str | None = Field(
+        default=None, description="only where a secret is issued or revealed"
+    )
+
+
+class KeyWithSecret(KeyView):
+    secret: str  # type: ignore[assignment]
+
+
+class AppView(BaseModel):
+    app_id: str
+    account_id: str
+    name: str
+    description: str
+    tags: dict[str, str]
+    extension: dict[str, str]
+    enabled: bool
+    whitelist: list[str]
+    default_access_key: str
+    created_at: Time
+    updated_at: Time
+    last_used_at: Time | None
+    call_count: int
+
+
+class AppCreated(AppView):
+    keys: list[KeyWithSecret] = Field(min_length=1, max_length=1)
+
+
+class AppCodeSummary(BaseModel):
+    appcode_id: str
+    app_id: str
+    created_at: Time
+    expires_at: Time | None
+
+
+class WindowUsage(BaseModel):
+    limit: int
+    used: int
+    remaining: int
+    resets_at: Time
+
+
+class AuthorizationView(BaseModel):
+    authorization_id: str
+    app_id: str
+    provider_account_id: str
+    api_id: str | None
+    group: str | None
+    all: bool
+    stages: list[Stage]
+    expires_at: Time | None
+    limits: dict[Literal["per_second", "per_minute", "per_day", "per_month"], int]
+    usage: dict[Literal["per_second", "per_minute", "per_day", "per_month"], WindowUsage] = Field(
+        description="each limited window's use now"
+    )
+    created_at: Time
+    updated_at: Time
+
+
+class AppDetail(AppView):
+    keys: list[KeyView]
+    appcodes: list[AppCodeSummary]
+    authorizations: list[AuthorizationView]
+
+
+class AppCopied(AppDetail):
+    keys: list[KeyWithSecret] = Field(min_length=1, max_length=1)  # type: ignore[assignment]
+
+
+class AppList(BaseModel):
+    items: list[AppView]
+    next_cursor: str | None
+
+
+class TokenView(BaseModel):
+    token_id: str
+    name: str
+    account_id: str
+    is_root: bool
+    created_at: Time
+
+
+class TokenCreated(TokenView):
+    token: str
+
+
+class TokenList(BaseModel):
+    items: list[TokenView]
+    next_cursor: str | None
+
+
+class AccountCreated(BaseModel):
+    account_id: str
+    name: str
+    token: str
+
+
+class ApiView(BaseModel):
+    api_id: str
+    account_id: str
+    gateway_id: str
+    call_url: str | None = Field(description="the gateway's base URL + path, if it has one")
+    name: str
+    method: Method
+    path: str
+    group: str | None
+    description: str
+    created_at: Time
+    updated_at: Time
+
+
+class ApiList(BaseModel):
+    items: list[ApiView]
+    next_cursor: str | None
+
+
+class AuthorizationList(BaseModel):
+    items: list[AuthorizationView]
+    next_cursor: str | None
+
+
+class AppCodeCreated(AppCodeSummary):
+    appcode: str
+
+
+class GatewayView(BaseModel):
+    gateway_id: str
+    account_id: str
+    name: str
+    base_url: str | None
+    checks_bodies: bool = Field(
+        description="this deployment's own REST API: form-bodied calls are verified there"
+    )
+    created_at: Time
+    updated_at: Time
+
+
+class GatewayList(BaseModel):
+    items: list[GatewayView]
+    next_cursor: str | None
+
+
+class WhitelistView(BaseModel):
+    app_id: str
+    entries: list[str]
+
+
+class CallRecordView(BaseModel):
+    request_id: str
+    time: Time
+    method: str
+    path: str
+    stage: str | None
+    api_id: str | None
+    app_id: str | None
+    access_key: str | None
+    auth_method: str | None
+    source_ip: str | None
+    result: str
+    latency_ms: float | None
+    caller_account_id: str | None
+    provider_account_id: str | None
+    secret: str | None = Field(description="which secret verified: current or previous")
+    retry_after: int | None = Field(description="seconds, on THROTTLED or QUOTA_EXHAUSTED")
+
+
+class CallRecordList(BaseModel):
+    items: list[CallRecordView]
+    next_cursor: str | None
+    retention_days: int
+    scanned_count: int
+
+
+class StatsBucket(BaseModel):
+    start: Time
+    counts: dict[str, int]
+
+
+class Stats(BaseModel):
+    bucket: Literal["minute", "hour", "day"]
+    from_: Time = Field(alias="from")
+    to: Time
+    items: list[StatsBucket]
+    retention_days: int
+
+
+class AuditEvent(BaseModel):
+    event_id: str
+    time: Time
+    account_id: str
+    token_id: str
+    action: str
+    object_type: str
+    object_id: str
+    changes: dict[str, object]
+
+
+class AuditList(BaseModel):
+    items: list[AuditEvent]
+    next_cursor: str | None
+    retention_days: int

@@ -12,8 +12,10 @@ from pynamodb.models import Model
 
 from chalicelib.domain.clock import format_time, utc_now
 from chalicelib.domain.errors import Conflict, Forbidden, NotAuthenticated, NotFound
+from chalicelib.services.audit import audit_event
 from chalicelib.storage.models import AccountModel, TokenModel
 from chalicelib.storage.pagination import decode_cursor, encode_cursor, page
+from chalicelib.storage.transactions import atomic
 
 DEFAULT_ACCOUNT = "default"
 
@@ -79,12 +81,8 @@ def ensure_account(account_id: str, name: str) -> AccountModel:
         return account
 
 
-def register_token(
-    account_id: str, name: str, token: str | None = None, is_root: bool = False
-) -> dict[str, Any]:
-    """Store a token (a given one, e.g. APIAUTH_ROOT_TOKEN, or a new one); return it once."""
-    value = token or new_token()
-    item = TokenModel(
+def _token_item(account_id: str, name: str, value: str, is_root: bool = False) -> TokenModel:
+    return TokenModel(
         hash_token(value),
         token_id="tok-" + secrets.token_hex(6),
         account_id=account_id,
@@ -92,6 +90,17 @@ def register_token(
         is_root=is_root,
         created_at=format_time(utc_now()),
     )
+
+
+def register_token(
+    account_id: str, name: str, token: str | None = None, is_root: bool = False
+) -> dict[str, Any]:
+    """Store a token (a given one, e.g. APIAUTH_ROOT_TOKEN, or a new one); return it once.
+
+    The bootstrap's way in (no caller to audit); admin calls go through ``create_token``.
+    """
+    value = token or new_token()
+    item = _token_item(account_id, name, value, is_root)
     try:
         item.save(condition=TokenModel.token_hash.does_not_exist())
     except PutError as error:
@@ -107,13 +116,23 @@ def create_account(principal: Principal, name: str) -> dict[str, Any]:
     if not principal.is_root:
         raise Forbidden("only the root token may create accounts")
     account_id = "acc-" + secrets.token_hex(6)
-    ensure_account(account_id, name)
-    token = register_token(account_id, "initial")
-    return {"account_id": account_id, "name": name, "token": token["token"]}
+    value = new_token()
+    account = AccountModel(account_id, name=name, created_at=format_time(utc_now()))
+    token = _token_item(account_id, "initial", value)
+    with atomic() as tx:
+        tx.save(account, condition=AccountModel.account_id.does_not_exist())
+        tx.save(token, condition=TokenModel.token_hash.does_not_exist())
+        tx.save(audit_event(principal, "account.create", account_id, {"name": name}))
+    return {"account_id": account_id, "name": name, "token": value}
 
 
 def create_token(principal: Principal, name: str) -> dict[str, Any]:
-    return register_token(principal.account_id, name)
+    value = new_token()
+    item = _token_item(principal.account_id, name, value)
+    with atomic() as tx:
+        tx.save(item, condition=TokenModel.token_hash.does_not_exist())
+        tx.save(audit_event(principal, "token.create", item.token_id, {"name": name}))
+    return _token_view(item, value)
 
 
 def list_tokens(principal: Principal, limit: int, cursor: str | None) -> dict[str, Any]:
@@ -128,11 +147,11 @@ def list_tokens(principal: Principal, limit: int, cursor: str | None) -> dict[st
 
 
 def revoke_token(principal: Principal, token_id: str) -> None:
-    for item in TokenModel.by_account.query(
-        principal.account_id, TokenModel.token_id == token_id
-    ):
+    for item in TokenModel.by_account.query(principal.account_id, TokenModel.token_id == token_id):
         if item.is_root:
             raise Conflict("the root token cannot be revoked through the API")
-        item.delete()
+        with atomic() as tx:
+            tx.delete(item)
+            tx.save(audit_event(principal, "token.delete", token_id, {"name": item.name}))
         return
     raise NotFound(f"token {token_id} not found")

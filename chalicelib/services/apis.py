@@ -11,6 +11,7 @@ from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.domain.verification import STAGES, route_key
 from chalicelib.services.accounts import Principal, owned
 from chalicelib.services.apps import find_app
+from chalicelib.services.audit import audit_event
 from chalicelib.services.gateways import gateways_by_id, only_gateway, owned_gateway
 from chalicelib.storage.counters import limits_of, usage
 from chalicelib.storage.models import ApiModel, AuthorizationModel, GatewayModel, RouteModel
@@ -98,7 +99,13 @@ def create_api(
         )
         tx.save(api, condition=ApiModel.api_id.does_not_exist())
         tx.save(_route_item(api), condition=RouteModel.route.does_not_exist())
+        tx.save(audit_event(principal, "api.create", api.api_id, _api_fields(api)))
     return api_view(api, gateway)
+
+
+def _api_fields(api: ApiModel) -> dict[str, Any]:
+    fields = api_view(api, None)
+    return {k: fields[k] for k in ("gateway_id", "name", "method", "path", "group", "description")}
 
 
 def list_apis(principal: Principal, limit: int, cursor: str | None) -> dict[str, Any]:
@@ -128,6 +135,7 @@ def update_api(principal: Principal, api_id: str, changes: dict[str, Any]) -> di
         else:
             tx.save(new_route, condition=RouteModel.route.does_not_exist())
             tx.delete(old_route)
+        tx.save(audit_event(principal, "api.update", api_id, changes))
     return _views([api])[0]
 
 
@@ -136,6 +144,7 @@ def delete_api(principal: Principal, api_id: str) -> None:
     with atomic() as tx:
         tx.delete(api)
         tx.delete(_route_item(api))
+        tx.save(audit_event(principal, "api.delete", api_id, _api_fields(api)))
     for grant in AuthorizationModel.by_provider.query(
         principal.account_id, filter_condition=AuthorizationModel.api_id == api_id
     ):
@@ -222,11 +231,20 @@ def create_authorization(
         created_at=now,
         updated_at=now,
     )
+    fields = authorization_view(grant)
+    event = audit_event(
+        principal,
+        "authorization.create",
+        grant.authorization_id,
+        {k: v for k, v in fields.items() if k not in ("authorization_id", "created_at")},
+    )
     with atomic(
         Conflict("this app is already authorized for that target; revoke the old authorization")
     ) as tx:
         tx.save(grant, condition=AuthorizationModel.target.does_not_exist())
-    return authorization_view(grant) | {"app_name": app.name}
+        tx.save(event)
+    # Nothing of the app but its id: it may be another account's (CONTRACT.md 2).
+    return fields
 
 
 def _granted(principal: Principal, authorization_id: str) -> AuthorizationModel:
@@ -258,10 +276,15 @@ def update_authorization(
         actions.append(AuthorizationModel.limits.set(_stored_limits(changes["limits"])))
     if actions:
         actions.append(AuthorizationModel.updated_at.set(_now()))
-        grant.update(
-            actions=actions,
-            condition=AuthorizationModel.provider_account_id == principal.account_id,
-        )
+        recorded = {k: format_time(v) if isinstance(v, datetime) else v for k, v in changes.items()}
+        with atomic(NotFound(f"authorization {authorization_id} not found")) as tx:
+            tx.update(
+                grant,
+                actions=actions,
+                condition=AuthorizationModel.provider_account_id == principal.account_id,
+            )
+            tx.save(audit_event(principal, "authorization.update", authorization_id, recorded))
+        grant.refresh()
     return authorization_views([grant])[0]
 
 
@@ -291,4 +314,14 @@ def list_authorizations(
 
 
 def revoke_authorization(principal: Principal, authorization_id: str) -> None:
-    _granted(principal, authorization_id).delete()
+    grant = _granted(principal, authorization_id)
+    with atomic() as tx:
+        tx.delete(grant)
+        tx.save(
+            audit_event(
+                principal,
+                "authorization.delete",
+                authorization_id,
+                {"app_id": grant.app_id, "target": grant.target},
+            )
+        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -11,10 +10,12 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain.clock import format_time, utc_now
-from chalicelib.domain.errors import Conflict, LimitExceeded, NotFound
+from chalicelib.domain.errors import Conflict, LimitExceeded, NotFound, ValidationFailed
 from chalicelib.domain.ip_rules import normalize_whitelist
 from chalicelib.domain.verification import hash_appcode
 from chalicelib.services.accounts import Principal, owned
+from chalicelib.services.audit import audit_event
+from chalicelib.storage import clients
 from chalicelib.storage.models import (
     AccountModel,
     AppCodeModel,
@@ -23,14 +24,14 @@ from chalicelib.storage.models import (
     KeyModel,
     PreviousSecretModel,
 )
-from chalicelib.storage.pagination import decode_cursor, encode_cursor, page
+from chalicelib.storage.pagination import decode_cursor, encode_cursor
 from chalicelib.storage.sealing import open_secret, seal_secret
 from chalicelib.storage.transactions import atomic
 
 MAX_KEYS_PER_ACCOUNT = 500
-AUDIT = logging.getLogger("apiauth.audit")
-# Chalice sets its app logger ("apiauth") to ERROR unless debug: keep the audit lines.
-AUDIT.setLevel(logging.INFO)
+MAX_TAG_FILTER_COLONS = 8
+MAX_LIST_READS = 10
+MAX_COPIED_GRANTS = 96  # + counter, app, key and audit event: DynamoDB's 100-item transaction
 
 
 def new_secret() -> str:
@@ -167,7 +168,10 @@ def create_app(
     extension: dict[str, str] | None = None,
     access_key: str | None = None,
     whitelist: Sequence[str] = (),
+    copied_from: AppModel | None = None,
 ) -> tuple[AppModel, KeyModel, str]:
+    """The app, its default key pair and that pair's secret, written in one transaction with
+    the audit event; a copy also gets the source's grants by the caller's own account."""
     now = _now()
     app = AppModel(
         "app-" + secrets.token_hex(8),
@@ -186,11 +190,66 @@ def create_app(
     key, secret = _new_key(app, access_key, "default", is_default=True)
     app.default_access_key = key.access_key
     account, counter = _count_key(principal.account_id, 1)
+    grants = _own_grants_copied(principal, copied_from, app) if copied_from else []
+    if len(grants) > MAX_COPIED_GRANTS:
+        # One transaction holds at most 100 items: the copy would be half-written otherwise.
+        raise LimitExceeded(
+            f"the app has {len(grants)} authorizations granted by your account and a copy "
+            f"carries at most {MAX_COPIED_GRANTS}; grant a group or all APIs instead"
+        )
+    if copied_from:
+        event = audit_event(
+            principal,
+            "app.copy",
+            app.app_id,
+            {
+                "source_app_id": copied_from.app_id,
+                "name": name,
+                "access_key": key.access_key,
+                "authorizations": [g.authorization_id for g in grants],
+            },
+        )
+    else:
+        fields = {"name": name, "description": description, "tags": tags, "extension": extension}
+        event = audit_event(
+            principal,
+            "app.create",
+            app.app_id,
+            {k: v for k, v in fields.items() if v} | {"access_key": key.access_key},
+        )
     with atomic(_key_limit(), None, _key_taken(key.access_key)) as tx:
         tx.update(account, **counter)
         tx.save(app, condition=AppModel.app_id.does_not_exist())
         tx.save(key, condition=KeyModel.access_key.does_not_exist())
+        for grant in grants:
+            tx.save(grant)
+        tx.save(event)
     return app, key, secret
+
+
+def _own_grants_copied(
+    principal: Principal, source: AppModel, copy: AppModel
+) -> list[AuthorizationModel]:
+    """The source's authorizations that the caller's account granted, for the copy: another
+    account's grant is its own decision about one app, and it could not revoke a copy it
+    never saw (CONTRACT.md 2)."""
+    now = _now()
+    return [
+        AuthorizationModel(
+            copy.app_id,
+            grant.target,
+            authorization_id="auth-" + secrets.token_hex(8),
+            provider_account_id=grant.provider_account_id,
+            app_account_id=copy.account_id,
+            api_id=grant.api_id,
+            group=grant.group,
+            stages=list(grant.stages),
+            expires_at=grant.expires_at,
+            created_at=now,
+        )
+        for grant in AuthorizationModel.query(source.app_id)
+        if grant.provider_account_id == principal.account_id
+    ]
 
 
 def create_app_view(principal: Principal, **fields: Any) -> dict[str, Any]:
@@ -203,20 +262,62 @@ def list_apps(
     limit: int,
     cursor: str | None,
     name: str | None,
-    tag: tuple[str, str] | None,
+    tag: str | None,
 ) -> dict[str, Any]:
+    """One page of the account's apps; ``tag`` is ``k:v`` and matches an app with that tag.
+
+    The filter names every attribute by a placeholder, so a tag key is matched as it is
+    (``a.b[0]`` is one key, not a document path); a colon in the key or the value is fine,
+    since every split of ``k:v`` at a colon is tried.
+    """
     start = decode_cursor(cursor, {"account_id", "app_id"}, {"account_id": principal.account_id})
-    condition: Any = None
+    names = {"#account": "account_id"}
+    values: dict[str, Any] = {":account": {"S": principal.account_id}}
+    filters = []
     if name:
-        condition = AppModel.name.contains(name)
+        names["#name"] = "name"
+        values[":name"] = {"S": name}
+        filters.append("contains(#name, :name)")
     if tag:
-        tag_condition = AppModel.tags[tag[0]] == tag[1]  # type: ignore[index]
-        condition = tag_condition if condition is None else condition & tag_condition
-    results = AppModel.by_account.query(
-        principal.account_id, filter_condition=condition, limit=limit, last_evaluated_key=start
-    )
-    items, last = page(results, limit)
-    return {"items": [app_view(a) for a in items], "next_cursor": encode_cursor(last)}
+        names["#tags"] = "tags"
+        splits = [i for i, char in enumerate(tag) if char == ":" and i > 0]
+        if not splits or len(splits) > MAX_TAG_FILTER_COLONS:
+            raise ValidationFailed(
+                f"must be k:v with a non-empty key and at most {MAX_TAG_FILTER_COLONS} colons",
+                "tag",
+            )
+        alternatives = []
+        for n, at in enumerate(splits):
+            names[f"#tag{n}"] = tag[:at]
+            values[f":tag{n}"] = {"S": tag[at + 1 :]}
+            alternatives.append(f"#tags.#tag{n} = :tag{n}")
+        filters.append("(" + " OR ".join(alternatives) + ")")
+    arguments: dict[str, Any] = {
+        "TableName": AppModel.Meta.table_name,
+        "IndexName": "by_account",
+        "KeyConditionExpression": "#account = :account",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+    if filters:
+        arguments["FilterExpression"] = " AND ".join(filters)
+    items: list[dict[str, Any]] = []
+    last: Any = start
+    # A filter that matches little must not read the whole account in one request: the page
+    # may come back short, with next_cursor (as call records do).
+    for _ in range(MAX_LIST_READS):
+        if last:
+            arguments["ExclusiveStartKey"] = last
+        arguments["Limit"] = limit - len(items)
+        response = clients.dynamodb().query(**arguments)
+        items.extend(response.get("Items", []))
+        last = response.get("LastEvaluatedKey")
+        if not last or len(items) >= limit:
+            break
+    return {
+        "items": [app_view(AppModel.from_raw_data(item)) for item in items],
+        "next_cursor": encode_cursor(last),
+    }
 
 
 def app_keys(app_id: str) -> list[KeyModel]:
@@ -239,9 +340,22 @@ def update_app(principal: Principal, app_id: str, changes: dict[str, Any]) -> di
     app = owned_app(principal, app_id)
     actions = [getattr(AppModel, name).set(value) for name, value in changes.items()]
     if actions:
-        actions.append(AppModel.updated_at.set(_now()))
-        app.update(actions=actions, condition=AppModel.account_id == principal.account_id)
+        now = _now()
+        actions.append(AppModel.updated_at.set(now))
+        with atomic(NotFound(f"app {app_id} not found")) as tx:
+            tx.update(app, actions=actions, condition=AppModel.account_id == principal.account_id)
+            tx.save(audit_event(principal, _toggle_action("app", changes), app_id, changes))
+        for name, value in changes.items():
+            setattr(app, name, value)
+        app.updated_at = now
     return app_view(app)
+
+
+def _toggle_action(object_type: str, changes: dict[str, Any]) -> str:
+    """``<type>.enable`` / ``<type>.disable`` when a change flips ``enabled``, else update."""
+    if "enabled" in changes:
+        return f"{object_type}.{'enable' if changes['enabled'] else 'disable'}"
+    return f"{object_type}.update"
 
 
 def delete_app(principal: Principal, app_id: str) -> None:
@@ -258,7 +372,9 @@ def delete_app(principal: Principal, app_id: str) -> None:
         code.delete()
     for grant in AuthorizationModel.query(app_id):
         grant.delete()
-    app.delete(condition=AppModel.enabled == False)  # noqa: E712 - a PynamoDB condition
+    with atomic(Conflict(f"app {app_id} was enabled meanwhile; disable it and retry")) as tx:
+        tx.delete(app, condition=AppModel.enabled == False)  # noqa: E712 - a PynamoDB condition
+        tx.save(audit_event(principal, "app.delete", app_id, {"name": app.name}))
 
 
 def copy_app(principal: Principal, app_id: str, name: str | None) -> dict[str, Any]:
@@ -270,21 +386,8 @@ def copy_app(principal: Principal, app_id: str, name: str | None) -> dict[str, A
         tags=dict(source.tags.as_dict()) if source.tags else {},
         extension=dict(source.extension.as_dict()) if source.extension else {},
         whitelist=list(source.whitelist or []),
+        copied_from=source,
     )
-    now = _now()
-    for grant in AuthorizationModel.query(app_id):
-        AuthorizationModel(
-            app.app_id,
-            grant.target,
-            authorization_id="auth-" + secrets.token_hex(8),
-            provider_account_id=grant.provider_account_id,
-            app_account_id=app.account_id,
-            api_id=grant.api_id,
-            group=grant.group,
-            stages=list(grant.stages),
-            expires_at=grant.expires_at,
-            created_at=now,
-        ).save()
     return get_app(principal, app.app_id) | {"keys": [key_view(key, secret)]}
 
 
@@ -298,9 +401,13 @@ def add_key(
     app = owned_app(principal, app_id)
     key, secret = _new_key(app, access_key, name or "", is_default=False, expires_at=expires_at)
     account, counter = _count_key(principal.account_id, 1)
+    event = audit_event(
+        principal, "key.create", key.access_key, {"app_id": app_id, "name": key.name}
+    )
     with atomic(_key_limit(), _key_taken(key.access_key)) as tx:
         tx.update(account, **counter)
         tx.save(key, condition=KeyModel.access_key.does_not_exist())
+        tx.save(event)
     return key_view(key, secret)
 
 
@@ -308,12 +415,8 @@ def get_key(principal: Principal, access_key: str, reveal: bool) -> dict[str, An
     key = owned_key(principal, access_key)
     if not reveal:
         return key_view(key)
-    AUDIT.warning(
-        "secret revealed: access_key=%s account=%s token=%s",
-        key.access_key,
-        principal.account_id,
-        principal.token_id,
-    )
+    # Recorded before the secret leaves: no event, no secret.
+    audit_event(principal, "key.reveal", key.access_key, {"app_id": key.app_id}).save()
     secret = open_secret(key.secret_sealed, key.data_key_sealed, key.access_key)
     return key_view(key, secret)
 
@@ -323,16 +426,31 @@ def update_key(principal: Principal, access_key: str, changes: dict[str, Any]) -
     key = owned_key(principal, access_key)
     new_value = changes.pop("access_key", None)
     actions: list[Any] = []
+    recorded = dict(changes)
     if "expires_at" in changes:
         expires_at = changes.pop("expires_at")
+        recorded["expires_at"] = format_time(expires_at) if expires_at else None
         actions.append(
             KeyModel.expires_at.set(format_time(expires_at))
             if expires_at
             else KeyModel.expires_at.remove()
         )
-    actions.extend(getattr(KeyModel, n).set(v) for n, v in changes.items() if v is not None)
+    changes = {n: v for n, v in changes.items() if v is not None}
+    actions.extend(getattr(KeyModel, n).set(v) for n, v in changes.items())
     if actions:
-        key.update(actions=[*actions, KeyModel.updated_at.set(_now())])
+        now = _now()
+        with atomic(NotFound(f"key {access_key} not found")) as tx:
+            tx.update(
+                key,
+                actions=[*actions, KeyModel.updated_at.set(now)],
+                condition=KeyModel.account_id == principal.account_id,
+            )
+            tx.save(audit_event(principal, _toggle_action("key", changes), access_key, recorded))
+        for name, value in changes.items():
+            setattr(key, name, value)
+        if "expires_at" in recorded:
+            key.expires_at = recorded["expires_at"]
+        key.updated_at = now
     if new_value is None or new_value == key.access_key:
         return key_view(key)
     return _rename_key(principal, key, new_value)
@@ -357,12 +475,19 @@ def _rename_key(principal: Principal, key: KeyModel, new_value: str) -> dict[str
         call_count=0,
         expires_at=key.expires_at,
     )
+    event = audit_event(
+        principal,
+        "key.change_access_key",
+        key.access_key,
+        {"app_id": key.app_id, "access_key": new_value},
+    )
     with atomic(_key_taken(new_value)) as tx:
         tx.save(renamed, condition=KeyModel.access_key.does_not_exist())
         tx.delete(key)
         tx.delete(PreviousSecretModel(PreviousSecretModel.key_of(key.access_key)))
         if key.is_default:
             tx.update(app, actions=[AppModel.default_access_key.set(new_value)])
+        tx.save(event)
     return key_view(renamed, secret)
 
 
@@ -377,6 +502,7 @@ def reset_secret(principal: Principal, access_key: str, grace_seconds: int = 0) 
         KeyModel.data_key_sealed.set(sealed.data_key_sealed),
         KeyModel.updated_at.set(_now()),
     ]
+    recorded: dict[str, Any] = {"app_id": key.app_id, "grace_seconds": grace_seconds}
     with atomic(Conflict(f"key {access_key} changed meanwhile; retry")) as tx:
         if grace_seconds > 0:
             until = utc_now() + timedelta(seconds=grace_seconds)
@@ -385,6 +511,7 @@ def reset_secret(principal: Principal, access_key: str, grace_seconds: int = 0) 
             previous.data_key_sealed = key.data_key_sealed
             previous.expires_at = format_time(until)
             previous.purge_at = until
+            recorded["previous_secret_expires_at"] = previous.expires_at
             actions.append(KeyModel.previous_secret_expires_at.set(previous.expires_at))
             tx.update(key, actions=actions, condition=KeyModel.secret_sealed == key.secret_sealed)
             tx.save(previous)
@@ -392,6 +519,7 @@ def reset_secret(principal: Principal, access_key: str, grace_seconds: int = 0) 
             actions.append(KeyModel.previous_secret_expires_at.remove())
             tx.update(key, actions=actions, condition=KeyModel.secret_sealed == key.secret_sealed)
             tx.delete(previous)
+        tx.save(audit_event(principal, "key.reset_secret", access_key, recorded))
     return key_view(owned_key(principal, access_key), secret)
 
 
@@ -407,6 +535,7 @@ def end_grace(principal: Principal, access_key: str) -> dict[str, Any]:
             ],
         )
         tx.delete(PreviousSecretModel(PreviousSecretModel.key_of(key.access_key)))
+        tx.save(audit_event(principal, "key.end_grace", access_key, {"app_id": key.app_id}))
     return key_view(owned_key(principal, access_key))
 
 
@@ -421,6 +550,7 @@ def delete_key(principal: Principal, access_key: str) -> None:
         tx.update(account, **counter)
         tx.delete(key, condition=KeyModel.enabled == False)  # noqa: E712
         tx.delete(PreviousSecretModel(PreviousSecretModel.key_of(key.access_key)))
+        tx.save(audit_event(principal, "key.delete", access_key, {"app_id": key.app_id}))
 
 
 def create_appcode(
@@ -436,14 +566,21 @@ def create_appcode(
         created_at=_now(),
         expires_at=format_time(expires_at) if expires_at else None,
     )
-    item.save(condition=AppCodeModel.code_hash.does_not_exist())
+    recorded = {"app_id": app_id, "expires_at": item.expires_at}
+    with atomic() as tx:
+        tx.save(item, condition=AppCodeModel.code_hash.does_not_exist())
+        tx.save(audit_event(principal, "appcode.create", item.appcode_id, recorded))
     return {**appcode_view(item), "appcode": code}
 
 
 def delete_appcode(principal: Principal, appcode_id: str) -> None:
     for item in AppCodeModel.by_id.query(appcode_id):
         if item.account_id == principal.account_id:
-            item.delete()
+            with atomic() as tx:
+                tx.delete(item)
+                tx.save(
+                    audit_event(principal, "appcode.delete", appcode_id, {"app_id": item.app_id})
+                )
             return
     raise NotFound(f"appcode {appcode_id} not found")
 
@@ -456,5 +593,11 @@ def get_whitelist(principal: Principal, app_id: str) -> dict[str, Any]:
 def put_whitelist(principal: Principal, app_id: str, entries: Sequence[str]) -> dict[str, Any]:
     normalized = normalize_whitelist(entries)
     app = owned_app(principal, app_id)
-    app.update(actions=[AppModel.whitelist.set(normalized), AppModel.updated_at.set(_now())])
+    with atomic(NotFound(f"app {app_id} not found")) as tx:
+        tx.update(
+            app,
+            actions=[AppModel.whitelist.set(normalized), AppModel.updated_at.set(_now())],
+            condition=AppModel.account_id == principal.account_id,
+        )
+        tx.save(audit_event(principal, "whitelist.replace", app_id, {"entries": normalized}))
     return {"app_id": app_id, "entries": normalized}

@@ -178,9 +178,14 @@ def record_stats(
         raise ValidationFailed("give app_id or api_id, not both", "api_id")
     low, high = _time_range(from_, to)
     high = high or utc_now()
-    low = low or high - {"minute": timedelta(hours=1), "hour": timedelta(days=1)}.get(
-        bucket, timedelta(days=30)
-    )
+    if low is None:
+        default_span = {"minute": timedelta(hours=1), "hour": timedelta(days=1)}
+        try:
+            low = high - default_span.get(bucket, timedelta(days=30))
+        except OverflowError:  # 'to' within the default span of year 1
+            raise ValidationFailed(
+                "is too early to count back from; give 'from' too", "to"
+            ) from None
     span = {"minute": 60, "hour": 3600, "day": 86400}[bucket]
     if (high - low).total_seconds() / span > MAX_STAT_BUCKETS:
         raise ValidationFailed(

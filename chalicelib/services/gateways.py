@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain.clock import format_time, utc_now
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.services.accounts import Principal
+from chalicelib.services.audit import audit_event
 from chalicelib.storage.models import AccountModel, ApiModel, GatewayModel
 from chalicelib.storage.pagination import decode_cursor, encode_cursor, page
+from chalicelib.storage.transactions import atomic
 
 LOCAL_GATEWAY = "local"
 
@@ -106,12 +108,11 @@ def create_gateway(
         created_at=now,
         updated_at=now,
     )
-    try:
-        gateway.save(condition=GatewayModel.gateway_id.does_not_exist())
-    except PutError as error:
-        raise Conflict(
-            f"gateway {gateway_id} is already bound; change or unbind it first"
-        ) from error
+    fields = {"account_id": account_id, "name": name, "base_url": base_url}
+    conflict = Conflict(f"gateway {gateway_id} is already bound; change or unbind it first")
+    with atomic(conflict) as tx:
+        tx.save(gateway, condition=GatewayModel.gateway_id.does_not_exist())
+        tx.save(audit_event(principal, "gateway.create", gateway_id, fields))
     return gateway_view(gateway)
 
 
@@ -166,7 +167,9 @@ def update_gateway(
     if "base_url" in changes:  # null clears it
         gateway.base_url = changes["base_url"] or None
     gateway.updated_at = format_time(utc_now())
-    gateway.save()
+    with atomic() as tx:
+        tx.save(gateway)
+        tx.save(audit_event(principal, "gateway.update", gateway_id, changes))
     return gateway_view(gateway)
 
 
@@ -175,4 +178,8 @@ def delete_gateway(principal: Principal, gateway_id: str) -> None:
     gateway = visible_gateway(principal, gateway_id)
     if _has_apis(gateway_id):
         raise Conflict("APIs are registered on this gateway; delete them first")
-    gateway.delete()
+    with atomic() as tx:
+        tx.delete(gateway)
+        tx.save(
+            audit_event(principal, "gateway.delete", gateway_id, {"account_id": gateway.account_id})
+        )

@@ -184,11 +184,15 @@ def read_counts(
     low = bucket_start(format_time(start), granularity)
     high = bucket_start(format_time(end), granularity)
     items: list[dict[str, Any]] = []
-    pages = clients.dynamodb().get_paginator("query").paginate(
-        TableName=settings().table_name("usage"),
-        KeyConditionExpression="#s = :s AND bucket_start BETWEEN :lo AND :hi",
-        ExpressionAttributeNames={"#s": "scope"},
-        ExpressionAttributeValues={":s": {"S": scope}, ":lo": {"S": low}, ":hi": {"S": high}},
+    pages = (
+        clients.dynamodb()
+        .get_paginator("query")
+        .paginate(
+            TableName=settings().table_name("usage"),
+            KeyConditionExpression="#s = :s AND bucket_start BETWEEN :lo AND :hi",
+            ExpressionAttributeNames={"#s": "scope"},
+            ExpressionAttributeValues={":s": {"S": scope}, ":lo": {"S": low}, ":hi": {"S": high}},
+        )
     )
     for page in pages:
         for item in page.get("Items", []):

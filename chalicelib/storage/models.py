@@ -345,6 +345,41 @@ class UsageModel(Model):
     counts = MapAttribute[str, int](default=dict)
 
 
+def _audit_index(name: str, hash_attribute: str) -> Any:
+    attributes = {
+        "Meta": _index_meta(name),
+        hash_attribute: UnicodeAttribute(hash_key=True),
+        "sk": UnicodeAttribute(range_key=True),
+    }
+    return type(f"AuditBy_{name}", (GlobalSecondaryIndex,), attributes)
+
+
+class AuditModel(Model):
+    """One admin write or secret reveal, in the account's partition, newest last by ``sk``.
+
+    ``sk`` is ``<time>#<event_id>``; each filter has its own index keyed ``<account>#<value>``
+    so every filter is a Query. ``changes`` is the JSON of the fields changed (never secrets).
+    """
+
+    Meta = _meta("audit")
+    account_id = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    event_id = UnicodeAttribute()
+    time = UnicodeAttribute()
+    token_id = UnicodeAttribute()
+    action = UnicodeAttribute()
+    object_type = UnicodeAttribute()
+    object_id = UnicodeAttribute()
+    changes = UnicodeAttribute(default="{}")
+    account_action = UnicodeAttribute()
+    account_object = UnicodeAttribute()
+    account_token = UnicodeAttribute()
+    expires_at = TTLAttribute()
+    by_action = _audit_index("by_action", "account_action")()
+    by_object = _audit_index("by_object", "account_object")()
+    by_token = _audit_index("by_token", "account_token")()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     AccountModel,
     TokenModel,
@@ -359,4 +394,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     NonceModel,
     CallRecordModel,
     UsageModel,
+    AuditModel,
 )

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from chalicelib.domain.errors import ValidationFailed
 
 T = TypeVar("T")
+MAX_KEY_BYTES = 1024  # a sort key's limit; partition keys allow 2048
 Key = dict[str, dict[str, str]]
 
 
@@ -41,6 +42,14 @@ def decode_cursor(cursor: str | None, attributes: set[str], fixed: dict[str, str
         raise invalid
     for name, value in key.items():
         if not isinstance(value, dict) or set(value) != {"S"} or not isinstance(value["S"], str):
+            raise invalid
+        # A forged cursor must not reach DynamoDB with a key it refuses (too long, empty, or
+        # a lone surrogate that cannot even be sent): that would be a 500, not a 400.
+        try:
+            size = len(value["S"].encode("utf-8"))
+        except UnicodeEncodeError:
+            raise invalid from None
+        if not 0 < size <= MAX_KEY_BYTES:
             raise invalid
         if name in fixed and value["S"] != fixed[name]:
             raise invalid

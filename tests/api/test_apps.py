@@ -289,7 +289,7 @@ def test_delete_disabled_app_removes_it_with_its_keys_codes_and_grants(admin: Ad
     assert admin.delete(f"/v1/apps/{app_id}").status == 404
 
 
-def test_copy_keeps_whitelist_tags_extension_and_grants_with_new_keys(
+def test_copy_keeps_whitelist_tags_extension_and_own_grants_with_new_keys(
     admin: Admin, other: Admin
 ) -> None:
     source = admin.post(
@@ -316,9 +316,26 @@ def test_copy_keeps_whitelist_tags_extension_and_grants_with_new_keys(
             for a in app["authorizations"]  # type: ignore[attr-defined]
         }
 
-    assert len(targets(copy)) == 2
-    assert targets(copy) == targets(admin.get(f"/v1/apps/{source_id}").body)
+    # Only the caller's own grant: another account's grant is its decision about one app.
+    assert targets(copy) == {("default", None, None, True, ("TEST",))}
+    assert len(targets(admin.get(f"/v1/apps/{source_id}").body)) == 2
+    granted_by_other = other.get("/v1/authorizations").body["items"]
+    assert [g["app_id"] for g in granted_by_other] == [source_id]
     assert "secret" not in admin.get(f"/v1/apps/{copy['app_id']}").body["keys"][0]
     named = admin.post(f"/v1/apps/{source_id}/copy", {"name": "twin"})
     assert named.status == 201 and named.body["name"] == "twin"
     assert admin.post("/v1/apps/app-nope/copy", {}).status == 404
+
+
+def test_copy_of_an_app_with_more_own_grants_than_a_transaction_holds_is_a_409(
+    admin: Admin,
+) -> None:
+    app_id = admin.post("/v1/apps", {"name": "wide"}).body["app_id"]
+    for n in range(97):
+        api = admin.post("/v1/apis", {"name": f"a{n}", "method": "GET", "path": f"/w/{n}"}).body
+        granted = admin.post("/v1/authorizations", {"app_id": app_id, "api_id": api["api_id"]})
+        assert granted.status == 201, granted.body
+    before = admin.get("/v1/apps?limit=200").body["items"]
+    copied = admin.post(f"/v1/apps/{app_id}/copy", {})
+    assert copied.status == 409 and "at most 96" in copied.body["message"], copied.body
+    assert admin.get("/v1/apps?limit=200").body["items"] == before  # nothing half-written

@@ -260,6 +260,8 @@ def test_token_authorizer_routes_keep_chalice_behaviour(project_dir: Path, shim:
 
     @app.authorizer()
     def admin_auth(auth_request: AuthRequest) -> AuthResponse:
+        if auth_request.token == "Bearer crash":  # e.g. the token table cannot be read
+            raise RuntimeError("storage unavailable")
         allowed = auth_request.token == "Bearer good"
         return AuthResponse(routes=["*"] if allowed else [], principal_id="admin",
                             context={"account": "default"})
@@ -276,6 +278,10 @@ def test_token_authorizer_routes_keep_chalice_behaviour(project_dir: Path, shim:
         assert ok.json_body["authorizer"]["account"] == "default"
         assert c.http.get("/v1/things", headers={"Authorization": "Bearer bad"}).status_code == 403
         assert c.http.get("/v1/things").status_code == 401
+        # API Gateway's answer to a TOKEN authorizer that fails, not an unanswered request.
+        crashed = c.http.get("/v1/things", headers={"Authorization": "Bearer crash"})
+        assert crashed.status_code == 500
+        assert crashed.headers["x-amzn-ErrorType"] == "AuthorizerConfigurationException"
 
 
 # --- the local HTTP server ----------------------------------------------------------------

@@ -43,6 +43,38 @@ DEMO_LINE = re.compile(r"^demo app: app_id=(\S+) access_key=(\S+) secret=(\S+)$"
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One answer the suite received, kept for the check that no secret leaks (test_logs)."""
+
+    method: str
+    path: str
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+# Every answer of every local run in this session, and every run (for its output).
+EXCHANGES: list[Exchange] = []
+RUNS: list[LocalRun] = []
+
+
+def record_exchange(method: str, url: str, status: int, headers: Any, body: bytes) -> None:
+    path = "/" + url.split("://", 1)[-1].split("/", 1)[-1] if "://" in url else url
+    EXCHANGES.append(Exchange(method, path, status, tuple(headers), body))
+
+
+class RecordingTransport(HttpTransport):
+    """The real client's transport, keeping each answer."""
+
+    def send(self, request: SignedRequest, **kwargs: Any) -> ApiGatewayResponse:
+        response = super().send(request, **kwargs)
+        record_exchange(
+            request.method, request.url, response.status, response.headers, response.body
+        )
+        return response
+
+
 @dataclass
 class Reply:
     status: int
@@ -105,6 +137,7 @@ class LocalRun:
                 status, raw, reply_headers = response.status, response.read(), response.headers
         except urllib.error.HTTPError as error:
             status, raw, reply_headers = error.code, error.read(), error.headers
+        record_exchange(method, path, status, reply_headers.items(), raw)
         parsed = json.loads(raw) if raw else None
         return Reply(status, parsed, dict(reply_headers.items()))
 
@@ -156,6 +189,7 @@ class LocalRun:
         return app
 
     def client(self, app: TestApp, **kwargs: Any) -> ApiGatewayClient:
+        kwargs.setdefault("transport", RecordingTransport())
         return ApiGatewayClient(
             self.base_url, app.access_key, app.secret, timeout=HTTP_TIMEOUT, **kwargs
         )
@@ -179,7 +213,7 @@ def send(
             del merged[existing]
         merged[name] = value
     tampered = replace(signed, headers=merged, body=signed.body if body is None else body)
-    return HttpTransport().send(tampered, timeout=HTTP_TIMEOUT, ssl_context=None)
+    return RecordingTransport().send(tampered, timeout=HTTP_TIMEOUT, ssl_context=None)
 
 
 def wait_for(probe: Callable[[], T | None], timeout: float, interval: float = 0.1) -> T | None:
@@ -201,13 +235,14 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _environment() -> dict[str, str]:
+def _environment(**overrides: str) -> dict[str, str]:
     env = dict(os.environ)
     use_offline_aws(
         env,
         APIAUTH_ROOT_TOKEN=ROOT_TOKEN,
         APIAUTH_CACHE_TTL_SECONDS="0",
         PYTHONUNBUFFERED="1",
+        **overrides,
     )
     return env
 
@@ -224,13 +259,16 @@ def _stop(process: subprocess.Popen[str]) -> None:
 
 
 @contextmanager
-def running_local() -> Iterator[LocalRun]:
-    """Start ``python -m devtools.local`` on a free loopback port; stop it on exit."""
+def running_local(**environment: str) -> Iterator[LocalRun]:
+    """Start ``python -m devtools.local`` on a free loopback port; stop it on exit.
+
+    ``environment`` adds to the offline one (e.g. ``DYNAMODB_ENDPOINT`` on loopback).
+    """
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "devtools.local", "--port", str(port)],
         cwd=ROOT,
-        env=_environment(),
+        env=_environment(**environment),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -266,7 +304,7 @@ def running_local() -> Iterator[LocalRun]:
             )
         ready, token, demo = matched
         assert ready is not None and token is not None and demo is not None
-        yield LocalRun(
+        run = LocalRun(
             base_url=ready.group(1),
             port=port,
             token=token.group(1),
@@ -275,9 +313,26 @@ def running_local() -> Iterator[LocalRun]:
             demo_secret=demo.group(3),
             output=lines,
         )
+        RUNS.append(run)
+        yield run
     finally:
         _stop(process)
         reader.join(timeout=STOP_TIMEOUT)
+
+
+# Figures the fuzzers report (operations, requests, 5xx, ...), shown after the run.
+FIGURES: list[str] = []
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The check that no secret leaked reads what the whole end-to-end suite saw: run it last."""
+    last = [item for item in items if item.get_closest_marker("after_e2e")]
+    items[:] = [item for item in items if item not in last] + last
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for line in FIGURES:
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,25 @@
+"""/v1/audit: who did what in the caller's account."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chalice.app import Blueprint
+
+from chalicelib.http.admin import admin_route
+from chalicelib.http.lazy_import import lazy_module
+
+if TYPE_CHECKING:
+    from chalicelib.http import schemas
+    from chalicelib.services import audit as service
+    from chalicelib.services.accounts import Principal
+else:
+    service = lazy_module("chalicelib.services.audit")
+
+bp = Blueprint(__name__)
+
+
+@admin_route(bp, "/v1/audit", "GET", query="AuditFilter", tag="audit", response="AuditList")
+def list_events(principal: Principal, query: schemas.AuditFilter) -> dict[str, Any]:
+    """Your account's audit events (admin writes and secret reveals), newest first."""
+    return service.list_events(principal, **query.model_dump())
