@@ -176,7 +176,8 @@ def _appcode_lookup(appcode: str) -> _Lookup:
 def _gateway_lookup(gateway_id: str) -> _Lookup:
     return _Lookup(
         "gateway:" + gateway_id,
-        lambda: [("gateways", {"gateway_id": {"S": gateway_id or "-"}})],
+        # An event without apiId looks up an id no gateway can have ("#" is never bound).
+        lambda: [("gateways", {"gateway_id": {"S": gateway_id or "#none"}})],
         lambda items: _gateway_record(items[0]),
     )
 

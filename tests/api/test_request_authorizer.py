@@ -601,3 +601,15 @@ def test_nonce_rows_outlive_the_timestamp_window_on_both_sides(
         settings.cache_clear()
     [row] = list(NonceModel.scan())
     assert row.expires_at.timestamp() >= before + 2 * 900
+
+
+def test_an_event_without_a_gateway_id_is_api_not_found_even_if_root_bound_odd_ids(
+    demo: dict[str, str], admin_principal: Any
+) -> None:
+    from chalicelib.services import gateways
+
+    for odd in ("-", "none"):
+        gateways.create_gateway(admin_principal, odd, "default")
+    event = signed_event(demo)
+    del event["requestContext"]["apiId"]
+    assert_denied(run(event), "API_NOT_FOUND")
