@@ -15,7 +15,6 @@ from chalicelib.domain.ip_rules import normalize_whitelist
 from chalicelib.domain.verification import hash_appcode
 from chalicelib.services.accounts import Principal, owned
 from chalicelib.services.audit import audit_event
-from chalicelib.storage import clients
 from chalicelib.storage.models import (
     AccountModel,
     AppCodeModel,
@@ -24,7 +23,7 @@ from chalicelib.storage.models import (
     KeyModel,
     PreviousSecretModel,
 )
-from chalicelib.storage.pagination import decode_cursor, encode_cursor
+from chalicelib.storage.pagination import decode_cursor, encode_cursor, query_page
 from chalicelib.storage.sealing import open_secret, seal_secret
 from chalicelib.storage.transactions import atomic
 
@@ -301,19 +300,10 @@ def list_apps(
     }
     if filters:
         arguments["FilterExpression"] = " AND ".join(filters)
-    items: list[dict[str, Any]] = []
-    last: Any = start
     # A filter that matches little must not read the whole account in one request: the page
     # may come back short, with next_cursor (as call records do).
-    for _ in range(MAX_LIST_READS):
-        if last:
-            arguments["ExclusiveStartKey"] = last
-        arguments["Limit"] = limit - len(items)
-        response = clients.dynamodb().query(**arguments)
-        items.extend(response.get("Items", []))
-        last = response.get("LastEvaluatedKey")
-        if not last or len(items) >= limit:
-            break
+    found = query_page(arguments, start, limit, MAX_LIST_READS)
+    items, last = found.items, found.last_key
     return {
         "items": [app_view(AppModel.from_raw_data(item)) for item in items],
         "next_cursor": encode_cursor(last),

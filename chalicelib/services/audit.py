@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.config import settings
 from chalicelib.domain.clock import format_time, parse_time, utc_now
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.storage import clients
 from chalicelib.storage.models import AuditModel
-from chalicelib.storage.pagination import decode_cursor, encode_cursor
+from chalicelib.storage.pagination import decode_cursor, encode_cursor, query_page
 
 if TYPE_CHECKING:  # accounts records events too
     from chalicelib.services.accounts import Principal
@@ -134,18 +133,8 @@ def list_events(
     key_attributes = {"account_id", "sk"} | ({partition} if chosen else set())
     fixed = {"account_id": account, **({partition: values[":p"]["S"]} if chosen else {})}
     start_key = decode_cursor(cursor, key_attributes, fixed)
-    items: list[dict[str, Any]] = []
-    last_key = None
-    for _ in range(MAX_READS):
-        if start_key:
-            arguments["ExclusiveStartKey"] = start_key
-        arguments["Limit"] = limit - len(items)
-        response = clients.dynamodb().query(**arguments)
-        items.extend(response.get("Items", []))
-        last_key = response.get("LastEvaluatedKey")
-        if not last_key or len(items) >= limit:
-            break
-        start_key = last_key
+    found = query_page(arguments, start_key, limit, MAX_READS)
+    items, last_key = found.items, found.last_key
     return {
         "items": [_event_view(item) for item in items],
         "next_cursor": encode_cursor(last_key),

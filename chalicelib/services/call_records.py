@@ -28,8 +28,7 @@ from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.verdicts import FAILURE, RESULT_FILTERS, SUCCESS
 from chalicelib.services.accounts import Principal
 from chalicelib.services.usage import GRANULARITIES, read_counts
-from chalicelib.storage import clients
-from chalicelib.storage.pagination import decode_cursor, encode_cursor
+from chalicelib.storage.pagination import decode_cursor, encode_cursor, query_page
 
 MAX_READS = 2
 RECORD_FIELDS = (
@@ -143,25 +142,12 @@ def list_records(
     key_attributes = {"viewer", "sk"} | ({chosen} if chosen else set())
     fixed = {"viewer": viewer, **({chosen: values[":p"]["S"]} if chosen else {})}
     start_key = decode_cursor(cursor, key_attributes, fixed)
-    items: list[dict[str, Any]] = []
-    scanned = 0
-    last_key = None
-    for _ in range(MAX_READS):
-        if start_key:
-            arguments["ExclusiveStartKey"] = start_key
-        arguments["Limit"] = limit - len(items)
-        response = clients.dynamodb().query(**arguments)
-        scanned += int(response.get("ScannedCount", 0))
-        items.extend(response.get("Items", []))
-        last_key = response.get("LastEvaluatedKey")
-        if not last_key or len(items) >= limit:
-            break
-        start_key = last_key
+    found = query_page(arguments, start_key, limit, MAX_READS)
     return {
-        "items": [record_view(item) for item in items],
-        "next_cursor": encode_cursor(last_key),
+        "items": [record_view(item) for item in found.items],
+        "next_cursor": encode_cursor(found.last_key),
         "retention_days": settings().record_retention_days,
-        "scanned_count": scanned,
+        "scanned_count": found.scanned,
     }
 
 

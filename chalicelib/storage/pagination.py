@@ -6,9 +6,10 @@ import base64
 import binascii
 import json
 from collections.abc import Iterator
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from chalicelib.domain.errors import ValidationFailed
+from chalicelib.storage import clients
 
 T = TypeVar("T")
 MAX_KEY_BYTES = 1024  # a sort key's limit; partition keys allow 2048
@@ -63,3 +64,31 @@ def page(results: Iterator[T], limit: int) -> tuple[list[T], Key | None]:
     if len(items) < limit:
         last_key = None
     return items, last_key
+
+
+class QueryPage(NamedTuple):
+    items: list[dict[str, Any]]
+    last_key: Key | None  # where the next page starts, None at the end
+    scanned: int  # items DynamoDB read, filtered out or not
+
+
+def query_page(
+    arguments: dict[str, Any], start_key: Key | None, limit: int, max_reads: int
+) -> QueryPage:
+    """One page of up to ``limit`` items of a (filtered) Query, reading at most ``max_reads``
+    DynamoDB pages: a filter that matches little comes back short, with where to go on,
+    instead of reading the whole partition in one request."""
+    items: list[dict[str, Any]] = []
+    scanned = 0
+    last_key = start_key
+    for _ in range(max_reads):
+        request = {**arguments, "Limit": limit - len(items)}
+        if last_key:
+            request["ExclusiveStartKey"] = last_key
+        response = clients.dynamodb().query(**request)
+        scanned += int(response.get("ScannedCount", 0))
+        items.extend(response.get("Items", []))
+        last_key = response.get("LastEvaluatedKey")
+        if not last_key or len(items) >= limit:
+            break
+    return QueryPage(items, last_key, scanned)
