@@ -1,7 +1,22 @@
-"""Writing call records (and the nonce that goes with an allowed signed call), bare botocore.
+"""Call records in DynamoDB, bare botocore: writing them (with the nonce and the limit counters
+of an allowed call) and reading them back for the console.
 
-A record is stored once per viewer account with the index attributes each console query needs
-(``models.CallRecordModel``). A call that no account can see is logged, never stored.
+A record is stored once per viewer account (the API's owner and the app's owner) with the index
+attributes each query needs (``models.CallRecordModel``), so an account's queries never leave
+its own partitions. A call that no account can see is logged, never stored.
+
+| filter given first             | index       | partition            |
+| ------------------------------ | ----------- | -------------------- |
+| app_id                         | by_app      | viewer#app_id        |
+| api_id                         | by_api      | viewer#api_id        |
+| access_key                     | by_key      | viewer#access_key    |
+| result=success/failure         | by_outcome  | viewer#outcome       |
+| result=<code>                  | by_result   | viewer#code          |
+| none                           | table       | viewer               |
+
+The time range is a condition on the sort key ``<time>#<request_id>``. Filters beyond the
+first become a FilterExpression; such a page reads at most ``MAX_READS`` DynamoDB pages and
+may come back short with a ``next_cursor``.
 """
 
 from __future__ import annotations
@@ -11,14 +26,17 @@ import logging
 import random
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
 from chalicelib.config import settings
+from chalicelib.domain.clock import format_time
 from chalicelib.domain.records import CallRecord, RecordRef
 from chalicelib.domain.verdicts import FAILURE, SUCCESS
 from chalicelib.storage import clients
+from chalicelib.storage.pagination import Key, decode_cursor, query_page
 
 Item = dict[str, Any]
 logger = logging.getLogger("apiauth.calls")
@@ -218,3 +236,110 @@ def _log_unattributed(record: CallRecord) -> None:
             limit = FIELD_LIMITS.get(name)
             fields[name] = _clean(value, limit) if limit and isinstance(value, str) else value
     logger.info(json.dumps({"event": "call", "attributed": False, **fields}, ensure_ascii=False))
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+MAX_READS = 2  # DynamoDB pages read for one page of records with a second filter
+
+
+class RecordFilter(NamedTuple):
+    app_id: str | None = None
+    api_id: str | None = None
+    access_key: str | None = None
+    result: str | None = None  # "success", "failure" or a verdict code
+
+
+class RecordPage(NamedTuple):
+    records: list[CallRecord]
+    last_key: Key | None
+    scanned: int
+
+
+def query(
+    viewer: str,
+    filters: RecordFilter,
+    low: datetime | None,
+    high: datetime | None,
+    limit: int,
+    cursor: str | None,
+) -> RecordPage:
+    """A viewer's records, newest first. The first filter given picks its index (the table
+    itself without one); the others become a FilterExpression; the time range bounds ``sk``.
+    A forged or foreign cursor is a ValidationFailed."""
+    outcome = filters.result in (SUCCESS, FAILURE)
+    by_attribute = {
+        "viewer_app": filters.app_id,
+        "viewer_api": filters.api_id,
+        "viewer_key": filters.access_key,
+        "viewer_outcome" if outcome else "viewer_result": filters.result,
+    }
+    chosen = next((name for name, value in by_attribute.items() if value), None)
+    names: dict[str, str] = {"#p": chosen or "viewer"}
+    values: dict[str, Any] = {":p": {"S": f"{viewer}#{by_attribute[chosen]}" if chosen else viewer}}
+    condition = "#p = :p"
+    if low or high:
+        values[":lo"] = {"S": format_time(low) if low else "0"}
+        values[":hi"] = {"S": (format_time(high) if high else "9") + "#\uffff"}
+        condition += " AND sk BETWEEN :lo AND :hi"
+    extra = []
+    for name, value in by_attribute.items():
+        if value and name != chosen:
+            names[f"#{name}"] = name
+            values[f":{name}"] = {"S": f"{viewer}#{value}"}
+            extra.append(f"#{name} = :{name}")
+    arguments: dict[str, Any] = {
+        "TableName": _table(),
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+        "ScanIndexForward": False,
+    }
+    if chosen:
+        arguments["IndexName"] = INDEX_OF[chosen]
+    if extra:
+        arguments["FilterExpression"] = " AND ".join(extra)
+    key_attributes = {"viewer", "sk"} | ({chosen} if chosen else set())
+    fixed = {"viewer": viewer, **({chosen: values[":p"]["S"]} if chosen else {})}
+    start_key = decode_cursor(cursor, key_attributes, fixed)
+    found = query_page(arguments, start_key, limit, MAX_READS)
+    return RecordPage([record_of(item) for item in found.items], found.last_key, found.scanned)
+
+
+# index attribute -> its index (models.CallRecordModel)
+INDEX_OF = {
+    "viewer_app": "by_app",
+    "viewer_api": "by_api",
+    "viewer_key": "by_key",
+    "viewer_result": "by_result",
+    "viewer_outcome": "by_outcome",
+}
+
+
+def record_of(item: Item) -> CallRecord:
+    """The record an item holds (the viewer's copy)."""
+
+    def text(name: str) -> str:
+        return str(item.get(name, {}).get("S", ""))
+
+    def number(name: str) -> str:
+        return str(item.get(name, {}).get("N", "0"))
+
+    return CallRecord(
+        request_id=text("request_id"),
+        time=text("time"),
+        method=text("method"),
+        path=text("path"),
+        source_ip=text("source_ip"),
+        stage=text("stage"),
+        result=text("result"),
+        latency_ms=float(number("latency_ms")),
+        auth_method=text("auth_method"),
+        access_key=text("access_key"),
+        app_id=text("app_id"),
+        api_id=text("api_id"),
+        caller_account_id=text("caller_account_id"),
+        provider_account_id=text("provider_account_id"),
+        secret=text("secret"),
+        retry_after=int(number("retry_after")),
+    )
