@@ -337,12 +337,16 @@ class CallRecordModel(Model):
 
 
 class UsageModel(Model):
-    """Pre-aggregated counts per scope and time bucket, kept by the call-record stream."""
+    """Pre-aggregated counts per scope and time bucket, kept by the call-record stream.
+
+    Besides its keys an item holds one number per verdict, ``c_<result>`` (``c_success``,
+    ``c_NONCE_USED``, ...), each raised with an atomic ADD (``storage/usage.py``); a model
+    cannot declare attributes whose names are data, so they are not listed here.
+    """
 
     Meta = _meta("usage")
     scope = UnicodeAttribute(hash_key=True)
     bucket_start = UnicodeAttribute(range_key=True)
-    counts = MapAttribute[str, int](default=dict)
 
 
 def _audit_index(name: str, hash_attribute: str) -> Any:
