@@ -42,6 +42,7 @@ from chalice.local import (
     NotAuthorizedError,
 )
 
+from chalicelib.http import gateway_responses
 from chalicelib.http.gateway_authorizer import RequestAuthorizer
 
 __all__ = [
@@ -70,10 +71,6 @@ AuthorizeFn = Callable[[LocalGatewayAuthorizer, str, EventType, LambdaContext],
 
 # Marks our wrapper so install() is idempotent and uninstall() can find the original.
 _SHIM_MARKER = "__apiauth_request_authorizer_shim__"
-
-# Same body and headers as the UNAUTHORIZED gateway response the deployment configures.
-_MISSING_CREDENTIALS_CODE = "MISSING_CREDENTIALS"
-_MISSING_CREDENTIALS_MESSAGE = "Empty Signature"
 
 # Authorizer-context values API Gateway accepts; anything else (objects, arrays, null) makes
 # it answer 500 AuthorizerConfigurationException.
@@ -370,40 +367,30 @@ def _json_body(code: str, message: str) -> bytes:
 
 
 def _denied(context: Mapping[str, Any], request_id: str) -> AuthorizerGatewayResponse:
-    # Mirrors the ACCESS_DENIED gateway response, which maps $context.authorizer.* into
-    # headers and body; a field the context lacks renders as an empty string there too.
+    # The deployment's ACCESS_DENIED gateway response, from the same table.
     try:
         status = int(context.get("status", 403))
     except (TypeError, ValueError):
         status = 403
-    code = str(context.get("error_code", ""))
-    message = str(context.get("error_message", ""))
-    headers: dict[str, Any] = {
+    shown_id = str(context.get("request_id") or request_id)
+    _, headers, body = gateway_responses.render("ACCESS_DENIED", context, shown_id)
+    headers.update({
         "Content-Type": "application/json",
-        "X-Ca-Error-Code": code,
-        "X-Ca-Error-Message": message,
-        "X-Ca-Request-Id": str(context.get("request_id") or request_id),
         "x-amzn-RequestId": request_id,
         "x-amzn-ErrorType": "AccessDeniedException",
-    }
-    if context.get("server_time"):
-        headers["X-Ca-Server-Time"] = str(context["server_time"])
-    if context.get("retry_after"):
-        headers["Retry-After"] = str(context["retry_after"])
-    return AuthorizerGatewayResponse(status, headers, _json_body(code, message))
+    })
+    return AuthorizerGatewayResponse(status, headers, body.encode("utf-8"))
 
 
 def _missing_credentials(request_id: str) -> AuthorizerGatewayResponse:
-    headers = {
+    # The deployment's UNAUTHORIZED gateway response, from the same table.
+    status, headers, body = gateway_responses.render("UNAUTHORIZED", {}, request_id)
+    headers.update({
         "Content-Type": "application/json",
-        "X-Ca-Error-Code": _MISSING_CREDENTIALS_CODE,
-        "X-Ca-Error-Message": _MISSING_CREDENTIALS_MESSAGE,
-        "X-Ca-Request-Id": request_id,
         "x-amzn-RequestId": request_id,
         "x-amzn-ErrorType": "UnauthorizedException",
-    }
-    return AuthorizerGatewayResponse(
-        401, headers, _json_body(_MISSING_CREDENTIALS_CODE, _MISSING_CREDENTIALS_MESSAGE))
+    })
+    return AuthorizerGatewayResponse(status, headers, body.encode("utf-8"))
 
 
 def _unauthenticated(request_id: str) -> AuthorizerGatewayResponse:

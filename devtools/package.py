@@ -228,8 +228,18 @@ def normalize_template(path: Path, runtime: str) -> dict[str, Any]:
     wrong = {name: value for name, value in functions.items() if value != runtime}
     if wrong:
         raise PackageError(f"functions with a runtime other than {runtime}: {wrong}")
+    add_gateway_responses(template)
     path.write_text(yaml.dump(template, Dumper=NoAliases, sort_keys=True, allow_unicode=True))
     return template
+
+
+def add_gateway_responses(template: dict[str, Any]) -> None:
+    """What a denied caller gets from the REST API, from the table the local shim renders too."""
+    sys.path.insert(0, str(ROOT))
+    from chalicelib.http.gateway_responses import swagger  # stdlib only
+
+    body = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    body["x-amazon-apigateway-gateway-responses"] = swagger()
 
 
 # --------------------------------------------------------------------------------------------

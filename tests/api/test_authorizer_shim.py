@@ -74,16 +74,20 @@ class FakeApp:
                     "error_message": "Nonce Used",
                     "request_id": "req-deny",
                     "server_time": "1700000000000",
+                    # The ACCESS_DENIED gateway response's body, as our authorizer makes it.
+                    "error_body": '{"code": "NONCE_USED", "message": "Nonce Used"}',
                 }
             return {
                 "principalId": "a1" if allow else "anonymous",
                 "policyDocument": {
                     "Version": "2012-10-17",
-                    "Statement": [{
-                        "Action": "execute-api:Invoke",
-                        "Effect": "Allow" if allow else "Deny",
-                        "Resource": event["methodArn"],
-                    }],
+                    "Statement": [
+                        {
+                            "Action": "execute-api:Invoke",
+                            "Effect": "Allow" if allow else "Deny",
+                            "Resource": event["methodArn"],
+                        }
+                    ],
                 },
                 "context": context_out,
             }
@@ -92,8 +96,10 @@ class FakeApp:
         def hello() -> dict[str, Any]:
             request = app.current_request
             assert request is not None
-            return {"authorizer": request.context.get("authorizer"),
-                    "request_id": request.context.get("requestId")}
+            return {
+                "authorizer": request.context.get("authorizer"),
+                "request_id": request.context.get("requestId"),
+            }
 
         @app.route("/orders/{order_id}", methods=["POST"], authorizer=authorizer)
         def order(order_id: str) -> dict[str, Any]:
@@ -107,11 +113,15 @@ class FakeApp:
 @pytest.fixture
 def project_dir(tmp_path: Path) -> Path:
     (tmp_path / ".chalice").mkdir()
-    (tmp_path / ".chalice" / "config.json").write_text(json.dumps({
-        "version": "2.0",
-        "app_name": "shimtest",
-        "stages": {"dev": {"api_gateway_stage": "api"}},
-    }))
+    (tmp_path / ".chalice" / "config.json").write_text(
+        json.dumps(
+            {
+                "version": "2.0",
+                "app_name": "shimtest",
+                "stages": {"dev": {"api_gateway_stage": "api"}},
+            }
+        )
+    )
     return tmp_path
 
 
@@ -181,8 +191,9 @@ def test_unprotected_route_skips_authorizer(client: Client, fake: FakeApp) -> No
     assert fake.events == []
 
 
-def test_request_event_shape(client: Client, fake: FakeApp,
-                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_request_event_shape(
+    client: Client, fake: FakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("APIAUTH_LOCAL_STAGE", "test")
     response = client.http.post(
         "/orders/a%20b?tag=x%2Fy&tag=second&name=J%C3%BCrgen&empty=",
@@ -201,7 +212,10 @@ def test_request_event_shape(client: Client, fake: FakeApp,
     assert event["headers"]["content-type"] == "application/json"
     assert event["multiValueHeaders"]["x-test"] == ["allow"]
     assert event["multiValueQueryStringParameters"] == {
-        "tag": ["x/y", "second"], "name": ["Jürgen"], "empty": [""]}
+        "tag": ["x/y", "second"],
+        "name": ["Jürgen"],
+        "empty": [""],
+    }
     assert event["queryStringParameters"] == {"tag": "second", "name": "Jürgen", "empty": ""}
     assert event["pathParameters"] == {"order_id": "a b"}
     assert event["stageVariables"] is None
@@ -263,8 +277,9 @@ def test_token_authorizer_routes_keep_chalice_behaviour(project_dir: Path, shim:
         if auth_request.token == "Bearer crash":  # e.g. the token table cannot be read
             raise RuntimeError("storage unavailable")
         allowed = auth_request.token == "Bearer good"
-        return AuthResponse(routes=["*"] if allowed else [], principal_id="admin",
-                            context={"account": "default"})
+        return AuthResponse(
+            routes=["*"] if allowed else [], principal_id="admin", context={"account": "default"}
+        )
 
     @app.route("/v1/things", authorizer=admin_auth)
     def things() -> dict[str, Any]:
@@ -357,7 +372,7 @@ def test_cfn_swagger_security(fake: FakeApp) -> None:
     assert definition["x-amazon-apigateway-authorizer"]["type"] == "request"
 
 
-APP_PY = '''
+APP_PY = """
 from chalice.app import AuthRequest, AuthResponse, Chalice
 from chalicelib.http.gateway_authorizer import RequestAuthorizer
 
@@ -373,7 +388,7 @@ def request_authorizer(event, context):
 @app.route("/demo/hello", authorizer=signature_authorizer)
 def hello():
     return {}
-'''
+"""
 
 
 def test_chalice_package_wires_the_request_authorizer(project_dir: Path, tmp_path: Path) -> None:
@@ -385,12 +400,24 @@ def test_chalice_package_wires_the_request_authorizer(project_dir: Path, tmp_pat
     shutil.copy(gateway_authorizer.__file__, lib / "gateway_authorizer.py")
     out = tmp_path / "out"
     env = {k: v for k, v in os.environ.items() if k != "AWS_PROFILE"}
-    env.update(AWS_DEFAULT_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true",
-               PYTHONPATH="")
+    env.update(AWS_DEFAULT_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true", PYTHONPATH="")
     subprocess.run(
-        [sys.executable, "-c", "from chalice.cli import main; main()",
-         "--project-dir", str(project_dir), "package", "--stage", "dev", str(out)],
-        check=True, env=env, cwd=str(project_dir), timeout=120, capture_output=True,
+        [
+            sys.executable,
+            "-c",
+            "from chalice.cli import main; main()",
+            "--project-dir",
+            str(project_dir),
+            "package",
+            "--stage",
+            "dev",
+            str(out),
+        ],
+        check=True,
+        env=env,
+        cwd=str(project_dir),
+        timeout=120,
+        capture_output=True,
     )
     template = json.loads((out / "sam.json").read_text())
     resources = template["Resources"]
@@ -404,8 +431,38 @@ def test_chalice_package_wires_the_request_authorizer(project_dir: Path, tmp_pat
     assert auth["authorizerResultTtlInSeconds"] == 0
     assert auth["authorizerUri"] == {
         "Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31"
-                   "/functions/${RequestAuthorizer.Arn}/invocations"}
+        "/functions/${RequestAuthorizer.Arn}/invocations"
+    }
     # chalice package grants API Gateway invoke rights only to the API handler and built-in
     # authorizers: the merge template must add the permission for RequestAuthorizer.
     permissions = [name for name, r in resources.items() if r["Type"] == "AWS::Lambda::Permission"]
     assert permissions == ["APIHandlerInvokePermission"]
+
+
+def test_the_shim_and_the_deployment_answer_from_one_table_of_gateway_responses() -> None:
+    from chalicelib.http.gateway_responses import RESPONSES, render, swagger
+
+    document = swagger()
+    assert (
+        set(document)
+        == set(RESPONSES)
+        == {
+            "ACCESS_DENIED",
+            "UNAUTHORIZED",
+            "DEFAULT_4XX",
+            "DEFAULT_5XX",
+        }
+    )
+    context = {"error_code": "THROTTLED", "error_body": "{}", "retry_after": "7"}
+    status, headers, body = render("ACCESS_DENIED", context, "req-1")
+    assert (status, body) == (403, "{}")
+    assert headers == {
+        "X-Ca-Error-Code": "THROTTLED",
+        "Retry-After": "7",
+        "X-Ca-Request-Id": "req-1",
+    }
+    parameters = document["ACCESS_DENIED"]["responseParameters"]  # type: ignore[index]
+    assert parameters["gatewayresponse.header.Retry-After"] == "context.authorizer.retry_after"
+    status, headers, body = render("UNAUTHORIZED", {}, "req-2")
+    assert status == 401 and headers["X-Ca-Error-Code"] == "MISSING_CREDENTIALS"
+    assert body == '{"code":"MISSING_CREDENTIALS","message":"Empty Signature"}'
