@@ -236,15 +236,20 @@ def create_authorization(
         principal,
         "authorization.create",
         grant.authorization_id,
-        {k: v for k, v in fields.items() if k not in ("authorization_id", "created_at")},
+        {
+            k: v
+            for k, v in fields.items()
+            if k not in ("authorization_id", "created_at", "updated_at", "usage")
+        },
     )
     with atomic(
         Conflict("this app is already authorized for that target; revoke the old authorization")
     ) as tx:
         tx.save(grant, condition=AuthorizationModel.target.does_not_exist())
         tx.save(event)
-    # Nothing of the app but its id: it may be another account's (CONTRACT.md 2).
-    return fields
+    # Nothing of the app but its id: it may be another account's (CONTRACT.md 2). Each
+    # limited window starts unused.
+    return authorization_views([grant])[0]
 
 
 def _granted(principal: Principal, authorization_id: str) -> AuthorizationModel:

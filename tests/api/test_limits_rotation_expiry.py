@@ -366,3 +366,17 @@ def test_an_expired_appcode_is_refused(admin: Admin, demo: dict[str, str]) -> No
     [item] = AppCodeModel.by_id.query(code["appcode_id"])
     item.update(actions=[AppCodeModel.expires_at.set("2020-01-01T00:00:00.000Z")])
     assert_denied(run(event), "KEY_EXPIRED", "Unauthorized")
+
+
+def test_a_new_authorization_shows_its_windows_unused(
+    admin: Admin,
+    demo: dict[str, str],
+) -> None:
+    created = admin.post(
+        "/v1/authorizations", {"app_id": demo["app_id"], "all": True, "limits": {"per_day": 5}}
+    )
+    assert created.status == 201, created.body
+    assert created.body["usage"]["per_day"]["used"] == 0
+    assert created.body["usage"]["per_day"]["remaining"] == 5
+    [event] = admin.get("/v1/audit?action=authorization.create").body["items"][:1]
+    assert event["changes"]["limits"] == {"per_day": 5} and "usage" not in event["changes"]
