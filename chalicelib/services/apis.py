@@ -90,15 +90,20 @@ def create_api(
         created_at=now,
         updated_at=now,
     )
-    with atomic(_gateway_gone(gateway.gateway_id), None, _route_taken(api)) as tx:
+    with atomic() as tx:
         # The gateway must still be the account's when the API lands (root may rebind it).
         tx.condition_check(
             GatewayModel,
             gateway.gateway_id,
             condition=GatewayModel.account_id == principal.account_id,
+            failure=_gateway_gone(gateway.gateway_id),
         )
         tx.save(api, condition=ApiModel.api_id.does_not_exist())
-        tx.save(_route_item(api), condition=RouteModel.route.does_not_exist())
+        tx.save(
+            _route_item(api),
+            condition=RouteModel.route.does_not_exist(),
+            failure=_route_taken(api),
+        )
         tx.save(audit_event(principal, "api.create", api.api_id, _api_fields(api)))
     return api_view(api, gateway)
 
@@ -128,12 +133,14 @@ def update_api(principal: Principal, api_id: str, changes: dict[str, Any]) -> di
         setattr(api, name, value)
     api.updated_at = _now()
     new_route = _route_item(api)
-    with atomic(None, _route_taken(api)) as tx:
+    with atomic() as tx:
         tx.save(api, condition=ApiModel.account_id == principal.account_id)
         if new_route.route == old_route.route:
             tx.save(new_route)
         else:
-            tx.save(new_route, condition=RouteModel.route.does_not_exist())
+            tx.save(
+                new_route, condition=RouteModel.route.does_not_exist(), failure=_route_taken(api)
+            )
             tx.delete(old_route)
         tx.save(audit_event(principal, "api.update", api_id, changes))
     return _views([api])[0]
@@ -242,10 +249,14 @@ def create_authorization(
             if k not in ("authorization_id", "created_at", "updated_at", "usage")
         },
     )
-    with atomic(
-        Conflict("this app is already authorized for that target; revoke the old authorization")
-    ) as tx:
-        tx.save(grant, condition=AuthorizationModel.target.does_not_exist())
+    with atomic() as tx:
+        tx.save(
+            grant,
+            condition=AuthorizationModel.target.does_not_exist(),
+            failure=Conflict(
+                "this app is already authorized for that target; revoke the old authorization"
+            ),
+        )
         tx.save(event)
     # Nothing of the app but its id: it may be another account's (CONTRACT.md 2). Each
     # limited window starts unused.
@@ -282,11 +293,12 @@ def update_authorization(
     if actions:
         actions.append(AuthorizationModel.updated_at.set(_now()))
         recorded = {k: format_time(v) if isinstance(v, datetime) else v for k, v in changes.items()}
-        with atomic(NotFound(f"authorization {authorization_id} not found")) as tx:
+        with atomic() as tx:
             tx.update(
                 grant,
                 actions=actions,
                 condition=AuthorizationModel.provider_account_id == principal.account_id,
+                failure=NotFound(f"authorization {authorization_id} not found"),
             )
             tx.save(audit_event(principal, "authorization.update", authorization_id, recorded))
         grant.refresh()

@@ -216,10 +216,14 @@ def create_app(
             app.app_id,
             {k: v for k, v in fields.items() if v} | {"access_key": key.access_key},
         )
-    with atomic(_key_limit(), None, _key_taken(key.access_key)) as tx:
-        tx.update(account, **counter)
+    with atomic() as tx:
+        tx.update(account, **counter, failure=_key_limit())
         tx.save(app, condition=AppModel.app_id.does_not_exist())
-        tx.save(key, condition=KeyModel.access_key.does_not_exist())
+        tx.save(
+            key,
+            condition=KeyModel.access_key.does_not_exist(),
+            failure=_key_taken(key.access_key),
+        )
         for grant in grants:
             tx.save(grant)
         tx.save(event)
@@ -332,8 +336,13 @@ def update_app(principal: Principal, app_id: str, changes: dict[str, Any]) -> di
     if actions:
         now = _now()
         actions.append(AppModel.updated_at.set(now))
-        with atomic(NotFound(f"app {app_id} not found")) as tx:
-            tx.update(app, actions=actions, condition=AppModel.account_id == principal.account_id)
+        with atomic() as tx:
+            tx.update(
+                app,
+                actions=actions,
+                condition=AppModel.account_id == principal.account_id,
+                failure=NotFound(f"app {app_id} not found"),
+            )
             tx.save(audit_event(principal, _toggle_action("app", changes), app_id, changes))
         for name, value in changes.items():
             setattr(app, name, value)
@@ -355,15 +364,19 @@ def delete_app(principal: Principal, app_id: str) -> None:
     # Dependents first: an interrupted delete leaves a disabled app that a retry finishes.
     for key in app_keys(app_id):
         account, counter = _count_key(app.account_id, -1)
-        with atomic(None, None) as tx:
+        with atomic() as tx:
             tx.update(account, **counter)
             tx.delete(key)
     for code in AppCodeModel.by_app.query(app_id):
         code.delete()
     for grant in AuthorizationModel.query(app_id):
         grant.delete()
-    with atomic(Conflict(f"app {app_id} was enabled meanwhile; disable it and retry")) as tx:
-        tx.delete(app, condition=AppModel.enabled == False)  # noqa: E712 - a PynamoDB condition
+    with atomic() as tx:
+        tx.delete(
+            app,
+            condition=AppModel.enabled == False,  # noqa: E712 - a PynamoDB condition
+            failure=Conflict(f"app {app_id} was enabled meanwhile; disable it and retry"),
+        )
         tx.save(audit_event(principal, "app.delete", app_id, {"name": app.name}))
 
 
@@ -394,9 +407,13 @@ def add_key(
     event = audit_event(
         principal, "key.create", key.access_key, {"app_id": app_id, "name": key.name}
     )
-    with atomic(_key_limit(), _key_taken(key.access_key)) as tx:
-        tx.update(account, **counter)
-        tx.save(key, condition=KeyModel.access_key.does_not_exist())
+    with atomic() as tx:
+        tx.update(account, **counter, failure=_key_limit())
+        tx.save(
+            key,
+            condition=KeyModel.access_key.does_not_exist(),
+            failure=_key_taken(key.access_key),
+        )
         tx.save(event)
     return key_view(key, secret)
 
@@ -429,11 +446,12 @@ def update_key(principal: Principal, access_key: str, changes: dict[str, Any]) -
     actions.extend(getattr(KeyModel, n).set(v) for n, v in changes.items())
     if actions:
         now = _now()
-        with atomic(NotFound(f"key {access_key} not found")) as tx:
+        with atomic() as tx:
             tx.update(
                 key,
                 actions=[*actions, KeyModel.updated_at.set(now)],
                 condition=KeyModel.account_id == principal.account_id,
+                failure=NotFound(f"key {access_key} not found"),
             )
             tx.save(audit_event(principal, _toggle_action("key", changes), access_key, recorded))
         for name, value in changes.items():
@@ -471,8 +489,12 @@ def _rename_key(principal: Principal, key: KeyModel, new_value: str) -> dict[str
         key.access_key,
         {"app_id": key.app_id, "access_key": new_value},
     )
-    with atomic(_key_taken(new_value)) as tx:
-        tx.save(renamed, condition=KeyModel.access_key.does_not_exist())
+    with atomic() as tx:
+        tx.save(
+            renamed,
+            condition=KeyModel.access_key.does_not_exist(),
+            failure=_key_taken(new_value),
+        )
         tx.delete(key)
         tx.delete(PreviousSecretModel(PreviousSecretModel.key_of(key.access_key)))
         if key.is_default:
@@ -493,7 +515,8 @@ def reset_secret(principal: Principal, access_key: str, grace_seconds: int = 0) 
         KeyModel.updated_at.set(_now()),
     ]
     recorded: dict[str, Any] = {"app_id": key.app_id, "grace_seconds": grace_seconds}
-    with atomic(Conflict(f"key {access_key} changed meanwhile; retry")) as tx:
+    changed = Conflict(f"key {access_key} changed meanwhile; retry")
+    with atomic() as tx:
         if grace_seconds > 0:
             until = utc_now() + timedelta(seconds=grace_seconds)
             # The secret being replaced, sealed as it was; TTL removes it after the grace.
@@ -503,12 +526,16 @@ def reset_secret(principal: Principal, access_key: str, grace_seconds: int = 0) 
             previous.purge_at = until
             recorded["previous_secret_expires_at"] = previous.expires_at
             actions.append(KeyModel.previous_secret_expires_at.set(previous.expires_at))
-            tx.update(key, actions=actions, condition=KeyModel.secret_sealed == key.secret_sealed)
             tx.save(previous)
         else:
             actions.append(KeyModel.previous_secret_expires_at.remove())
-            tx.update(key, actions=actions, condition=KeyModel.secret_sealed == key.secret_sealed)
             tx.delete(previous)
+        tx.update(
+            key,
+            actions=actions,
+            condition=KeyModel.secret_sealed == key.secret_sealed,
+            failure=changed,
+        )
         tx.save(audit_event(principal, "key.reset_secret", access_key, recorded))
     return key_view(owned_key(principal, access_key), secret)
 
@@ -536,9 +563,13 @@ def delete_key(principal: Principal, access_key: str) -> None:
     if key.enabled:
         raise Conflict(f"key {access_key} is enabled; disable it (PATCH enabled=false) first")
     account, counter = _count_key(key.account_id, -1)
-    with atomic(None, Conflict(f"key {access_key} changed meanwhile; retry")) as tx:
+    with atomic() as tx:
         tx.update(account, **counter)
-        tx.delete(key, condition=KeyModel.enabled == False)  # noqa: E712
+        tx.delete(
+            key,
+            condition=KeyModel.enabled == False,  # noqa: E712
+            failure=Conflict(f"key {access_key} changed meanwhile; retry"),
+        )
         tx.delete(PreviousSecretModel(PreviousSecretModel.key_of(key.access_key)))
         tx.save(audit_event(principal, "key.delete", access_key, {"app_id": key.app_id}))
 
@@ -583,11 +614,12 @@ def get_whitelist(principal: Principal, app_id: str) -> dict[str, Any]:
 def put_whitelist(principal: Principal, app_id: str, entries: Sequence[str]) -> dict[str, Any]:
     normalized = normalize_whitelist(entries)
     app = owned_app(principal, app_id)
-    with atomic(NotFound(f"app {app_id} not found")) as tx:
+    with atomic() as tx:
         tx.update(
             app,
             actions=[AppModel.whitelist.set(normalized), AppModel.updated_at.set(_now())],
             condition=AppModel.account_id == principal.account_id,
+            failure=NotFound(f"app {app_id} not found"),
         )
         tx.save(audit_event(principal, "whitelist.replace", app_id, {"entries": normalized}))
     return {"app_id": app_id, "entries": normalized}

@@ -110,8 +110,8 @@ def create_gateway(
     )
     fields = {"account_id": account_id, "name": name, "base_url": base_url}
     conflict = Conflict(f"gateway {gateway_id} is already bound; change or unbind it first")
-    with atomic(conflict) as tx:
-        tx.save(gateway, condition=GatewayModel.gateway_id.does_not_exist())
+    with atomic() as tx:
+        tx.save(gateway, condition=GatewayModel.gateway_id.does_not_exist(), failure=conflict)
         tx.save(audit_event(principal, "gateway.create", gateway_id, fields))
     return gateway_view(gateway)
 

@@ -27,42 +27,42 @@ def _connection() -> Connection:
 _SENT_ORDER = ("condition_check", "delete", "save", "update")
 
 
-class _CallOrderTransactWrite(TransactWrite):
-    """A TransactWrite that remembers the kind of each call, in call order."""
+class Transaction(TransactWrite):
+    """A TransactWrite whose operations each say which domain error their condition means
+    (``failure=``), so a cancelled transaction raises the error of the condition that failed,
+    whatever order the operations were written in."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.calls: list[str] = []
+        self._calls: list[tuple[str, DomainError | None]] = []
 
-    def condition_check(self, *args: Any, **kwargs: Any) -> None:
-        self.calls.append("condition_check")
-        super().condition_check(*args, **kwargs)
+    def condition_check(self, *args: Any, failure: DomainError | None = None, **kw: Any) -> None:
+        self._calls.append(("condition_check", failure))
+        super().condition_check(*args, **kw)
 
-    def delete(self, *args: Any, **kwargs: Any) -> None:
-        self.calls.append("delete")
-        super().delete(*args, **kwargs)
+    def delete(self, *args: Any, failure: DomainError | None = None, **kw: Any) -> None:
+        self._calls.append(("delete", failure))
+        super().delete(*args, **kw)
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.calls.append("save")
-        super().save(*args, **kwargs)
+    def save(self, *args: Any, failure: DomainError | None = None, **kw: Any) -> None:
+        self._calls.append(("save", failure))
+        super().save(*args, **kw)
 
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        self.calls.append("update")
-        super().update(*args, **kwargs)
+    def update(self, *args: Any, failure: DomainError | None = None, **kw: Any) -> None:
+        self._calls.append(("update", failure))
+        super().update(*args, **kw)
 
-    def call_index(self, sent_index: int) -> int:
-        """The call that became the ``sent_index``-th item of the request."""
-        order = sorted(range(len(self.calls)), key=lambda i: _SENT_ORDER.index(self.calls[i]))
-        return order[sent_index] if sent_index < len(order) else sent_index
+    def failure_of(self, sent_index: int) -> DomainError | None:
+        """The failure named by the call that became the ``sent_index``-th item sent."""
+        order = sorted(self._calls, key=lambda call: _SENT_ORDER.index(call[0]))
+        return order[sent_index][1] if sent_index < len(order) else None
 
 
 @contextmanager
-def atomic(*failures: DomainError | None) -> Iterator[TransactWrite]:
-    """A transaction; ``failures[i]`` is raised when the i-th operation's condition fails.
-
-    ``i`` counts the calls on the transaction in the order they were made.
-    """
-    transaction = _CallOrderTransactWrite(connection=_connection())
+def atomic() -> Iterator[Transaction]:
+    """A transaction; a cancelled one raises the ``failure=`` of the operation whose
+    condition failed (or Conflict for a concurrent change), else the storage error."""
+    transaction = Transaction(connection=_connection())
     try:
         with transaction:
             yield transaction
@@ -70,8 +70,7 @@ def atomic(*failures: DomainError | None) -> Iterator[TransactWrite]:
         reasons = error.cancellation_reasons or []
         for sent_index, reason in enumerate(reasons):
             if reason is not None and reason.code == "ConditionalCheckFailed":
-                index = transaction.call_index(sent_index)
-                failure = failures[index] if index < len(failures) else None
+                failure = transaction.failure_of(sent_index)
                 if failure is not None:
                     raise failure from error
         if any(reason is not None and reason.code == "TransactionConflict" for reason in reasons):
