@@ -35,6 +35,7 @@ mutants: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.authorizer
 	$(BIN)/python -m bench.call_records
+	$(BIN)/python -m bench.cost
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache mutants mutants.log

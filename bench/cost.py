@@ -1,0 +1,293 @@
+"""What one call costs an operator: DynamoDB capacity units and Lambda, in dollars per million.
+
+    python -m bench.cost
+
+Drives the real authorizer (and the stream aggregator) over moto's server, records every
+DynamoDB request it makes, and counts the capacity each would consume in DynamoDB from the
+items themselves: item sizes by DynamoDB's rules, one write per populated global secondary
+index (taken from the models), transactional writes doubled, strongly consistent reads. moto
+reports no consumed capacity, so these are counts, not readings; a cancelled transaction is
+counted as if charged (the conservative side).
+
+Lambda: one authorizer invocation per call (TTL 0), its duration taken as the measured own
+CPU time plus ``DYNAMODB_MS`` per request, billed by the millisecond at the configured memory.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.authorizer import _environment, moto_with_demo, signed_event
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# List prices, us-east-1, as known on 2026-11-30 (on-demand DynamoDB, Lambda x86, API Gateway).
+PRICES = {
+    "write_unit": 0.625 / 1e6,  # DynamoDB on-demand, per write request unit
+    "read_unit": 0.125 / 1e6,  # DynamoDB on-demand, per read request unit
+    "lambda_request": 0.20 / 1e6,
+    "lambda_gb_second": 0.0000166667,
+    "api_gateway_rest": 3.50 / 1e6,  # the yardstick: API Gateway REST, per call
+}
+AUTHORIZER_MEMORY_GB = 0.5  # .chalice/config.json: request_authorizer 512 MB
+AGGREGATOR_MEMORY_GB = 0.25  # record_aggregator 256 MB
+DYNAMODB_MS = 4.0  # an assumed in-region round trip per DynamoDB request
+
+
+def _size(value: dict[str, Any]) -> int:
+    (kind, data), *_ = value.items()
+    if kind == "S":
+        return len(str(data).encode("utf-8"))
+    if kind == "N":
+        return len(str(data).lstrip("-").replace(".", "")) // 2 + 1
+    if kind == "B":
+        return len(data)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(_size(v) + 1 for v in data)
+    if kind == "M":
+        return 3 + sum(len(k.encode("utf-8")) + _size(v) + 1 for k, v in data.items())
+    return len(str(data))
+
+
+def item_size(item: dict[str, Any]) -> int:
+    return sum(len(name.encode("utf-8")) + _size(value) for name, value in item.items())
+
+
+def _indexes() -> dict[str, list[set[str]]]:
+    """Table name -> the key attributes of each of its global secondary indexes."""
+    from chalicelib.storage.models import ALL_MODELS
+
+    found: dict[str, list[set[str]]] = {}
+    for model in ALL_MODELS:
+        schema = model._get_schema()
+        found[model.Meta.table_name] = [
+            {key["AttributeName"] for key in index["key_schema"]}
+            for index in schema["global_secondary_indexes"]
+        ]
+    return found
+
+
+class Meter:
+    """Read and write units of the DynamoDB requests made while it listens."""
+
+    def __init__(self) -> None:
+        self.indexes = _indexes()
+        self.reads = 0.0
+        self.writes = 0.0
+        self.requests = 0
+
+    def reset(self) -> None:
+        self.reads = self.writes = 0.0
+        self.requests = 0
+
+    def _put(self, table: str, item: dict[str, Any], factor: int) -> None:
+        units = max(1, math.ceil(item_size(item) / 1024))
+        self.writes += units * factor
+        # An index holds the item when it has the index's key attributes (projection ALL).
+        for keys in self.indexes.get(table, []):
+            if keys <= set(item):
+                self.writes += units
+
+    def _update(self, table: str, key: dict[str, Any], factor: int) -> None:
+        # Our updates touch small items (counters, key and app usage): one unit, plus one for
+        # each index that projects the changed attributes (all of ours project ALL).
+        self.writes += factor
+        if table.endswith(("-keys", "-apps")):
+            self.writes += 1
+
+    def listen(self, operation: str, params: dict[str, Any]) -> None:
+        self.requests += 1
+        if operation == "BatchGetItem":
+            for request in params["RequestItems"].values():
+                self.reads += len(request["Keys"])  # small items, strongly consistent: 1 each
+        elif operation == "PutItem":
+            self._put(params["TableName"], params["Item"], 1)
+        elif operation == "UpdateItem":
+            self._update(params["TableName"], params["Key"], 1)
+        elif operation == "TransactWriteItems":
+            for action in params["TransactItems"]:
+                if "Put" in action:
+                    self._put(action["Put"]["TableName"], action["Put"]["Item"], 2)
+                elif "Update" in action:
+                    self._update(action["Update"]["TableName"], action["Update"]["Key"], 2)
+        elif operation == "GetItem":
+            self.reads += 1
+
+
+def attach(meter: Meter) -> None:
+    from chalicelib.storage import clients
+
+    def on_params(params: dict[str, Any], model: Any, **_: Any) -> None:
+        meter.listen(model.name, params)
+
+    clients.dynamodb().meta.events.register("provide-client-params.dynamodb", on_params)
+
+
+def dollars(reads: float, writes: float, lambda_ms: float, memory_gb: float) -> float:
+    """Dollars per million for one call's units and one Lambda invocation of ``lambda_ms``."""
+    billed_seconds = math.ceil(lambda_ms) / 1000
+    return 1e6 * (
+        reads * PRICES["read_unit"]
+        + writes * PRICES["write_unit"]
+        + PRICES["lambda_request"]
+        + billed_seconds * memory_gb * PRICES["lambda_gb_second"]
+    )
+
+
+def main() -> int:
+    sys.path.insert(0, str(ROOT))
+    _environment()
+    rows: list[tuple[str, float, float, int, float]] = []
+    with moto_with_demo() as demo:
+        from app import request_authorizer
+        from chalicelib.services import accounts, apis, apps
+        from chalicelib.services.accounts import Principal
+        from chalicelib.storage.credentials import reset_cache
+        from chalicelib.storage.models import AuthorizationModel
+
+        meter = Meter()
+        attach(meter)
+        root = Principal("default", "bench", True)
+        partner = accounts.create_account(root, "partner")["account_id"]
+        partner_app, partner_key, partner_secret = apps.create_app(
+            Principal(partner, "bench", False), name="partner caller"
+        )
+        apis.create_authorization(root, partner_app.app_id, None, "demo", False, None, None)
+        cross = {"access_key": partner_key.access_key, "secret": partner_secret}
+        [grant] = AuthorizationModel.query(demo["app_id"])
+        counter = iter(range(10**6))
+
+        def call(
+            name: str,
+            caller: dict[str, str],
+            *,
+            cold: bool = False,
+            change: Callable[[dict[str, Any]], None] | None = None,
+        ) -> None:
+            """Warm up with one call, then count a second one of the same kind."""
+            events = [signed_event(caller, f"cost-{next(counter)}")[0] for _ in range(2)]
+            for event in events:
+                if change is not None:
+                    change(event)
+            request_authorizer(events[0], None)
+            if cold:
+                reset_cache()
+            meter.reset()
+            started = time.thread_time()
+            request_authorizer(events[1], None)
+            own_ms = (time.thread_time() - started) * 1000
+            lambda_ms = own_ms + DYNAMODB_MS * meter.requests
+            rows.append((name, meter.reads, meter.writes, meter.requests, lambda_ms))
+
+        def garbage(event: dict[str, Any]) -> None:
+            event["headers"]["x-ca-signature"] = "Z2FyYmFnZQ=="
+
+        def unknown(event: dict[str, Any]) -> None:
+            event["headers"]["x-ca-key"] = "NoSuchKey0000001"
+
+        def unbound(event: dict[str, Any]) -> None:
+            unknown(event)
+            event["requestContext"]["apiId"] = "unbound0000"
+
+        call("allowed, same account, warm", demo)
+        call("allowed, same account, cold cache", demo, cold=True)
+        call("allowed, another account's app, warm", cross)
+        limits = {"per_second": 10**6, "per_minute": 10**6, "per_day": 10**6}
+        apis.update_authorization(root, grant.authorization_id, {"limits": limits})
+        reset_cache()
+        call("allowed, with 3 limit windows, warm", demo)
+        apis.update_authorization(root, grant.authorization_id, {"limits": None})
+        reset_cache()
+        call("denied, bad signature", demo, change=garbage)
+        call("denied, unknown key on a registered API", demo, change=unknown)
+        call("denied, unknown key and gateway (no account)", demo, change=unbound)
+        replayed = signed_event(demo, "cost-replayed")[0]
+        request_authorizer(dict(replayed), None)
+        meter.reset()
+        started = time.thread_time()
+        request_authorizer(replayed, None)
+        own_ms = (time.thread_time() - started) * 1000
+        rows.append(
+            (
+                "denied, replay (NONCE_USED)",
+                meter.reads,
+                meter.writes,
+                meter.requests,
+                own_ms + DYNAMODB_MS * meter.requests,
+            )
+        )
+        aggregation = measure_aggregation(meter)
+
+    print(
+        "cost per call, counted from the requests (on-demand DynamoDB $0.625/M write and $0.125/M"
+        " read units, Lambda $0.20/M + $0.0000166667/GB-s; list prices as of 2026-11-30;"
+        f" {DYNAMODB_MS:.0f} ms assumed per DynamoDB request)"
+    )
+    print(f"  {'call':46} {'RRU':>5} {'WRU':>5} {'req':>4} {'Lambda ms':>9} {'$/M':>7}")
+    for name, reads, writes, requests, lambda_ms in rows:
+        cost = dollars(reads, writes, lambda_ms, AUTHORIZER_MEMORY_GB)
+        print(f"  {name:46} {reads:5.1f} {writes:5.1f} {requests:4d} {lambda_ms:9.1f} {cost:7.2f}")
+    print("  aggregation of the stream, per allowed call (one batch a second):")
+    for rate, writes, invocation in aggregation:
+        cost = 1e6 * writes * PRICES["write_unit"] + invocation
+        print(f"    {rate:4d} calls/s: {writes:5.2f} WRU per call, ${cost:.2f} per million")
+    warm = next(row for row in rows if row[0].startswith("allowed, same account, warm"))
+    total = dollars(warm[1], warm[2], warm[4], AUTHORIZER_MEMORY_GB)
+    at_100 = 1e6 * aggregation[-1][1] * PRICES["write_unit"] + aggregation[-1][2]
+    print(
+        f"allowed call all in at 100 calls/s: ${total + at_100:.2f} per million"
+        f" (API Gateway REST: ${PRICES['api_gateway_rest'] * 1e6:.2f})"
+    )
+    return 0
+
+
+def measure_aggregation(meter: Meter) -> list[tuple[int, float, float]]:
+    """Per call: write units and aggregator dollars when ``rate`` calls arrive per batch."""
+    from chalicelib.domain.clock import format_time, utc_now
+    from chalicelib.domain.records import CallRecord
+    from chalicelib.services.usage import aggregate
+    from chalicelib.storage.call_records import record_items
+    from chalicelib.storage.models import AppModel
+
+    app = next(iter(AppModel.scan()))
+    figures = []
+    for rate in (1, 10, 100):
+        now = format_time(utc_now())
+        batch = []
+        for index in range(rate):
+            record = CallRecord(
+                request_id=f"agg-{rate}-{index}",
+                time=now,
+                method="GET",
+                path="/demo/hello",
+                source_ip="198.51.100.7",
+                stage="RELEASE",
+                result="success",
+                auth_method="signature",
+                access_key=app.default_access_key,
+                app_id=app.app_id,
+                api_id="api-bench",
+                caller_account_id=app.account_id,
+                provider_account_id=app.account_id,
+            )
+            for item in record_items(record):
+                batch.append({"eventName": "INSERT", "dynamodb": {"NewImage": item}})
+        meter.reset()
+        started = time.thread_time()
+        aggregate(batch)
+        own_ms = (time.thread_time() - started) * 1000
+        lambda_ms = own_ms + DYNAMODB_MS * meter.requests
+        invocation = dollars(0, 0, lambda_ms, AGGREGATOR_MEMORY_GB) / rate
+        figures.append((rate, meter.writes / rate, invocation))
+    return figures
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
