@@ -275,23 +275,22 @@ def update_authorization(
 ) -> dict[str, Any]:
     """Change stages, end date or limits; a field sent as null clears it (stages: all)."""
     grant = _granted(principal, authorization_id)
-    actions: list[Any] = []
+    new: dict[str, Any] = {}
     if "stages" in changes:
         stages = changes["stages"]
-        actions.append(
-            AuthorizationModel.stages.set(list(dict.fromkeys(stages)) if stages else list(STAGES))
-        )
+        new["stages"] = list(dict.fromkeys(stages)) if stages else list(STAGES)
     if "expires_at" in changes:
-        expires_at = changes["expires_at"]
-        actions.append(
-            AuthorizationModel.expires_at.set(format_time(expires_at))
-            if expires_at
-            else AuthorizationModel.expires_at.remove()
-        )
+        new["expires_at"] = format_time(changes["expires_at"]) if changes["expires_at"] else None
     if "limits" in changes:
-        actions.append(AuthorizationModel.limits.set(_stored_limits(changes["limits"])))
-    if actions:
-        actions.append(AuthorizationModel.updated_at.set(_now()))
+        new["limits"] = _stored_limits(changes["limits"])
+    if new:
+        new["updated_at"] = _now()
+        actions = [
+            getattr(AuthorizationModel, name).set(value)
+            if value is not None
+            else getattr(AuthorizationModel, name).remove()
+            for name, value in new.items()
+        ]
         recorded = {k: format_time(v) if isinstance(v, datetime) else v for k, v in changes.items()}
         with atomic() as tx:
             tx.update(
@@ -301,7 +300,9 @@ def update_authorization(
                 failure=NotFound(f"authorization {authorization_id} not found"),
             )
             tx.save(audit_event(principal, "authorization.update", authorization_id, recorded))
-        grant.refresh()
+        # What was written, without reading it back.
+        for name, value in new.items():
+            setattr(grant, name, value)
     return authorization_views([grant])[0]
 
 
