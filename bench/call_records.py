@@ -51,11 +51,17 @@ def fill(count: int, seed: int) -> None:
     from chalicelib.domain.clock import format_time, utc_now
     from chalicelib.domain.records import CallRecord
     from chalicelib.storage import clients
-    from chalicelib.storage.call_records import record_items
+    from chalicelib.storage.call_records import record_item
 
     rng = random.Random(seed)
     now = utc_now()
-    table = settings().table_name("call-records")
+    # The key pairs, so that a filter by access key reads its app's partition.
+    for app in range(200):
+        clients.dynamodb().put_item(
+            TableName=settings().table_name("keys"),
+            Item={"access_key": {"S": f"key{app:05d}"}, "app_id": {"S": f"app-{app:03d}"}},
+        )
+    table = settings().table_name("calls")
     batch: list[dict[str, Any]] = []
     for index in range(count):
         result = "success" if rng.random() < 0.8 else rng.choice(FAILURES)
@@ -76,7 +82,9 @@ def fill(count: int, seed: int) -> None:
             provider_account_id=ACCOUNT,
             latency_ms=1.5,
         )
-        batch.extend({"PutRequest": {"Item": item}} for item in record_items(record))
+        item = record_item(record)
+        assert item is not None
+        batch.append({"PutRequest": {"Item": item}})
         if len(batch) == 25 or index == count - 1:
             clients.dynamodb().batch_write_item(RequestItems={table: batch})
             batch = []
@@ -132,14 +140,16 @@ def main(argv: list[str] | None = None) -> int:
         _environment(f"bench{size}-")
         with _dynamodb(args.endpoint):
             from chalicelib.storage.clients import reset_clients
-            from chalicelib.storage.models import CallRecordModel
+            from chalicelib.storage.models import CallRecordModel, KeyModel
 
             reset_clients()
-            CallRecordModel.Meta.table_name = f"bench{size}-call-records"
-            CallRecordModel.Meta.host = args.endpoint
-            CallRecordModel._connection = None
-            # DynamoDB stand-ins such as dynalite have no UpdateTimeToLive (bench/dynalite.md).
-            CallRecordModel.create_table(wait=True, ignore_update_ttl_errors=bool(args.endpoint))
+            for model, table in ((CallRecordModel, "calls"), (KeyModel, "keys")):
+                model.Meta.table_name = f"bench{size}-{table}"
+                model.Meta.host = args.endpoint
+                model._connection = None
+                # DynamoDB stand-ins such as dynalite have no UpdateTimeToLive
+                # (bench/dynalite.md).
+                model.create_table(wait=True, ignore_update_ttl_errors=bool(args.endpoint))
             started = time.perf_counter()
             fill(size, seed=size)
             print(f"filled {size} records in {time.perf_counter() - started:.0f} s", flush=True)

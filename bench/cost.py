@@ -16,9 +16,11 @@ CPU time plus ``DYNAMODB_MS`` per request, billed by the millisecond at the conf
 from __future__ import annotations
 
 import math
+import re
 import sys
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,7 @@ PRICES = {
 AUTHORIZER_MEMORY_GB = 0.5  # .chalice/config.json: request_authorizer 512 MB
 AGGREGATOR_MEMORY_GB = 0.25  # record_aggregator 256 MB
 DYNAMODB_MS = 4.0  # an assumed in-region round trip per DynamoDB request
+Figure = tuple[int, float, float]  # calls a second, write units per call, aggregator $ per call
 
 
 def _size(value: dict[str, Any]) -> int:
@@ -75,49 +78,61 @@ def _indexes() -> dict[str, list[set[str]]]:
 
 
 class Meter:
-    """Read and write units of the DynamoDB requests made while it listens."""
+    """Read and write units of the DynamoDB requests made while it listens, counted from the
+    requests and whether DynamoDB took them."""
 
     def __init__(self) -> None:
         self.indexes = _indexes()
         self.reads = 0.0
         self.writes = 0.0
         self.requests = 0
+        self._pending: tuple[str, dict[str, Any]] | None = None
 
     def reset(self) -> None:
         self.reads = self.writes = 0.0
         self.requests = 0
 
-    def _put(self, table: str, item: dict[str, Any], factor: int) -> None:
+    def _put(self, table: str, item: dict[str, Any], factor: int, applied: bool) -> None:
         units = max(1, math.ceil(item_size(item) / 1024))
         self.writes += units * factor
+        if not applied:
+            return  # a refused condition is charged on the table only: no index changed
         # An index holds the item when it has the index's key attributes (projection ALL).
         for keys in self.indexes.get(table, []):
             if keys <= set(item):
                 self.writes += units
 
-    def _update(self, table: str, key: dict[str, Any], factor: int) -> None:
+    def _update(self, table: str, factor: int) -> None:
         # Our updates touch small items (counters, key and app usage): one unit, plus one for
         # each index that projects the changed attributes (all of ours project ALL).
         self.writes += factor
         if table.endswith(("-keys", "-apps")):
             self.writes += 1
 
-    def listen(self, operation: str, params: dict[str, Any]) -> None:
+    def before(self, operation: str, params: dict[str, Any]) -> None:
+        self._pending = (operation, params)
+
+    def after(self, failed: bool) -> None:
+        if self._pending is None:
+            return
+        operation, params = self._pending
+        self._pending = None
         self.requests += 1
         if operation == "BatchGetItem":
             for request in params["RequestItems"].values():
                 self.reads += len(request["Keys"])  # small items, strongly consistent: 1 each
         elif operation == "PutItem":
-            self._put(params["TableName"], params["Item"], 1)
+            self._put(params["TableName"], params["Item"], 1, not failed)
         elif operation == "UpdateItem":
-            self._update(params["TableName"], params["Key"], 1)
+            self._update(params["TableName"], 1)
         elif operation == "TransactWriteItems":
+            # A cancelled transaction is counted as if charged in full (the conservative side).
             for action in params["TransactItems"]:
                 if "Put" in action:
-                    self._put(action["Put"]["TableName"], action["Put"]["Item"], 2)
+                    self._put(action["Put"]["TableName"], action["Put"]["Item"], 2, True)
                 elif "Update" in action:
-                    self._update(action["Update"]["TableName"], action["Update"]["Key"], 2)
-        elif operation == "GetItem":
+                    self._update(action["Update"]["TableName"], 2)
+        elif operation in ("GetItem", "Query"):
             self.reads += 1
 
 
@@ -125,9 +140,14 @@ def attach(meter: Meter) -> None:
     from chalicelib.storage import clients
 
     def on_params(params: dict[str, Any], model: Any, **_: Any) -> None:
-        meter.listen(model.name, params)
+        meter.before(model.name, params)
 
-    clients.dynamodb().meta.events.register("provide-client-params.dynamodb", on_params)
+    def on_response(http_response: Any, **_: Any) -> None:
+        meter.after(failed=http_response.status_code >= 300)
+
+    events = clients.dynamodb().meta.events
+    events.register("provide-client-params.dynamodb", on_params)
+    events.register("after-call.dynamodb", on_response)
 
 
 def dollars(reads: float, writes: float, lambda_ms: float, memory_gb: float) -> float:
@@ -225,6 +245,7 @@ def main() -> int:
         )
         aggregation = measure_aggregation(meter)
 
+    aggregation_same, aggregation_cross = aggregation
     print(
         "cost per call, counted from the requests (on-demand DynamoDB $0.625/M write and $0.125/M"
         " read units, Lambda $0.20/M + $0.0000166667/GB-s; list prices as of 2026-11-30;"
@@ -234,58 +255,93 @@ def main() -> int:
     for name, reads, writes, requests, lambda_ms in rows:
         cost = dollars(reads, writes, lambda_ms, AUTHORIZER_MEMORY_GB)
         print(f"  {name:46} {reads:5.1f} {writes:5.1f} {requests:4d} {lambda_ms:9.1f} {cost:7.2f}")
-    print("  aggregation of the stream, per allowed call (one batch a second):")
-    for rate, writes, invocation in aggregation:
-        cost = 1e6 * writes * PRICES["write_unit"] + invocation
-        print(f"    {rate:4d} calls/s: {writes:5.2f} WRU per call, ${cost:.2f} per million")
-    warm = next(row for row in rows if row[0].startswith("allowed, same account, warm"))
-    total = dollars(warm[1], warm[2], warm[4], AUTHORIZER_MEMORY_GB)
-    at_100 = 1e6 * aggregation[-1][1] * PRICES["write_unit"] + aggregation[-1][2]
     print(
-        f"allowed call all in at 100 calls/s: ${total + at_100:.2f} per million"
-        f" (API Gateway REST: ${PRICES['api_gateway_rest'] * 1e6:.2f})"
+        f"  aggregation of the stream, per allowed call (batches of up to {BATCH_SIZE} records"
+        f" or {BATCH_WINDOW_S} s, whichever fills first):"
     )
-    return 0
+    for (rate, writes, invocation), (_, cross_writes, cross_invocation) in zip(
+        aggregation_same, aggregation_cross, strict=True
+    ):
+        cost = 1e6 * writes * PRICES["write_unit"] + invocation
+        cross_cost = 1e6 * cross_writes * PRICES["write_unit"] + cross_invocation
+        print(
+            f"    {rate:4d} calls/s: {writes:5.3f} WRU, ${cost:.2f} per million"
+            f" (another account's app: {cross_writes:5.3f} WRU, ${cross_cost:.2f})"
+        )
+    yardstick = PRICES["api_gateway_rest"] * 1e6
+    print(f"allowed call all in, $ per million (API Gateway REST: ${yardstick:.2f}):")
+    over = False
+    for row_name, aggregated in (
+        ("allowed, same account, warm", aggregation_same),
+        ("allowed, another account's app, warm", aggregation_cross),
+    ):
+        row = next(r for r in rows if r[0] == row_name)
+        call_cost = dollars(row[1], row[2], row[4], AUTHORIZER_MEMORY_GB)
+        totals = []
+        for rate, writes, invocation in aggregated:
+            total = call_cost + 1e6 * writes * PRICES["write_unit"] + invocation
+            totals.append(f"{rate}/s ${total:.2f}")
+            over = over or (rate == 100 and total >= yardstick)
+        print(f"  {row_name:46} " + ", ".join(totals))
+    return 1 if over else 0
 
 
-def measure_aggregation(meter: Meter) -> list[tuple[int, float, float]]:
-    """Per call: write units and aggregator dollars when ``rate`` calls arrive per batch."""
+def _event_source() -> tuple[int, int]:
+    """The record aggregator's batch size and batching window, from the template."""
+    text = (ROOT / "infra" / "merge-template.yaml").read_text()
+    size = re.search(r"RecordAggregatorStream:[\s\S]*?BatchSize: (\d+)", text)
+    window = re.search(
+        r"RecordAggregatorStream:[\s\S]*?MaximumBatchingWindowInSeconds: (\d+)", text
+    )
+    assert size and window, "the template's RecordAggregatorStream lost its batching settings"
+    return int(size.group(1)), int(window.group(1))
+
+
+BATCH_SIZE, BATCH_WINDOW_S = _event_source()
+
+
+def measure_aggregation(meter: Meter) -> tuple[list[Figure], list[Figure]]:
+    """Per allowed call: write units and aggregator dollars at 1, 10 and 100 calls a second,
+    the calls spread over the batching window (so over one or two minute buckets), for calls
+    within one account and calls of another account's app (two viewers, twice the scopes)."""
     from chalicelib.domain.clock import format_time, utc_now
     from chalicelib.domain.records import CallRecord
     from chalicelib.services.usage import aggregate
-    from chalicelib.storage.call_records import record_items
+    from chalicelib.storage.call_records import record_item
     from chalicelib.storage.models import AppModel
 
     app = next(iter(AppModel.scan()))
-    figures = []
-    for rate in (1, 10, 100):
-        now = format_time(utc_now())
-        batch = []
-        for index in range(rate):
-            record = CallRecord(
-                request_id=f"agg-{rate}-{index}",
-                time=now,
-                method="GET",
-                path="/demo/hello",
-                source_ip="198.51.100.7",
-                stage="RELEASE",
-                result="success",
-                auth_method="signature",
-                access_key=app.default_access_key,
-                app_id=app.app_id,
-                api_id="api-bench",
-                caller_account_id=app.account_id,
-                provider_account_id=app.account_id,
-            )
-            for item in record_items(record):
-                batch.append({"eventName": "INSERT", "dynamodb": {"NewImage": item}})
-        meter.reset()
-        started = time.thread_time()
-        aggregate(batch)
-        own_ms = (time.thread_time() - started) * 1000
-        lambda_ms = own_ms + DYNAMODB_MS * meter.requests
-        invocation = dollars(0, 0, lambda_ms, AGGREGATOR_MEMORY_GB) / rate
-        figures.append((rate, meter.writes / rate, invocation))
+    figures: tuple[list[Figure], list[Figure]] = ([], [])
+    for cross, found in ((False, figures[0]), (True, figures[1])):
+        for rate in (1, 10, 100):
+            count = min(rate * BATCH_WINDOW_S, BATCH_SIZE)
+            span = count / rate  # seconds the batch's calls arrive over
+            start = utc_now().replace(second=30, microsecond=0)
+            batch = []
+            for index in range(count):
+                record = CallRecord(
+                    request_id=f"agg-{cross}-{rate}-{index}",
+                    time=format_time(start + timedelta(seconds=span * index / count)),
+                    method="GET",
+                    path="/demo/hello",
+                    source_ip="198.51.100.7",
+                    stage="RELEASE",
+                    result="success",
+                    auth_method="signature",
+                    access_key=app.default_access_key,
+                    app_id=app.app_id,
+                    api_id="api-bench",
+                    caller_account_id=app.account_id,
+                    provider_account_id="acc-provider" if cross else app.account_id,
+                )
+                batch.append({"eventName": "INSERT", "dynamodb": {"NewImage": record_item(record)}})
+            meter.reset()
+            started = time.thread_time()
+            aggregate(batch)
+            own_ms = (time.thread_time() - started) * 1000
+            lambda_ms = own_ms + DYNAMODB_MS * meter.requests
+            invocation = dollars(0, 0, lambda_ms, AGGREGATOR_MEMORY_GB) / count
+            found.append((rate, meter.writes / count, invocation))
     return figures
 
 

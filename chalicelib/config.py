@@ -17,8 +17,7 @@ TABLES = (
     "routes",
     "authorizations",
     "counters",
-    "nonces",
-    "call-records",
+    "calls",
     "usage",
     "audit",
 )

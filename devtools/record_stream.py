@@ -33,7 +33,7 @@ class StreamReader:
 
     def __init__(self) -> None:
         description = clients.dynamodb().describe_table(
-            TableName=settings().table_name("call-records")
+            TableName=settings().table_name("calls")
         )
         self.stream_arn = description["Table"]["LatestStreamArn"]
         self.streams = _streams_client()

@@ -35,4 +35,4 @@ class RecordRef(NamedTuple):
     """Where a written record is, for the body check to correct its result."""
 
     viewers: tuple[str, ...]
-    sort_key: str
+    record_id: str

@@ -23,7 +23,7 @@ def _authorizer_context(request: Request) -> dict[str, str]:
 
 
 def _public_context(context: dict[str, str]) -> dict[str, str]:
-    internal = {"record_sk", "body_check"}
+    internal = {"record_id", "body_check"}
     return {k: v for k, v in context.items() if k not in internal}
 
 

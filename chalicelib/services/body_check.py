@@ -31,7 +31,7 @@ def check_body(request: rules.CallRequest, body: bytes, context: Mapping[str, st
     if (body or declared) and not hmac.compare_digest(
         declared.encode(), signing.content_md5(body).encode()
     ):
-        call_records.set_result(record_ref(context), "INVALID_CONTENT_MD5")
+        call_records.mark_failed(record_ref(context), "INVALID_CONTENT_MD5")
         return Outcome("INVALID_CONTENT_MD5", 403, {"request_id": context.get("request_id", "")})
     return Outcome("success", 200, dict(context))
 
@@ -48,6 +48,6 @@ def read_form(request: rules.CallRequest, body: bytes) -> rules.FormBody:
 
 
 def record_ref(context: Mapping[str, str]) -> RecordRef:
-    """Where the authorizer wrote the allowed call's records (its viewers and sort key)."""
+    """Where the authorizer wrote the allowed call's record, and who sees it."""
     viewers = (context.get("provider_account_id", ""), context.get("account_id", ""))
-    return RecordRef(tuple(v for v in dict.fromkeys(viewers) if v), context.get("record_sk", ""))
+    return RecordRef(tuple(v for v in dict.fromkeys(viewers) if v), context.get("record_id", ""))

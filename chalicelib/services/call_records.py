@@ -14,8 +14,7 @@ from chalicelib.domain.records import CallRecord
 from chalicelib.domain.verdicts import RESULT_FILTERS
 from chalicelib.services.accounts import Principal
 from chalicelib.services.usage import GRANULARITIES, read_counts
-from chalicelib.storage import call_records
-from chalicelib.storage.pagination import encode_cursor
+from chalicelib.storage import call_records, credentials
 
 MAX_STAT_BUCKETS = 2000
 
@@ -64,10 +63,12 @@ def list_records(
         high,
         limit,
         cursor,
+        # A key's allowed calls are in its app's partition.
+        key_app=credentials.app_of_key(access_key) if access_key else None,
     )
     return {
         "items": [record_view(record) for record in found.records],
-        "next_cursor": encode_cursor(found.last_key),
+        "next_cursor": found.next_cursor,
         "retention_days": settings().record_retention_days,
         "scanned_count": found.scanned,
     }

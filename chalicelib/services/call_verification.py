@@ -1,7 +1,8 @@
 """Verify one call: load what the decision needs, decide (pure), record, answer.
 
 DynamoDB requests per allowed signed call: cold, two BatchGetItems and one
-TransactWriteItems (nonce + record); warm, only the last (storage/credentials.py caches).
+PutItem (the record, which is the nonce); warm, only the last (storage/credentials.py
+caches). An allowed call with limits makes the put a TransactWriteItems with its counters.
 """
 
 from __future__ import annotations
@@ -82,10 +83,12 @@ def verify_call(
     # its limits' counters go in one request; a refused condition writes none of them.
     windows = current_windows(decision.grant.limits, now) if decision.grant else []
     counters = [_counter(decision.grant, window) for window in windows if decision.grant]
-    nonce = (f"{found.access_key}#{decision.nonce}", _nonce_expiry()) if decision.nonce else None
-    refused = call_records.save_allowed(
-        record._replace(latency_ms=_since(started)), nonce, counters
+    nonce = (
+        call_records.Nonce(f"{found.access_key}#{decision.nonce}", _nonce_expiry())
+        if decision.nonce
+        else None
     )
+    refused = call_records.save(record._replace(latency_ms=_since(started)), nonce, counters)
     if refused == "nonce":
         # "Nonce unused" comes before every later check: a replay is NONCE_USED whatever else.
         return _deny(record._replace(result="NONCE_USED"), started, 403)
@@ -106,7 +109,7 @@ def verify_call(
         "stage": record.stage,
         "extension": app.extension_json,
         "request_id": request.request_id,
-        "record_sk": call_records.sort_key(record),
+        "record_id": call_records.record_id(record, nonce.key if nonce else ""),
     }
     if found.mode == "signature":
         context["secret"] = decision.secret_used

@@ -32,15 +32,20 @@ def scope_id(viewer: str, kind: str, value: str, granularity: str) -> str:
 
 
 def _scopes(record: dict[str, str]) -> list[tuple[str, str]]:
-    viewer = record.get("viewer", "")
+    """The buckets a record counts in: for each account that sees it, all its calls, its
+    app's and its API's, at each granularity."""
+    viewers = dict.fromkeys(
+        v for v in (record.get("provider_account_id"), record.get("caller_account_id")) if v
+    )
     scopes = []
     for granularity in GRANULARITIES:
         start = bucket_start(record.get("time", ""), granularity)
-        scopes.append((scope_id(viewer, "all", "-", granularity), start))
-        for kind in ("app", "api"):
-            value = record.get(f"{kind}_id")
-            if value:
-                scopes.append((scope_id(viewer, kind, value, granularity), start))
+        for viewer in viewers:
+            scopes.append((scope_id(viewer, "all", "-", granularity), start))
+            for kind in ("app", "api"):
+                value = record.get(f"{kind}_id")
+                if value:
+                    scopes.append((scope_id(viewer, kind, value, granularity), start))
     return scopes
 
 
@@ -56,9 +61,6 @@ def aggregate(stream_records: Iterable[dict[str, Any]]) -> None:
                 continue
             for scope, start in _scopes(record):
                 counts[(scope, start, record.get("result", ""))] += delta
-        # Key and app usage once per call: from the app owner's copy of the record.
-        if after.get("viewer") != after.get("caller_account_id"):
-            continue
         was_success = before is not None and before.get("result") == SUCCESS
         is_success = after.get("result") == SUCCESS
         if was_success == is_success:

@@ -1,30 +1,39 @@
-"""Call records in DynamoDB, bare botocore: writing them (with the nonce and the limit counters
-of an allowed call) and reading them back for the console.
+"""Call records in DynamoDB, bare botocore: writing them (a verified call's record is its
+nonce; an allowed call's limit counters go with it) and reading them back for the console.
 
-A record is stored once per viewer account (the API's owner and the app's owner) with the index
-attributes each query needs (``models.CallRecordModel``), so an account's queries never leave
-its own partitions. A call that no account can see is logged, never stored.
+A record is one item, whoever sees it (``models.CallRecordModel``). What an allowed call
+costs is what its write costs, so each index is sparse and a call writes only the ones its
+queries need:
 
-| filter given first             | index       | partition            |
-| ------------------------------ | ----------- | -------------------- |
-| app_id                         | by_app      | viewer#app_id        |
-| api_id                         | by_api      | viewer#api_id        |
-| access_key                     | by_key      | viewer#access_key    |
-| result=success/failure         | by_outcome  | viewer#outcome       |
-| result=<code>                  | by_result   | viewer#code          |
-| none                           | table       | viewer               |
+| index            | partition                   | holds                              |
+| ---------------- | --------------------------- | ---------------------------------- |
+| by_viewer        | ``<account>#<outcome>``     | every record, for its first viewer |
+| by_other_viewer  | ``<account>#<outcome>``     | the app's owner, when another      |
+| by_app           | app_id                      | allowed calls                      |
+| by_api           | api_id                      | allowed calls                      |
 
-The time range is a condition on the sort key ``<time>#<request_id>``. Filters beyond the
-first become a FilterExpression; such a page reads at most ``MAX_READS`` DynamoDB pages and
-may come back short with a ``next_cursor``.
+An account's listing merges the partitions that can hold what it asks for, newest first:
+
+| filter given                    | allowed calls from              | denied calls from        |
+| ------------------------------- | ------------------------------- | ------------------------ |
+| app_id (or an access key's app) | by_app                          | the viewer's failures    |
+| api_id                          | by_api                          | the viewer's failures    |
+| none                            | the viewer's successes          | the viewer's failures    |
+
+(``result=success`` reads only the first column, ``failure`` or a code only the second.)
+The other filters, and on by_app / by_api the viewer itself, are a FilterExpression; a page
+reads at most ``MAX_PAGES`` pages' worth of items, so a filter that matches little comes
+back short with a cursor. The cursor is the sort key below which the next page starts.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -33,10 +42,11 @@ from botocore.exceptions import ClientError
 
 from chalicelib.config import settings
 from chalicelib.domain.clock import format_time
+from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.records import CallRecord, RecordRef
 from chalicelib.domain.verdicts import FAILURE, SUCCESS
 from chalicelib.storage import clients
-from chalicelib.storage.pagination import Key, decode_cursor, query_page
+from chalicelib.storage.pagination import MAX_KEY_BYTES
 
 Item = dict[str, Any]
 logger = logging.getLogger("apiauth.calls")
@@ -51,21 +61,9 @@ def sort_key(record: CallRecord) -> str:
     return f"{record.time}#{record.request_id}"
 
 
-def record_ref(record: CallRecord) -> RecordRef:
-    return RecordRef(record.viewers, sort_key(record))
-
-
-def save(record: CallRecord) -> None:
-    """Store the record for each viewer; log it when it has none."""
-    items = record_items(record)
-    if not items:
-        _log_unattributed(record)
-    elif len(items) == 1:
-        clients.dynamodb().put_item(TableName=_table(), Item=items[0])
-    else:
-        clients.dynamodb().transact_write_items(
-            TransactItems=[{"Put": {"TableName": _table(), "Item": item}} for item in items]
-        )
+def record_id(record: CallRecord, nonce: str = "") -> str:
+    """A verified call's record is keyed by its nonce (``<access_key>#<nonce>``)."""
+    return f"n#{nonce}" if nonce else f"r#{record.request_id}"
 
 
 class Counter(NamedTuple):
@@ -77,50 +75,94 @@ class Counter(NamedTuple):
     window: str
 
 
-def save_allowed(
-    record: CallRecord, nonce: tuple[str, int] | None, counters: Sequence[Counter]
-) -> str:
-    """Store an allowed (or verified) call atomically in one request: the nonce (only if
-    unused), the record, and each limit's counter (only if under its limit).
+class Nonce(NamedTuple):
+    key: str  # <access_key>#<nonce>
+    until: int  # epoch seconds: used until then
+
+
+def save(record: CallRecord, nonce: Nonce | None = None, counters: Sequence[Counter] = ()) -> str:
+    """Store a call's record, with its nonce (only if unused) and for an allowed call each
+    limit's counter (only if under its limit), in one request.
 
     Returns "" when written, "nonce" when the nonce was already used (a concurrent replay
-    included), else the window whose limit is reached; then nothing was written. A nonce row
-    past its TTL counts as absent: DynamoDB deletes expired rows lazily.
+    included), else the window whose limit is reached; then nothing was written. A call no
+    account can see is logged instead (only a call without a verified signature can be).
     """
-    if nonce is None and not counters:
-        save(record)
+    item = record_item(record, nonce)
+    if item is None:
+        _log_unattributed(record)
         return ""
-    conditions: list[str] = []
-    transaction: list[Item] = []
+    put: Item = {"TableName": _table(), "Item": item}
     if nonce is not None:
-        transaction.append({"Put": nonce_put(*nonce)})
-        conditions.append("nonce")
-    for counter in counters:
-        transaction.append({"Update": _counter_update(counter)})
-        conditions.append(counter.window)
-    records = record_items(record)
-    transaction.extend({"Put": {"TableName": _table(), "Item": item}} for item in records)
-    conditions.extend("" for _ in records)
+        put["ConditionExpression"] = "attribute_not_exists(id)"
+        put["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    if not counters:
+        try:
+            clients.dynamodb().put_item(**put)
+            return ""
+        except ClientError as error:
+            if _code(error) != "ConditionalCheckFailedException" or nonce is None:
+                raise
+            old = error.response.get("Item") or {}
+    else:
+        refused, old = _transact([{"Put": put}], ["nonce"], counters)
+        if refused != "nonce" or nonce is None:
+            return refused
+    if _number(old, "nonce_until") >= time.time():
+        return "nonce"
+    # The nonce was used before, longer ago than it counts: a new call. Its old record is
+    # kept under another id (still listable; ``moved`` tells the aggregator it is counted).
+    moved = {**old, "id": {"S": f"{old['id']['S']}#{old['sk']['S']}"}, "moved": {"BOOL": True}}
+    moved.pop("nonce_until", None)
+    take_over = {
+        "TableName": _table(),
+        "Item": item,
+        "ConditionExpression": "nonce_until = :until",
+        "ExpressionAttributeValues": {":until": old["nonce_until"]},
+    }
+    keep = {"TableName": _table(), "Item": moved, "ConditionExpression": "attribute_not_exists(id)"}
+    # Either refused: a concurrent call took the nonce over first.
+    refused, _ = _transact([{"Put": take_over}, {"Put": keep}], ["nonce", "nonce"], counters)
+    return refused
+
+
+def _transact(
+    writes: list[Item], conditions: list[str], counters: Sequence[Counter]
+) -> tuple[str, Item]:
+    """Run ``writes`` and the counters' updates as one transaction: "" when written, else
+    the condition refused (the nonce first: "nonce unused" comes before the limits) with the
+    old item the first write found."""
+    transaction = [*writes, *({"Update": _counter_update(c)} for c in counters)]
+    named = [*conditions, *(c.window for c in counters)]
     for attempt in range(CONFLICT_RETRIES + 1):
         try:
             clients.dynamodb().transact_write_items(TransactItems=transaction)
-            return ""
+            return "", {}
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+            if _code(error) != "TransactionCanceledException":
                 raise
-            reasons = [r.get("Code") for r in error.response.get("CancellationReasons") or []]
-            named = list(zip(conditions, reasons, strict=False))
-            failed = [name for name, code in named if name and code == "ConditionalCheckFailed"]
+            reasons = error.response.get("CancellationReasons") or []
+            codes = [reason.get("Code") for reason in reasons]
+            pairs = list(zip(named, codes, strict=False))
+            failed = [name for name, code in pairs if code == "ConditionalCheckFailed"]
             # A concurrent request with the same nonce: a replay racing the original.
-            racing = [name for name, code in named if name and code == "TransactionConflict"]
+            racing = [name for name, code in pairs if code == "TransactionConflict"]
             if failed or "nonce" in racing:
-                # The nonce first: "nonce unused" comes before the limits in the contract.
-                return "nonce" if "nonce" in failed + racing else failed[0]
+                old = (reasons[0].get("Item") if reasons else None) or {}
+                return ("nonce" if "nonce" in failed + racing else failed[0]), old
             if not racing or attempt == CONFLICT_RETRIES:
                 raise
             # Other calls raising the same counters at once: nothing was written, try again.
             time.sleep(random.uniform(0.005, 0.02) * 2**attempt)
     raise AssertionError("unreachable")
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _number(item: Item, name: str) -> float:
+    return float(item.get(name, {}).get("N", "0"))
 
 
 def _counter_update(counter: Counter) -> Item:
@@ -137,36 +179,26 @@ def _counter_update(counter: Counter) -> Item:
     }
 
 
-def nonce_put(nonce_key: str, nonce_expires: int) -> Item:
-    """The conditional put of a nonce; a row past its TTL counts as absent (lazy deletes)."""
-    return {
-        "TableName": settings().table_name("nonces"),
-        "Item": {"nonce_key": {"S": nonce_key}, "expires_at": {"N": str(nonce_expires)}},
-        "ConditionExpression": "attribute_not_exists(nonce_key) OR expires_at < :now",
-        "ExpressionAttributeValues": {":now": {"N": str(int(time.time()))}},
-    }
-
-
-def set_result(ref: RecordRef, result: str) -> None:
-    """Overwrite the verdict of a call's records (the body check, after the authorizer)."""
-    outcome = SUCCESS if result == SUCCESS else FAILURE
-    for viewer in ref.viewers:
-        clients.dynamodb().update_item(
-            TableName=_table(),
-            Key={"viewer": {"S": viewer}, "sk": {"S": ref.sort_key}},
-            UpdateExpression="SET #r = :r, viewer_result = :vr, viewer_outcome = :vo",
-            ConditionExpression="attribute_exists(viewer)",
-            ExpressionAttributeNames={"#r": "result"},
-            ExpressionAttributeValues={
-                ":r": {"S": result},
-                ":vr": {"S": f"{viewer}#{result}"},
-                ":vo": {"S": f"{viewer}#{outcome}"},
-            },
-        )
+def mark_failed(ref: RecordRef, result: str) -> None:
+    """Turn an allowed call's record into a denial (the body check, after the authorizer):
+    it leaves the allowed calls' indexes for its viewers' failures."""
+    values = {":r": {"S": result}}
+    assignments = ["#r = :r"]
+    for name, viewer in zip(("viewer", "other_viewer"), ref.viewers, strict=False):
+        values[f":{name}"] = {"S": f"{viewer}#{FAILURE}"}
+        assignments.append(f"{name} = :{name}")
+    clients.dynamodb().update_item(
+        TableName=_table(),
+        Key={"id": {"S": ref.record_id}},
+        UpdateExpression=f"SET {', '.join(assignments)} REMOVE ok_app, ok_api",
+        ConditionExpression="attribute_exists(id)",
+        ExpressionAttributeNames={"#r": "result"},
+        ExpressionAttributeValues=values,
+    )
 
 
 def _table() -> str:
-    return settings().table_name("call-records")
+    return settings().table_name("calls")
 
 
 def _clean(value: str, limit: int) -> str:
@@ -175,24 +207,41 @@ def _clean(value: str, limit: int) -> str:
     return value[:limit].encode("utf-8", "replace").decode("utf-8")
 
 
-def record_items(record: CallRecord) -> list[Item]:
-    """One item per viewer, with the index attributes each query needs."""
+def record_item(record: CallRecord, nonce: Nonce | None = None) -> Item | None:
+    """The record's item with the index attributes its outcome needs; None without a viewer."""
     r = record
-    fields: Item = {
+    viewers = r.viewers
+    if not viewers:
+        return None
+    outcome = SUCCESS if r.result == SUCCESS else FAILURE
+    item: Item = {
+        "id": {"S": record_id(r, nonce.key if nonce else "")},
+        "sk": {"S": sort_key(r)},
+        "viewer": {"S": f"{viewers[0]}#{outcome}"},
         "request_id": {"S": r.request_id},
         "time": {"S": r.time},
         "method": {"S": _clean(r.method, FIELD_LIMITS["method"])},
         "path": {"S": _clean(r.path, FIELD_LIMITS["path"])},
         "result": {"S": r.result},
         "latency_ms": {"N": f"{r.latency_ms:.3f}"},
+        "expires_at": {"N": str(int(time.time()) + settings().record_retention_days * 86400)},
     }
+    if len(viewers) > 1:
+        item["other_viewer"] = {"S": f"{viewers[1]}#{outcome}"}
+    if outcome == SUCCESS:
+        if r.app_id:
+            item["ok_app"] = {"S": r.app_id}
+        if r.api_id:
+            item["ok_api"] = {"S": r.api_id}
+    if nonce is not None:
+        item["nonce_until"] = {"N": str(nonce.until)}
     for name, value in (
         ("source_ip", r.source_ip),
         ("stage", r.stage),
         ("access_key", r.access_key),
     ):
         if value:
-            fields[name] = {"S": _clean(value, FIELD_LIMITS[name])}
+            item[name] = {"S": _clean(value, FIELD_LIMITS[name])}
     for name, value in (
         ("auth_method", r.auth_method),
         ("app_id", r.app_id),
@@ -202,31 +251,10 @@ def record_items(record: CallRecord) -> list[Item]:
         ("secret", r.secret),
     ):
         if value:
-            fields[name] = {"S": value}
+            item[name] = {"S": value}
     if r.retry_after:
-        fields["retry_after"] = {"N": str(r.retry_after)}
-    expires = {"N": str(int(time.time()) + settings().record_retention_days * 86400)}
-    sort = {"S": sort_key(r)}
-    outcome = SUCCESS if r.result == SUCCESS else FAILURE
-    access_key = fields["access_key"]["S"] if "access_key" in fields else ""
-    items: list[Item] = []
-    for viewer in r.viewers:
-        item: Item = {
-            **fields,
-            "viewer": {"S": viewer},
-            "sk": sort,
-            "viewer_result": {"S": f"{viewer}#{r.result}"},
-            "viewer_outcome": {"S": f"{viewer}#{outcome}"},
-            "expires_at": expires,
-        }
-        if r.app_id:
-            item["viewer_app"] = {"S": f"{viewer}#{r.app_id}"}
-        if r.api_id:
-            item["viewer_api"] = {"S": f"{viewer}#{r.api_id}"}
-        if access_key:
-            item["viewer_key"] = {"S": f"{viewer}#{access_key}"}
-        items.append(item)
-    return items
+        item["retry_after"] = {"N": str(r.retry_after)}
+    return item
 
 
 def _log_unattributed(record: CallRecord) -> None:
@@ -240,7 +268,8 @@ def _log_unattributed(record: CallRecord) -> None:
 
 # -- reading ----------------------------------------------------------------------------------
 
-MAX_READS = 2  # DynamoDB pages read for one page of records with a second filter
+MAX_PAGES = 2  # items read for one page of records: at most this many pages' worth
+MAX_QUERIES = 12  # DynamoDB requests for one page, whatever the merge
 
 
 class RecordFilter(NamedTuple):
@@ -252,8 +281,35 @@ class RecordFilter(NamedTuple):
 
 class RecordPage(NamedTuple):
     records: list[CallRecord]
-    last_key: Key | None
+    next_cursor: str | None
     scanned: int
+
+
+class _Partition:
+    """One index partition's records, newest first, read a few at a time."""
+
+    def __init__(self, arguments: dict[str, Any], highest: str) -> None:
+        self.arguments = arguments
+        self.buffer: deque[Item] = deque()
+        self.start_key: Item | None = None
+        self.done = False
+        self.reached = highest  # the sort key read down to, while not done
+
+    def read(self, size: int) -> int:
+        request = {**self.arguments, "Limit": size}
+        if self.start_key:
+            request["ExclusiveStartKey"] = self.start_key
+        response = clients.dynamodb().query(**request)
+        self.buffer.extend(response.get("Items", []))
+        self.start_key = response.get("LastEvaluatedKey")
+        self.done = not self.start_key
+        if self.start_key:
+            self.reached = self.start_key["sk"]["S"]
+        return int(response.get("ScannedCount", 0))
+
+    @property
+    def head(self) -> str:
+        return str(self.buffer[0]["sk"]["S"])
 
 
 def query(
@@ -263,57 +319,159 @@ def query(
     high: datetime | None,
     limit: int,
     cursor: str | None,
+    key_app: str | None = None,
 ) -> RecordPage:
-    """A viewer's records, newest first. The first filter given picks its index (the table
-    itself without one); the others become a FilterExpression; the time range bounds ``sk``.
-    A forged or foreign cursor is a ValidationFailed."""
-    outcome = filters.result in (SUCCESS, FAILURE)
-    by_attribute = {
-        "viewer_app": filters.app_id,
-        "viewer_api": filters.api_id,
-        "viewer_key": filters.access_key,
-        "viewer_outcome" if outcome else "viewer_result": filters.result,
+    """A viewer's records, newest first (see the module's tables for which partitions).
+    ``key_app`` is the app of ``filters.access_key`` where known. A forged cursor is a
+    ValidationFailed."""
+    listing = [viewer, *filters]
+    before = _decode_cursor(cursor, listing)
+    lowest = format_time(low) if low else "0"
+    highest = (format_time(high) if high else "9") + "#\uffff"
+    if before is not None:
+        highest = min(highest, _just_below(before))
+    if highest < lowest:
+        return RecordPage([], None, 0)
+    partitions = [
+        _Partition(_arguments(viewer, lowest, highest, *plan), highest)
+        for plan in _plans(viewer, filters, key_app)
+    ]
+    # Each partition reads its share first; then the budget goes where the newest items are.
+    share = -(-limit // max(1, len(partitions)))
+    scanned = sum(partition.read(share) for partition in partitions)
+    budget, queries = MAX_PAGES * limit - scanned, len(partitions)
+    found: list[Item] = []
+    floor = None
+    while len(found) < limit:
+        for partition in partitions:
+            while not partition.buffer and not partition.done and budget > 0:
+                if queries >= MAX_QUERIES:
+                    budget = 0
+                    break
+                active = sum(1 for p in partitions if not p.done)
+                size = max(1, min(budget, -(-(limit - len(found)) // active)))
+                read = partition.read(size)
+                budget, queries, scanned = budget - max(read, 1), queries + 1, scanned + read
+        # Below the point where a partition stopped reading, it may hold newer items.
+        floor = max((p.reached for p in partitions if not p.buffer and not p.done), default=None)
+        ready = [p for p in partitions if p.buffer and (floor is None or p.head >= floor)]
+        if not ready:
+            break
+        found.append(max(ready, key=lambda p: p.head).buffer.popleft())
+    more = any(p.buffer or not p.done for p in partitions)
+    next_cursor = (found[-1]["sk"]["S"] if more else None) if len(found) == limit else floor
+    cursor_out = _encode_cursor(listing, next_cursor)
+    return RecordPage([record_of(item) for item in found], cursor_out, scanned)
+
+
+def _just_below(sort_key: str) -> str:
+    """The greatest bound under ``sort_key`` that the sort keys we write can meet (the key
+    condition's BETWEEN is inclusive; the cursor's bound is not)."""
+    return sort_key[:-1] + chr(ord(sort_key[-1]) - 1) + "\uffff"
+
+
+# A plan: index, partition attribute, its value, equality filters, and whether the viewer
+# must be checked (a partition by app or API holds other accounts' calls too).
+Plan = tuple[str, str, str, dict[str, str], bool]
+
+
+def _plans(viewer: str, filters: RecordFilter, key_app: str | None) -> list[Plan]:
+    code = filters.result not in (None, SUCCESS, FAILURE)
+    plans: list[Plan] = []
+    if filters.result in (None, SUCCESS):
+        checks = {"access_key": filters.access_key or ""}
+        app = filters.app_id or key_app
+        if app:
+            if filters.app_id and key_app and filters.app_id != key_app:
+                pass  # the key is another app's: none of this app's calls used it
+            else:
+                plans.append(
+                    ("by_app", "ok_app", app, {**checks, "api_id": filters.api_id or ""}, True)
+                )
+        elif filters.api_id:
+            plans.append(("by_api", "ok_api", filters.api_id, checks, True))
+        else:
+            for index, attribute in VIEWER_INDEXES:
+                plans.append((index, attribute, f"{viewer}#{SUCCESS}", checks, False))
+    if filters.result != SUCCESS:
+        checks = {
+            "app_id": filters.app_id or "",
+            "api_id": filters.api_id or "",
+            "access_key": filters.access_key or "",
+            "result": filters.result if code and filters.result else "",
+        }
+        for index, attribute in VIEWER_INDEXES:
+            plans.append((index, attribute, f"{viewer}#{FAILURE}", checks, False))
+    return plans
+
+
+VIEWER_INDEXES = (("by_viewer", "viewer"), ("by_other_viewer", "other_viewer"))
+
+
+def _arguments(
+    viewer: str,
+    lowest: str,
+    highest: str,
+    index: str,
+    attribute: str,
+    value: str,
+    checks: dict[str, str],
+    check_viewer: bool,
+) -> dict[str, Any]:
+    names = {"#p": attribute}
+    values: dict[str, Any] = {
+        ":p": {"S": value},
+        ":lo": {"S": lowest},
+        ":hi": {"S": highest},
     }
-    chosen = next((name for name, value in by_attribute.items() if value), None)
-    names: dict[str, str] = {"#p": chosen or "viewer"}
-    values: dict[str, Any] = {":p": {"S": f"{viewer}#{by_attribute[chosen]}" if chosen else viewer}}
-    condition = "#p = :p"
-    if low or high:
-        values[":lo"] = {"S": format_time(low) if low else "0"}
-        values[":hi"] = {"S": (format_time(high) if high else "9") + "#\uffff"}
-        condition += " AND sk BETWEEN :lo AND :hi"
-    extra = []
-    for name, value in by_attribute.items():
-        if value and name != chosen:
-            names[f"#{name}"] = name
-            values[f":{name}"] = {"S": f"{viewer}#{value}"}
-            extra.append(f"#{name} = :{name}")
+    conditions = []
+    for number, (name, wanted) in enumerate(checks.items()):
+        if wanted:
+            names[f"#f{number}"] = name
+            values[f":f{number}"] = {"S": wanted}
+            conditions.append(f"#f{number} = :f{number}")
+    if check_viewer:
+        values[":v"] = {"S": viewer}
+        conditions.append("(provider_account_id = :v OR caller_account_id = :v)")
     arguments: dict[str, Any] = {
         "TableName": _table(),
-        "KeyConditionExpression": condition,
+        "IndexName": index,
+        "KeyConditionExpression": "#p = :p AND sk BETWEEN :lo AND :hi",
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values,
         "ScanIndexForward": False,
     }
-    if chosen:
-        arguments["IndexName"] = INDEX_OF[chosen]
-    if extra:
-        arguments["FilterExpression"] = " AND ".join(extra)
-    key_attributes = {"viewer", "sk"} | ({chosen} if chosen else set())
-    fixed = {"viewer": viewer, **({chosen: values[":p"]["S"]} if chosen else {})}
-    start_key = decode_cursor(cursor, key_attributes, fixed)
-    found = query_page(arguments, start_key, limit, MAX_READS)
-    return RecordPage([record_of(item) for item in found.items], found.last_key, found.scanned)
+    if conditions:
+        arguments["FilterExpression"] = " AND ".join(conditions)
+    return arguments
 
 
-# index attribute -> its index (models.CallRecordModel)
-INDEX_OF = {
-    "viewer_app": "by_app",
-    "viewer_api": "by_api",
-    "viewer_key": "by_key",
-    "viewer_result": "by_result",
-    "viewer_outcome": "by_outcome",
-}
+def _encode_cursor(listing: list[str | None], before: str | None) -> str | None:
+    """Where the next page starts (below ``before``), for this listing only: the viewer
+    and the filters."""
+    if before is None:
+        return None
+    raw = json.dumps([*listing, before], ensure_ascii=False).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _decode_cursor(cursor: str | None, listing: list[str | None]) -> str | None:
+    if not cursor:
+        return None
+    invalid = ValidationFailed(
+        "is not a cursor from this listing; pass next_cursor from the previous page", "cursor"
+    )
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        *owner, before = json.loads(raw.decode("utf-8"))
+    except (ValueError, TypeError, UnicodeError):
+        raise invalid from None
+    # Another listing's cursor, or anything but a sort key as this module writes them.
+    if owner != listing or not isinstance(before, str) or "#" not in before:
+        raise invalid
+    if not 0 < len(before.encode("utf-8", "surrogatepass")) <= MAX_KEY_BYTES:
+        raise invalid
+    return before
 
 
 def record_of(item: Item) -> CallRecord:

@@ -280,14 +280,6 @@ class CounterModel(Model):
     expires_at = TTLAttribute()
 
 
-class NonceModel(Model):
-    """Written only by the authorizer (conditional put); declared here for table creation."""
-
-    Meta = _meta("nonces")
-    nonce_key = UnicodeAttribute(hash_key=True)
-    expires_at = TTLAttribute()
-
-
 def _record_index(name: str, hash_attribute: str) -> Any:
     attributes = {
         "Meta": _index_meta(name),
@@ -298,20 +290,28 @@ def _record_index(name: str, hash_attribute: str) -> Any:
 
 
 class CallRecordModel(Model):
-    """One item per viewer account: the API's owner and, if another, the app's owner.
+    """One item per decision, seen by up to two accounts (the API's owner, the app's owner).
 
-    ``sk`` is ``<time>#<request_id>`` so every partition and index sorts newest first on
-    a reverse query and a page boundary stays put while new records arrive.
+    ``id`` is ``n#<access_key>#<nonce>`` for a call whose signature was verified: the record is
+    its nonce, so one conditional put both refuses a replay and writes the record
+    (``nonce_until`` says until when the nonce counts as used). Other records are
+    ``r#<request_id>``. ``sk`` is ``<time>#<request_id>``: every index sorts newest first on a
+    reverse query, and a page boundary stays put while new records arrive.
+
+    The indexes are sparse, so a call writes only those it needs (``storage/call_records.py``
+    says which query reads which): ``viewer`` / ``other_viewer`` are ``<account>#success`` or
+    ``<account>#failure``; ``ok_app`` and ``ok_api`` are set on allowed calls only.
     """
 
-    Meta = _meta("call-records", stream_view_type="NEW_AND_OLD_IMAGES")
-    viewer = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
-    viewer_app = UnicodeAttribute(null=True)
-    viewer_api = UnicodeAttribute(null=True)
-    viewer_key = UnicodeAttribute(null=True)
-    viewer_result = UnicodeAttribute(null=True)
-    viewer_outcome = UnicodeAttribute(null=True)
+    Meta = _meta("calls", stream_view_type="NEW_AND_OLD_IMAGES")
+    id = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute()
+    viewer = UnicodeAttribute()
+    other_viewer = UnicodeAttribute(null=True)
+    ok_app = UnicodeAttribute(null=True)
+    ok_api = UnicodeAttribute(null=True)
+    nonce_until = NumberAttribute(null=True)  # epoch seconds
+    moved = BooleanAttribute(null=True)  # a copy kept when its nonce was used again, later
     request_id = UnicodeAttribute()
     time = UnicodeAttribute()
     method = UnicodeAttribute()
@@ -329,11 +329,10 @@ class CallRecordModel(Model):
     secret = UnicodeAttribute(null=True)  # "current" or "previous" (a rotation's grace)
     retry_after = NumberAttribute(null=True)  # THROTTLED / QUOTA_EXHAUSTED
     expires_at = TTLAttribute(null=True)
-    by_app = _record_index("by_app", "viewer_app")()
-    by_api = _record_index("by_api", "viewer_api")()
-    by_key = _record_index("by_key", "viewer_key")()
-    by_result = _record_index("by_result", "viewer_result")()
-    by_outcome = _record_index("by_outcome", "viewer_outcome")()
+    by_viewer = _record_index("by_viewer", "viewer")()
+    by_other_viewer = _record_index("by_other_viewer", "other_viewer")()
+    by_app = _record_index("by_app", "ok_app")()
+    by_api = _record_index("by_api", "ok_api")()
 
 
 class UsageModel(Model):
@@ -395,7 +394,6 @@ ALL_MODELS: tuple[type[Model], ...] = (
     RouteModel,
     AuthorizationModel,
     CounterModel,
-    NonceModel,
     CallRecordModel,
     UsageModel,
     AuditModel,

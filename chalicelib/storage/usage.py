@@ -14,34 +14,36 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.config import settings
-from chalicelib.domain.verdicts import SUCCESS
 from chalicelib.storage import clients
 
 COUNT_PREFIX = "c_"
-# usage kind -> table, key attribute, and the call-records index of its owner's records
-_TARGETS = {"key": ("keys", "access_key", "by_key"), "app": ("apps", "app_id", "by_app")}
+# usage kind -> table and key attribute
+_TARGETS = {"key": ("keys", "access_key"), "app": ("apps", "app_id")}
 
 Record = dict[str, str]
 
 
 def _plain(image: dict[str, Any]) -> Record:
-    return {k: str(v.get("S", v.get("N", ""))) for k, v in image.items()}
+    return {k: str(v.get("S", v.get("N", v.get("BOOL", "")))) for k, v in image.items()}
 
 
 def record_changes(stream_records: Iterable[dict[str, Any]]) -> list[tuple[Record | None, Record]]:
     """Per call record in a stream batch, its state before the batch and after it (None
-    before: a new record). TTL removals are skipped: they keep their history in the counts."""
-    changes: dict[tuple[str, str], tuple[Record | None, Record]] = {}
+    before: a new record). TTL removals are skipped: they keep their history in the counts;
+    so is the copy of a record kept when its nonce is used again (it was counted), whose
+    item then holds the new call."""
+    changes: dict[str, tuple[Record | None, Record]] = {}
     for stream_record in stream_records:
         event = stream_record.get("eventName")
         change = stream_record.get("dynamodb", {})
         new = _plain(change.get("NewImage") or {})
-        if event not in ("INSERT", "MODIFY") or not new.get("time"):
+        if event not in ("INSERT", "MODIFY") or not new.get("time") or new.get("moved"):
             continue
-        key = (new.get("viewer", ""), new.get("sk", ""))
+        key = new.get("request_id", "")
         before = changes[key][0] if key in changes else None
         if key not in changes and event == "MODIFY":
-            before = _plain(change.get("OldImage") or {})
+            old = _plain(change.get("OldImage") or {})
+            before = old if old.get("request_id") == key else None
         changes[key] = (before, new)
     return list(changes.values())
 
@@ -94,8 +96,8 @@ def add_uses(uses: dict[tuple[str, str], tuple[int, str]]) -> None:
 
 
 def reset_last_used(kind: str, value: str) -> None:
-    """last_used_at := the newest successful call's time, read from the owner's records."""
-    table, key_name, index = _TARGETS[kind]
+    """last_used_at := the newest allowed call's time, read from its app's allowed calls."""
+    table, key_name = _TARGETS[kind]
     item = (
         clients.dynamodb()
         .get_item(TableName=settings().table_name(table), Key={key_name: {"S": value}})
@@ -103,17 +105,17 @@ def reset_last_used(kind: str, value: str) -> None:
     )
     if not item:
         return
-    viewer = item["account_id"]["S"]
     arguments: dict[str, Any] = {
-        "TableName": settings().table_name("call-records"),
-        "IndexName": index,
-        "KeyConditionExpression": "#p = :p",
-        "FilterExpression": "#r = :ok",
-        "ExpressionAttributeNames": {"#p": f"viewer_{index[3:]}", "#r": "result"},
-        "ExpressionAttributeValues": {":p": {"S": f"{viewer}#{value}"}, ":ok": {"S": SUCCESS}},
+        "TableName": settings().table_name("calls"),
+        "IndexName": "by_app",
+        "KeyConditionExpression": "ok_app = :app",
+        "ExpressionAttributeValues": {":app": {"S": item["app_id"]["S"]}},
         "ScanIndexForward": False,
         "PaginationConfig": {"PageSize": 100, "MaxItems": 1},
     }
+    if kind == "key":
+        arguments["FilterExpression"] = "access_key = :key"
+        arguments["ExpressionAttributeValues"][":key"] = {"S": value}
     for page in clients.dynamodb().get_paginator("query").paginate(**arguments):
         if page.get("Items"):
             newest = page["Items"][0]["time"]["S"]
@@ -123,7 +125,7 @@ def reset_last_used(kind: str, value: str) -> None:
 
 
 def _update(kind: str, value: str, expression: str, values: dict[str, Any]) -> None:
-    table, key_name, _ = _TARGETS[kind]
+    table, key_name = _TARGETS[kind]
     arguments: dict[str, Any] = {
         "TableName": settings().table_name(table),
         "Key": {key_name: {"S": value}},

@@ -19,7 +19,7 @@ from chalicelib.services.usage import aggregate, bucket_start, read_counts, scop
 from chalicelib.storage import call_records, clients
 
 TABLES = {
-    "call-records": ("viewer", "sk"),
+    "calls": ("id",),
     "usage": ("scope", "bucket_start"),
     "keys": ("access_key",),
     "apps": ("app_id",),
@@ -86,11 +86,11 @@ def call(time: str, result: str = "success", **fields: str) -> CallRecord:
 
 
 def stored(record: CallRecord) -> list[dict[str, Any]]:
-    """The record's items as the authorizer stores them (one per viewer), in the table too."""
-    items = call_records.record_items(record)
-    for item in items:
-        clients.dynamodb().put_item(TableName=settings().table_name("call-records"), Item=item)
-    return items
+    """The record's item as the authorizer stores it, in the table too."""
+    item = call_records.record_item(record)
+    assert item is not None
+    clients.dynamodb().put_item(TableName=settings().table_name("calls"), Item=item)
+    return [item]
 
 
 def inserted(record: CallRecord) -> list[dict[str, Any]]:
@@ -98,8 +98,8 @@ def inserted(record: CallRecord) -> list[dict[str, Any]]:
 
 
 def modified(record: CallRecord, result: str) -> list[dict[str, Any]]:
-    """The body check overwriting the result (``call_records.set_result``)."""
-    before = call_records.record_items(record)
+    """The body check overwriting the result (``call_records.mark_failed``)."""
+    before = [call_records.record_item(record)]
     after = stored(record._replace(result=result))
     return [
         {"eventName": "MODIFY", "dynamodb": {"OldImage": old, "NewImage": new}}
@@ -115,7 +115,7 @@ def put_key_and_app() -> None:
     for table, key_name, value in (("keys", "access_key", KEY), ("apps", "app_id", APP)):
         clients.dynamodb().put_item(
             TableName=settings().table_name(table),
-            Item={key_name: {"S": value}, "account_id": {"S": CALLER}},
+            Item={key_name: {"S": value}, "account_id": {"S": CALLER}, "app_id": {"S": APP}},
         )
 
 
@@ -218,7 +218,7 @@ def test_a_rewrite_with_the_same_result_changes_nothing() -> None:
 def test_expired_records_and_foreign_events_keep_the_counts() -> None:
     record = call("2026-11-22T05:07:01.000Z")
     aggregate(inserted(record))
-    [item, _] = call_records.record_items(record)
+    [item] = stored(record)
     aggregate(
         [
             {"eventName": "REMOVE", "dynamodb": {"OldImage": item}},
@@ -309,3 +309,23 @@ def test_usage_of_a_deleted_key_or_app_is_dropped_not_recreated() -> None:
             TableName=settings().table_name(table), Key={key_name: {"S": value}}
         )
         assert "Item" not in item
+
+
+@aggregation
+def test_a_nonce_used_again_after_its_window_counts_the_new_call_once_and_keeps_the_old() -> None:
+    """The new call takes the item over (MODIFY, another request id); the old record moves
+    to a copy marked ``moved`` (INSERT), already counted (``call_records.save``)."""
+    first = call("2026-11-22T05:07:01.000Z")
+    second = call("2026-11-22T05:30:00.000Z")
+    aggregate(inserted(first))
+    [old] = stored(first)
+    [new] = stored(second)
+    new = {**new, "id": old["id"]}
+    moved = {**old, "id": {"S": old["id"]["S"] + "#moved"}, "moved": {"BOOL": True}}
+    aggregate(
+        [
+            {"eventName": "MODIFY", "dynamodb": {"OldImage": old, "NewImage": new}},
+            {"eventName": "INSERT", "dynamodb": {"NewImage": moved}},
+        ]
+    )
+    assert counts(CALLER) == [{"start": "2026-11-22T00:00:00.000Z", "counts": {"success": 2}}]

@@ -1,0 +1,119 @@
+"""Writing a call's record (``storage/call_records.py``): a verified call's record is its
+nonce, so one conditional put refuses a replay and stores the record; the limits' counters
+join it in a transaction. Over in-process moto."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from chalicelib.config import settings
+from chalicelib.domain.records import CallRecord
+from chalicelib.storage import call_records, clients
+
+Counter = call_records.Counter
+Nonce = call_records.Nonce
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tables() -> Iterator[None]:
+    from chalicelib.storage.models import CallRecordModel, CounterModel
+
+    with mock_aws():
+        CallRecordModel.create_table(wait=False)
+        CounterModel.create_table(wait=False)
+        yield
+
+
+def record(request_id: str, result: str = "success") -> CallRecord:
+    return CallRecord(
+        request_id=request_id,
+        time=f"2026-11-22T05:00:00.{int(request_id[-3:]):03d}Z",
+        method="GET",
+        path="/p",
+        source_ip="198.51.100.7",
+        stage="RELEASE",
+        result=result,
+        access_key="key12345",
+        app_id="app-1",
+        api_id="api-1",
+        caller_account_id="acc-1",
+        provider_account_id="acc-1",
+    )
+
+
+def items() -> dict[str, dict[str, Any]]:
+    found = clients.dynamodb().scan(TableName=settings().table_name("calls"))["Items"]
+    return {item["id"]["S"]: item for item in found}
+
+
+def listed(viewer: str = "acc-1") -> list[str]:
+    page = call_records.query(viewer, call_records.RecordFilter(), None, None, 200, None)
+    return [r.request_id for r in page.records]
+
+
+def test_a_nonce_is_refused_while_it_counts_and_nothing_is_written() -> None:
+    nonce = Nonce("key12345#n-1", int(time.time()) + 60)
+    assert call_records.save(record("req-001"), nonce) == ""
+    before = items()
+    assert call_records.save(record("req-002"), nonce) == "nonce"
+    assert items() == before
+    assert before["n#key12345#n-1"]["request_id"]["S"] == "req-001"
+
+
+def test_a_nonce_used_again_after_it_stopped_counting_is_a_new_call_and_keeps_the_old() -> None:
+    first = Nonce("key12345#n-2", int(time.time()) - 1)
+    assert call_records.save(record("req-003"), first) == ""
+    again = Nonce("key12345#n-2", int(time.time()) + 60)
+    assert call_records.save(record("req-004"), again) == ""
+    stored = items()
+    assert stored["n#key12345#n-2"]["request_id"]["S"] == "req-004"
+    [moved] = [i for i in stored.values() if i["request_id"]["S"] == "req-003"]
+    assert moved["moved"] == {"BOOL": True} and "nonce_until" not in moved
+    assert {"req-003", "req-004"} <= set(listed())
+    # And now it counts again.
+    assert call_records.save(record("req-005"), again) == "nonce"
+
+
+def test_a_limit_reached_writes_neither_the_nonce_nor_the_record() -> None:
+    counter = Counter("auth-1#per_minute#x", 1, int(time.time()) + 120, "per_minute")
+    assert call_records.save(record("req-006"), Nonce("key12345#n-6", 2**40), [counter]) == ""
+    before = items()
+    nonce = Nonce("key12345#n-7", 2**40)
+    assert call_records.save(record("req-007"), nonce, [counter]) == "per_minute"
+    assert items() == before
+    # The nonce was not used: the same call goes through once the limit allows it.
+    wider = counter._replace(limit=2)
+    assert call_records.save(record("req-007"), nonce, [wider]) == ""
+
+
+def test_a_replay_is_named_before_a_reached_limit() -> None:
+    counter = Counter("auth-1#per_minute#y", 1, int(time.time()) + 120, "per_minute")
+    nonce = Nonce("key12345#n-8", 2**40)
+    assert call_records.save(record("req-008"), nonce, [counter]) == ""
+    assert call_records.save(record("req-009"), nonce, [counter]) == "nonce"
+
+
+def test_an_allowed_call_fills_its_app_and_api_indexes_a_denial_only_its_viewers() -> None:
+    allowed = call_records.record_item(record("req-010"))
+    denied = call_records.record_item(record("req-011", "INVALID_SIGNATURE"))
+    assert allowed is not None and denied is not None
+    assert allowed["viewer"] == {"S": "acc-1#success"} and "other_viewer" not in allowed
+    assert allowed["ok_app"] == {"S": "app-1"} and allowed["ok_api"] == {"S": "api-1"}
+    assert denied["viewer"] == {"S": "acc-1#failure"}
+    assert not {"ok_app", "ok_api", "other_viewer"} & set(denied)
+    cross = call_records.record_item(record("req-012")._replace(caller_account_id="acc-2"))
+    assert cross is not None and cross["other_viewer"] == {"S": "acc-2#success"}
+
+
+def test_a_call_no_account_sees_is_logged_not_stored(caplog: pytest.LogCaptureFixture) -> None:
+    nobody = record("req-013")._replace(caller_account_id="", provider_account_id="")
+    before = items()
+    with caplog.at_level("INFO", logger="apiauth.calls"):
+        assert call_records.save(nobody) == ""
+    assert items() == before
+    assert any('"req-013"' in line.getMessage() for line in caplog.records)
