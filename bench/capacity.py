@@ -183,9 +183,9 @@ def create_tables(endpoint: str, models: Iterable[Any] | None = None) -> list[st
     if models is None:
         from chalicelib.storage.models import ALL_MODELS
 
+        point_models(endpoint)  # every model, those sharing a table (PreviousSecretModel) too
         models = ALL_MODELS
     models = list(models)
-    point_models(endpoint)
     point_models(endpoint, models)
     names = []
     for model in models:
@@ -358,7 +358,7 @@ class CapacityMeter:
             # botocore keeps only an error's modelled fields; look in the body itself.
             try:
                 raw = json.loads(http_response.content or b"{}")
-            except (ValueError, TypeError):
+            except Exception:  # no body to read (a stubbed response): nothing more to find
                 raw = None
         self.record(model.name, params, parsed, raw)
 
