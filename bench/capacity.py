@@ -17,10 +17,13 @@ them: dynalite (npm, ``bench/dynalite.md``), started here on 127.0.0.1 as a subp
   an optional ``fallback``.
 - ``count_write`` and ``ItemSizeCounter``: the count from item sizes and the indexes each item
   populates, by the DynamoDB Developer Guide's rules, read from the models' schemas.
+- ``TransactionEmulator``: TransactWriteItems for dynalite, which lacks it (the app's admin
+  writes and the authorizer's allowed call are transactions): each action on its own, undone
+  on a failed condition, its table units doubled. Not atomic; a benchmark aid.
 
 What dynalite 4.0.0 reports, and where that differs from DynamoDB, is in ``bench/dynalite.md``
 ("Consumed capacity"). In short: table units only, never index writes; nothing for a failed
-condition; no transactions at all.
+condition; no transactions at all (hence the emulator).
 """
 
 from __future__ import annotations
@@ -272,6 +275,7 @@ class Reading:
     measured: bool = True
     error: str | None = None  # the error code, if the request failed
     counted: dict[Target, Units] | None = None  # the fallback's count, for an unmeasured one
+    emulated: bool = False  # answered by TransactionEmulator, not by the server
 
     @property
     def reads(self) -> float:
@@ -387,6 +391,7 @@ class CapacityMeter:
         else:
             units = parse_consumed(operation, params, consumed)
             reading = Reading(operation, dict(params), units, error=error)
+            reading.emulated = EMULATED in parsed
         return self._keep(reading)
 
     def _keep(self, reading: Reading) -> Reading:
@@ -450,6 +455,146 @@ class CapacityMeter:
         return Counter(
             r.operation + (f" ({r.error})" if r.error else "") for r in self.unmeasured()
         )
+
+
+# --- transactions on a server without them -------------------------------------------------
+
+
+class _Reply:
+    """The bare minimum of an HTTP response that botocore's after-call path reads."""
+
+    def __init__(self, status_code: int, body: Mapping[str, Any]) -> None:
+        self.status_code = status_code
+        self.content = json.dumps(body).encode()
+        self.headers: dict[str, str] = {}
+
+
+EMULATED = "EmulatedBy"  # a key of an emulated response: the meter marks such readings
+
+
+class TransactionEmulator:
+    """TransactWriteItems for dynalite, which has none: each action is sent on its own, in
+    order, with its condition, and on the first failed condition the actions already applied
+    are undone and ``TransactionCanceledException`` is raised, as DynamoDB would (its
+    ``CancellationReasons`` name that one failure only). Not atomic for concurrent writers:
+    a benchmark aid, never a stand-in for DynamoDB's isolation.
+
+    Its answer carries ``ConsumedCapacity``: the actions' own units, the table's doubled
+    (prepare and commit, charged even when cancelled: transaction-apis.html), so a
+    ``CapacityMeter`` reads it; the reading is marked ``emulated``. A ConditionCheck is sent
+    as a rewrite of the stored item under the condition, and is charged nothing here.
+    """
+
+    def __init__(self, endpoint: str, region: str = "us-east-1") -> None:
+        import botocore.session
+
+        self.inner = botocore.session.get_session().create_client(
+            "dynamodb", region_name=region, endpoint_url=endpoint
+        )
+        self._keys: dict[str, list[str]] = {}
+        self._key = f"transaction-emulator-{id(self)}"
+
+    def attach(self, client: Any) -> Any:
+        events = client.meta.events
+        events.register(
+            "provide-client-params.dynamodb.TransactWriteItems",
+            self._keep_params,
+            unique_id=self._key + "-params",
+        )
+        events.register(
+            "before-call.dynamodb.TransactWriteItems", self._answer, unique_id=self._key + "-call"
+        )
+        return client
+
+    def _keep_params(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context[self._key] = params
+
+    def _key_of(self, table: str, item: Mapping[str, Any]) -> Item:
+        if table not in self._keys:
+            schema = self.inner.describe_table(TableName=table)["Table"]["KeySchema"]
+            self._keys[table] = [key["AttributeName"] for key in schema]
+        return {name: item[name] for name in self._keys[table]}
+
+    def _answer(self, context: dict[str, Any], **_: Any) -> tuple[_Reply, dict[str, Any]]:
+        from botocore.exceptions import ClientError
+
+        actions = context[self._key]["TransactItems"]
+        targets = []
+        for action in actions:
+            ((kind, body),) = action.items()
+            key = self._key_of(body["TableName"], body["Item"] if kind == "Put" else body["Key"])
+            stored = self.inner.get_item(TableName=body["TableName"], Key=key, ConsistentRead=True)
+            targets.append((kind, body, key, stored.get("Item")))
+        consumed: dict[str, float] = {}
+        for done, (kind, body, key, before) in enumerate(targets):
+            try:
+                units = self._apply(kind, body, key, before)
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise
+                for _, undo_body, undo_key, undo_before in reversed(targets[:done]):
+                    self._restore(undo_body["TableName"], undo_key, undo_before)
+                reasons: list[dict[str, Any]] = [{"Code": "None"} for _ in targets]
+                reasons[done] = {"Code": "ConditionalCheckFailed", "Message": "condition failed"}
+                if before is not None and body.get("ReturnValuesOnConditionCheckFailure") == (
+                    "ALL_OLD"
+                ):
+                    reasons[done]["Item"] = before
+                # Charged even when cancelled: every action, twice, at its item's size.
+                consumed = {}
+                for each_kind, each_body, _, each_before in targets:
+                    sizes = [item_size(each_before or {})]
+                    if each_kind == "Put":
+                        sizes.append(item_size(each_body["Item"]))
+                    name = each_body["TableName"]
+                    consumed[name] = consumed.get(name, 0.0) + 2 * write_units(max(sizes))
+                parsed = {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "emulated"},
+                    "CancellationReasons": reasons,
+                    "ConsumedCapacity": self._consumed(consumed),
+                    EMULATED: "bench.capacity.TransactionEmulator",
+                }
+                return _Reply(400, parsed), parsed
+            table = body["TableName"]
+            consumed[table] = consumed.get(table, 0.0) + 2 * units
+        parsed = {
+            "ConsumedCapacity": self._consumed(consumed),
+            EMULATED: "bench.capacity.TransactionEmulator",
+            "ResponseMetadata": {"HTTPStatusCode": 200, "HTTPHeaders": {}},
+        }
+        return _Reply(200, parsed), parsed
+
+    @staticmethod
+    def _consumed(units: Mapping[str, float]) -> list[dict[str, Any]]:
+        return [
+            {"TableName": table, "CapacityUnits": n, "Table": {"CapacityUnits": n}}
+            for table, n in units.items()
+        ]
+
+    def _apply(self, kind: str, body: Mapping[str, Any], key: Item, before: Item | None) -> float:
+        """Send one action on its own; its table units, as the server reports them."""
+        request = {
+            name: value
+            for name, value in body.items()
+            if name != "ReturnValuesOnConditionCheckFailure"
+        }
+        request["ReturnConsumedCapacity"] = "TOTAL"
+        if kind == "ConditionCheck":
+            check = {n: v for n, v in request.items() if n not in ("Key", "ReturnConsumedCapacity")}
+            self.inner.put_item(**check, Item=before or key)
+            if before is None:
+                self.inner.delete_item(TableName=body["TableName"], Key=key)
+            return 0.0
+        send = {"Put": self.inner.put_item, "Update": self.inner.update_item}.get(
+            kind, self.inner.delete_item
+        )
+        return float(send(**request).get("ConsumedCapacity", {}).get("CapacityUnits", 0))
+
+    def _restore(self, table: str, key: Item, before: Item | None) -> None:
+        if before is None:
+            self.inner.delete_item(TableName=table, Key=key)
+        else:
+            self.inner.put_item(TableName=table, Item=before)
 
 
 # --- counting from item sizes ---------------------------------------------------------------
@@ -625,11 +770,14 @@ class ItemSizeCounter:
                 return {(spec.name, None): Units(write=write_units(max(sizes)))}
             return self._write(kind, params, False)
         if operation == "TransactWriteItems":
-            # Charged even when cancelled, so a cancelled transaction is counted in full.
+            # The table is charged even when the transaction is cancelled; indexes are not
+            # written then.
+            cancelled = reading.error == "TransactionCanceledException"
             for action in params["TransactItems"]:
                 ((kind, body),) = action.items()
                 for target, units in self._write(kind, body, True).items():
-                    _add(counted, target, units)
+                    if not (cancelled and target[1] is not None):
+                        _add(counted, target, units)
             return counted
         if operation == "BatchWriteItem":
             for name, requests in params["RequestItems"].items():
@@ -688,12 +836,14 @@ def _row(label: str, meter: CapacityMeter, counted: Mapping[Target, Units]) -> s
         got = f"{m_reads:5.1f} {m_table:5.1f} {m_indexes:5.1f}"
         same = (m_reads, m_table) == (c_reads, c_table)
         note = "table units agree" if same else "DIFFER"
+        if any(r.emulated for r in measured):
+            note = "emulated transaction: " + note
         if c_indexes and not m_indexes:
             note += "; index writes not reported"
     return f"  {label:46} {got}   {c_reads:5.1f} {c_table:5.1f} {c_indexes:5.1f}   {note}"
 
 
-def demonstrate(endpoint: str) -> int:
+def demonstrate(endpoint: str, emulate: bool = True) -> int:
     """A few representative requests, measured on ``endpoint`` and counted from item sizes."""
     from collections import Counter as Tally
 
@@ -718,8 +868,15 @@ def demonstrate(endpoint: str) -> int:
         return found
 
     meter = CapacityMeter(fallback=ItemSizeCounter(tables, lookup))
+    fresh = ItemSizeCounter(tables)
     meter.attach(clients.dynamodb())
     meter.attach_models()
+    if emulate:
+        from chalicelib.storage.transactions import _connection
+
+        emulator = TransactionEmulator(endpoint, settings().region)
+        emulator.attach(clients.dynamodb())
+        emulator.attach(_connection().client)
     rows: list[str] = []
 
     def write(label: str, table: str, key: Item, action: Callable[[], object]) -> None:
@@ -728,10 +885,14 @@ def demonstrate(endpoint: str) -> int:
         with contextlib.suppress(ClientError):  # a failed condition: the meter keeps it
             action()
         after = lookup(table, key)
+        counted: dict[Target, Units] = {}
         if meter.unmeasured():
-            counted: dict[Target, Units] = {}
             for reading in meter.readings:
                 for target, units in (reading.counted or {}).items():
+                    _add(counted, target, units)
+        elif any(r.emulated for r in meter.readings):
+            for reading in meter.readings:  # new items: counted as absent before
+                for target, units in (fresh(reading) or {}).items():
                     _add(counted, target, units)
         else:
             counted = count_write(tables[table], after, before)
@@ -811,7 +972,8 @@ def demonstrate(endpoint: str) -> int:
             gateway_id="gw-capacity", account_id=account, created_at=now, updated_at=now
         ).save(),
     )
-    nonce = call_records.nonce_put("nonce-capacity", int(time.time()) + 900)
+    nonce_expiry = int(time.time()) + 900
+    nonce = call_records.nonce_put("nonce-capacity", nonce_expiry)
     nonce_key = {"nonce_key": nonce["Item"]["nonce_key"]}
     write(
         "PutItem nonce, condition holds",
@@ -832,6 +994,19 @@ def demonstrate(endpoint: str) -> int:
         key_of(cross_item),
         lambda: call_records.save(crossing),
     )
+    # The authorizer's allowed call: nonce, a limit's counter and the record, in one request.
+    window = call_records.Counter("auth-capacity#minute#0", 100, int(time.time()) + 120, "minute")
+    allowed = record._replace(request_id="req-capacity-4")
+    [allowed_item] = call_records.record_items(allowed)
+    for label in ("TransactWriteItems allowed call", "TransactWriteItems replay (cancelled)"):
+        write(
+            label,
+            record_table,
+            key_of(allowed_item),
+            lambda: call_records.save_allowed(
+                allowed, ("nonce-capacity-2", nonce_expiry), [window]
+            ),
+        )
     read(
         "GetItem call record, consistent",
         lambda: [
@@ -868,6 +1043,11 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description="Capacity units measured on dynalite vs counted.")
     parser.add_argument("--prefix", default="capacity-", help="table name prefix")
+    parser.add_argument(
+        "--no-emulation",
+        action="store_true",
+        help="leave TransactWriteItems to dynalite (which lacks it) instead of TransactionEmulator",
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     server = Dynalite()
@@ -884,7 +1064,7 @@ def main(argv: list[str] | None = None) -> int:
 
         reset_clients()
         create_tables(endpoint)
-        return demonstrate(endpoint)
+        return demonstrate(endpoint, emulate=not args.no_emulation)
     finally:
         server.stop()
 

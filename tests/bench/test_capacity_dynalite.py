@@ -18,6 +18,7 @@ from bench.capacity import (
     DynaliteUnavailable,
     IndexSpec,
     TableSpec,
+    TransactionEmulator,
     Units,
     count_write,
     create_tables,
@@ -126,3 +127,55 @@ def test_pynamodb_writes_are_metered_too(gateway_model: Any) -> None:
     [reading] = meter.readings
     assert reading.operation == "PutItem" and reading.measured
     assert meter.by_table() == {gateway_model.Meta.table_name: Units(write=1.0)}
+
+
+def test_an_emulated_transaction_is_measured_at_twice_the_table_units(
+    client: Any, endpoint: str
+) -> None:
+    meter = CapacityMeter()
+    meter.attach(client)
+    TransactionEmulator(endpoint).attach(client)
+    items = [{"pk": {"S": f"tx-{n}"}, "a": {"S": "x"}, "pad": {"S": "z" * 1500}} for n in (1, 2)]
+    client.transact_write_items(
+        TransactItems=[{"Put": {"TableName": TABLE, "Item": item}} for item in items]
+    )
+    [reading] = meter.readings
+    assert reading.measured and reading.emulated
+    assert meter.by_target() == {(TABLE, None): Units(write=8.0)}  # 2 items x 2 KB x 2
+    stored = client.get_item(TableName=TABLE, Key={"pk": {"S": "tx-2"}}, ConsistentRead=True)
+    assert stored["Item"] == items[1]
+
+
+def test_an_emulated_transaction_undoes_its_writes_when_a_later_condition_fails(
+    client: Any, endpoint: str
+) -> None:
+    TransactionEmulator(endpoint).attach(client)
+    client.put_item(TableName=TABLE, Item={"pk": {"S": "taken"}, "n": {"N": "1"}})
+    with pytest.raises(ClientError) as raised:
+        client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": TABLE, "Item": {"pk": {"S": "fresh"}}}},
+                {
+                    "Update": {
+                        "TableName": TABLE,
+                        "Key": {"pk": {"S": "taken"}},
+                        "UpdateExpression": "ADD n :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": TABLE,
+                        "Item": {"pk": {"S": "taken"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    assert raised.value.response["Error"]["Code"] == "TransactionCanceledException"
+    reasons = [r["Code"] for r in raised.value.response["CancellationReasons"]]
+    assert reasons == ["None", "None", "ConditionalCheckFailed"]
+    fresh = client.get_item(TableName=TABLE, Key={"pk": {"S": "fresh"}}, ConsistentRead=True)
+    taken = client.get_item(TableName=TABLE, Key={"pk": {"S": "taken"}}, ConsistentRead=True)
+    assert "Item" not in fresh
+    assert taken["Item"] == {"pk": {"S": "taken"}, "n": {"N": "1"}}

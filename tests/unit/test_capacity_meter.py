@@ -331,3 +331,14 @@ def test_a_missing_dynalite_says_where_it_looked_and_how_to_install(tmp_path: Pa
     with pytest.raises(DynaliteUnavailable, match="not installed at .*cli.js.*npm install"):
         server.start()
     assert server.process is None
+
+
+def test_a_cancelled_transaction_is_counted_on_the_table_only() -> None:
+    counter = ItemSizeCounter({"things": TABLE})
+    reading = Reading(
+        "TransactWriteItems",
+        {"TransactItems": [{"Put": {"TableName": "things", "Item": _item(pk="1", a="x")}}]},
+        measured=False,
+        error="TransactionCanceledException",
+    )
+    assert counter(reading) == {("things", None): Units(write=2)}
