@@ -294,6 +294,9 @@ class CapacityMeter:
     to, as the server reports them (``ReturnConsumedCapacity=INDEXES`` added to every operation
     that takes it). Requests that come back without them are ``unmeasured()``; ``fallback``, if
     given, counts those (e.g. ``ItemSizeCounter``), and the totals include its count.
+    ``index_writes``, if given (e.g. ``ItemSizeCounter(...).index_writes``), counts the index
+    writes of a successful write the server answered without any index (dynalite never
+    reports them; DynamoDB does whenever there are any, so nothing is counted twice there).
 
         meter = CapacityMeter()
         meter.attach(clients.dynamodb())    # any botocore/boto3 DynamoDB client
@@ -302,8 +305,11 @@ class CapacityMeter:
         meter.reads, meter.writes, meter.by_table(), meter.unmeasured_operations()
     """
 
-    def __init__(self, fallback: Fallback | None = None) -> None:
+    def __init__(
+        self, fallback: Fallback | None = None, index_writes: Fallback | None = None
+    ) -> None:
         self.fallback = fallback
+        self.index_writes = index_writes
         self.readings: list[Reading] = []
         self._key = f"capacity-meter-{id(self)}"
 
@@ -398,6 +404,15 @@ class CapacityMeter:
         if not reading.measured and self.fallback is not None:
             counted = self.fallback(reading)
             reading.counted = dict(counted) if counted is not None else None
+        elif (
+            reading.measured
+            and self.index_writes is not None
+            and reading.error is None
+            and operation_kind(reading.operation, reading.params) == "write"
+            and all(index is None for _, index in reading.units)
+        ):
+            counted = self.index_writes(reading)
+            reading.counted = dict(counted) if counted else None
         self.readings.append(reading)
         return reading
 
@@ -751,6 +766,43 @@ class ItemSizeCounter:
         for index in table.indexes:
             if index_entry(table, index, stored) is not None:
                 counted[(table.name, index.name)] = Units(write=write_units(size))
+        return counted
+
+    def index_writes(self, reading: Reading) -> dict[Target, Units] | None:
+        """The index writes of a write that succeeded, for a ``CapacityMeter`` whose server does
+        not report them. A put is taken as of a new item; an update as rewriting in place each
+        index the stored item (``lookup``, after the update) is in; a delete is not counted
+        (the item is gone)."""
+        operation, params = reading.operation, reading.params
+        actions: list[tuple[str, Mapping[str, Any]]] = []
+        if operation in ("PutItem", "UpdateItem"):
+            actions.append((operation[: -len("Item")], params))
+        elif operation == "TransactWriteItems":
+            for action in params["TransactItems"]:
+                ((kind, body),) = action.items()
+                actions.append((kind, body))
+        elif operation == "BatchWriteItem":
+            for name, requests in params["RequestItems"].items():
+                for request in requests:
+                    if "PutRequest" in request:
+                        actions.append(("Put", {"TableName": name, **request["PutRequest"]}))
+        counted: dict[Target, Units] = {}
+        for kind, body in actions:
+            table = self._table(body["TableName"])
+            if kind == "Put":
+                found = count_write(table, body["Item"])
+            elif kind == "Update":
+                stored = self._stored(table.name, body.get("Key"))
+                found = {}
+                for index in table.indexes:
+                    entry = index_entry(table, index, stored)
+                    if entry is not None:
+                        found[(table.name, index.name)] = Units(write=write_units(item_size(entry)))
+            else:
+                continue
+            for target, units in found.items():
+                if target[1] is not None:
+                    _add(counted, target, units)
         return counted
 
     def __call__(self, reading: Reading) -> dict[Target, Units] | None:

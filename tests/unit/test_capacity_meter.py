@@ -342,3 +342,29 @@ def test_a_cancelled_transaction_is_counted_on_the_table_only() -> None:
         error="TransactionCanceledException",
     )
     assert counter(reading) == {("things", None): Units(write=2)}
+
+
+def test_index_writes_the_server_left_out_are_counted_once(stubbed: Any) -> None:
+    client, stubber, meter = stubbed
+    meter.index_writes = ItemSizeCounter({"things": TABLE}).index_writes
+    item = _item(pk="1", a="x", b="y")
+    dynalite = {"TableName": "things", "CapacityUnits": 1, "Table": {"CapacityUnits": 1}}
+    dynamodb = {**dynalite, "GlobalSecondaryIndexes": {"by_a": {"CapacityUnits": 1}}}
+    stubber.add_response("put_item", {"ConsumedCapacity": dynalite})
+    stubber.add_response("put_item", {"ConsumedCapacity": dynamodb})
+    client.put_item(TableName="things", Item=item)
+    # dynalite: the table measured, by_a and by_b counted.
+    assert (meter.measured_writes, meter.writes) == (1.0, 3.0)
+    meter.reset()
+    client.put_item(TableName="things", Item=item)
+    # An answer with an index is taken as it is: nothing added.
+    assert (meter.measured_writes, meter.writes) == (2.0, 2.0)
+
+
+def test_index_writes_of_an_update_are_the_stored_items_indexes_in_place() -> None:
+    stored = _item(pk="1", a="x", n="2")
+    counter = ItemSizeCounter({"things": TABLE}, lookup=lambda table, key: stored)
+    update = {"TableName": "things", "Key": _item(pk="1"), "UpdateExpression": "ADD n :one"}
+    assert counter.index_writes(Reading("UpdateItem", update)) == {
+        ("things", "by_a"): Units(write=1)
+    }
