@@ -722,6 +722,24 @@ def count_write(
     return counted
 
 
+def lookup_on(endpoint: str, region: str = "us-east-1") -> Callable[[str, Item], Item | None]:
+    """A ``lookup`` for ItemSizeCounter: a consistent GetItem on a client of its own, so the
+    lookups are never metered (a metered client would record them inside another reading)."""
+    import botocore.session
+
+    client = botocore.session.get_session().create_client(
+        "dynamodb", region_name=region, endpoint_url=endpoint
+    )
+
+    def lookup(table: str, key: Item) -> Item | None:
+        found: Item | None = client.get_item(TableName=table, Key=key, ConsistentRead=True).get(
+            "Item"
+        )
+        return found
+
+    return lookup
+
+
 class ItemSizeCounter:
     """A ``CapacityMeter`` fallback: counts an unmeasured request from its parameters and, where
     given, ``lookup(table, key)`` -> the item as stored now (None when absent).
@@ -899,7 +917,6 @@ def demonstrate(endpoint: str, emulate: bool = True) -> int:
     """A few representative requests, measured on ``endpoint`` and counted from item sizes."""
     from collections import Counter as Tally
 
-    import botocore.session
     from botocore.exceptions import ClientError
 
     from chalicelib.config import settings
@@ -909,15 +926,7 @@ def demonstrate(endpoint: str, emulate: bool = True) -> int:
     from chalicelib.storage.models import AccountModel, GatewayModel
 
     tables = model_tables()
-    plain = botocore.session.get_session().create_client(
-        "dynamodb", region_name=settings().region, endpoint_url=endpoint
-    )
-
-    def lookup(table: str, key: Item) -> Item | None:
-        found: Item | None = plain.get_item(TableName=table, Key=key, ConsistentRead=True).get(
-            "Item"
-        )
-        return found
+    lookup = lookup_on(endpoint, settings().region)
 
     meter = CapacityMeter(fallback=ItemSizeCounter(tables, lookup))
     fresh = ItemSizeCounter(tables)
