@@ -21,7 +21,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -84,11 +84,15 @@ def _free_port() -> int:
 
 
 @contextmanager
-def moto_with_demo() -> Iterator[dict[str, str]]:
+def moto_with_demo(
+    dynamodb_endpoint: str | None = None, prepare: Callable[[str], None] | None = None
+) -> Iterator[dict[str, str]]:
     """moto's server in its own process on loopback, as DynamoDB is another host in AWS.
 
     In-process moto would bill its own work (it deep-copies tables per transaction) and its
-    garbage collection to the authorizer's time.
+    garbage collection to the authorizer's time. ``dynamodb_endpoint`` puts DynamoDB elsewhere
+    (dynalite, ``bench/capacity.py``), KMS staying on moto; ``prepare`` then runs on it before
+    the tables are made.
     """
     port = _free_port()
     server = subprocess.Popen(
@@ -98,7 +102,7 @@ def moto_with_demo() -> Iterator[dict[str, str]]:
     )
     try:
         endpoint = f"http://127.0.0.1:{port}"
-        os.environ["DYNAMODB_ENDPOINT"] = endpoint
+        os.environ["DYNAMODB_ENDPOINT"] = dynamodb_endpoint or endpoint
         os.environ["KMS_ENDPOINT"] = endpoint
         deadline = time.monotonic() + 30
         while True:
@@ -113,8 +117,11 @@ def moto_with_demo() -> Iterator[dict[str, str]]:
         from chalicelib.storage import clients
         from chalicelib.storage.models import ALL_MODELS
 
-        for model in ALL_MODELS:
-            model.create_table(wait=False)
+        if prepare is not None and dynamodb_endpoint:
+            prepare(dynamodb_endpoint)
+        else:
+            for model in ALL_MODELS:
+                model.create_table(wait=False)
         key = clients.kms().create_key(Description="bench")
         clients.kms().create_alias(
             AliasName=settings().kms_key_id, TargetKeyId=key["KeyMetadata"]["KeyId"]

@@ -921,7 +921,7 @@ def demonstrate(endpoint: str, emulate: bool = True) -> int:
 
     from chalicelib.config import settings
     from chalicelib.domain.clock import format_time, utc_now
-    from chalicelib.domain.records import CallRecord
+    from chalicelib.domain.records import CallRecord, RecordRef
     from chalicelib.storage import call_records, clients, usage
     from chalicelib.storage.models import AccountModel, GatewayModel
 
@@ -967,7 +967,7 @@ def demonstrate(endpoint: str, emulate: bool = True) -> int:
         rows.append(_row(label, meter, {(table, None): Units(read=read_units(size, consistent))}))
 
     account = "acc-capacity"
-    record_table = settings().table_name("call-records")
+    record_table = settings().table_name("calls")
     record = CallRecord(
         request_id="req-capacity-1",
         time=format_time(utc_now()),
@@ -987,29 +987,30 @@ def demonstrate(endpoint: str, emulate: bool = True) -> int:
     long = record._replace(request_id="req-capacity-2", path="/demo/" + "x" * 1000)
     crossing = record._replace(request_id="req-capacity-3", caller_account_id="acc-other")
 
-    def key_of(item: Item) -> Item:
-        return {"viewer": item["viewer"], "sk": item["sk"]}
+    def key_of(item: Item | None) -> Item:
+        assert item is not None
+        return {"id": item["id"]}
 
-    [item] = call_records.record_items(record)
-    [long_item] = call_records.record_items(long)
+    item = call_records.record_item(record)
+    long_item = call_records.record_item(long)
     write(
-        "PutItem call record (5 GSIs), < 1 KB",
+        "PutItem call record (4 sparse GSIs), < 1 KB",
         record_table,
         key_of(item),
         lambda: call_records.save(record),
     )
     write(
-        "PutItem call record (5 GSIs), > 1 KB",
+        "PutItem call record (4 sparse GSIs), > 1 KB",
         record_table,
         key_of(long_item),
         lambda: call_records.save(long),
     )
-    ref = call_records.record_ref(record)
+    ref = RecordRef(record.viewers, call_records.record_id(record))
     write(
-        "UpdateItem call record result (re-keys 2 GSIs)",
+        "UpdateItem call record marked failed (leaves 2 GSIs)",
         record_table,
         key_of(item),
-        lambda: call_records.set_result(ref, "INVALID_SIGNATURE"),
+        lambda: call_records.mark_failed(ref, "INVALID_SIGNATURE"),
     )
     scope, start = f"app#{record.app_id}", record.time[:13]
     usage_key = {"scope": {"S": scope}, "bucket_start": {"S": start}}
@@ -1033,40 +1034,31 @@ def demonstrate(endpoint: str, emulate: bool = True) -> int:
             gateway_id="gw-capacity", account_id=account, created_at=now, updated_at=now
         ).save(),
     )
-    nonce_expiry = int(time.time()) + 900
-    nonce = call_records.nonce_put("nonce-capacity", nonce_expiry)
-    nonce_key = {"nonce_key": nonce["Item"]["nonce_key"]}
+    nonce = call_records.Nonce("AKCAPACITY000001#nonce-capacity", int(time.time()) + 900)
+    verified = record._replace(request_id="req-capacity-5")
+    verified_item = call_records.record_item(verified, nonce)
+    for label in ("PutItem verified call (the nonce)", "PutItem replay (condition fails)"):
+        write(
+            label, record_table, key_of(verified_item), lambda: call_records.save(verified, nonce)
+        )
+    cross_item = call_records.record_item(crossing)
     write(
-        "PutItem nonce, condition holds",
-        nonce["TableName"],
-        nonce_key,
-        lambda: clients.dynamodb().put_item(**nonce),
-    )
-    write(
-        "PutItem nonce, condition fails (replay)",
-        nonce["TableName"],
-        nonce_key,
-        lambda: clients.dynamodb().put_item(**nonce),
-    )
-    [cross_item, _] = call_records.record_items(crossing)
-    write(
-        "TransactWriteItems call record, 2 viewers",
+        "PutItem call record, 2 viewers",
         record_table,
         key_of(cross_item),
         lambda: call_records.save(crossing),
     )
-    # The authorizer's allowed call: nonce, a limit's counter and the record, in one request.
+    # An allowed call with a limit: the record (its nonce) and the counter, in one request.
     window = call_records.Counter("auth-capacity#minute#0", 100, int(time.time()) + 120, "minute")
     allowed = record._replace(request_id="req-capacity-4")
-    [allowed_item] = call_records.record_items(allowed)
+    limited = call_records.Nonce("AKCAPACITY000001#nonce-capacity-2", int(time.time()) + 900)
+    allowed_item = call_records.record_item(allowed, limited)
     for label in ("TransactWriteItems allowed call", "TransactWriteItems replay (cancelled)"):
         write(
             label,
             record_table,
             key_of(allowed_item),
-            lambda: call_records.save_allowed(
-                allowed, ("nonce-capacity-2", nonce_expiry), [window]
-            ),
+            lambda: call_records.save(allowed, limited, [window]),
         )
     read(
         "GetItem call record, consistent",
@@ -1082,8 +1074,8 @@ def demonstrate(endpoint: str, emulate: bool = True) -> int:
         lambda: clients.dynamodb().query(
             TableName=record_table,
             IndexName="by_app",
-            KeyConditionExpression="viewer_app = :p",
-            ExpressionAttributeValues={":p": {"S": f"{account}#{record.app_id}"}},
+            KeyConditionExpression="ok_app = :p",
+            ExpressionAttributeValues={":p": {"S": record.app_id}},
         )["Items"],
         consistent=False,
     )

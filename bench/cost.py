@@ -15,6 +15,8 @@ CPU time plus ``DYNAMODB_MS`` per request, billed by the millisecond at the conf
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import math
 import re
 import sys
@@ -161,11 +163,40 @@ def dollars(reads: float, writes: float, lambda_ms: float, memory_gb: float) -> 
     )
 
 
-def main() -> int:
+def _on_dynalite(stack: contextlib.ExitStack) -> tuple[str, Callable[[str], None]]:
+    """Start dynalite; what makes the tables there and runs transactions on it."""
+    from bench.capacity import Dynalite, TransactionEmulator, create_tables
+
+    endpoint = stack.enter_context(Dynalite())
+
+    def prepare(endpoint: str) -> None:
+        from chalicelib.storage import clients, transactions
+
+        clients.reset_clients()
+        transactions.reset_connection()
+        create_tables(endpoint)
+        for client in (clients.dynamodb(), transactions._connection().client):
+            TransactionEmulator(endpoint).attach(client)
+
+    return endpoint, prepare
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="What one call costs an operator.")
+    parser.add_argument(
+        "--dynalite",
+        action="store_true",
+        help="run DynamoDB on dynalite (bench/dynalite.md) and show the units it reports beside"
+        " the count: table units measured, index writes counted (dynalite reports none)",
+    )
+    args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     _environment()
     rows: list[tuple[str, float, float, int, float]] = []
-    with moto_with_demo() as demo:
+    measured_rows: dict[str, tuple[float, float, str]] = {}
+    stack = contextlib.ExitStack()
+    endpoint, prepare = _on_dynalite(stack) if args.dynalite else (None, None)
+    with stack, moto_with_demo(endpoint, prepare) as demo:
         from app import request_authorizer
         from chalicelib.services import accounts, apis, apps
         from chalicelib.services.accounts import Principal
@@ -174,6 +205,7 @@ def main() -> int:
 
         meter = Meter()
         attach(meter)
+        measured = _measured_meter(endpoint) if endpoint else None
         root = Principal("default", "bench", True)
         partner = accounts.create_account(root, "partner")["account_id"]
         partner_app, partner_key, partner_secret = apps.create_app(
@@ -200,11 +232,15 @@ def main() -> int:
             if cold:
                 reset_cache()
             meter.reset()
+            if measured is not None:
+                measured.reset()
             started = time.thread_time()
             request_authorizer(events[1], None)
             own_ms = (time.thread_time() - started) * 1000
             lambda_ms = own_ms + DYNAMODB_MS * meter.requests
             rows.append((name, meter.reads, meter.writes, meter.requests, lambda_ms))
+            if measured is not None:
+                measured_rows[name] = _reading(measured)
 
         def garbage(event: dict[str, Any]) -> None:
             event["headers"]["x-ca-signature"] = "Z2FyYmFnZQ=="
@@ -231,9 +267,13 @@ def main() -> int:
         replayed = signed_event(demo, "cost-replayed")[0]
         request_authorizer(dict(replayed), None)
         meter.reset()
+        if measured is not None:
+            measured.reset()
         started = time.thread_time()
         request_authorizer(replayed, None)
         own_ms = (time.thread_time() - started) * 1000
+        if measured is not None:
+            measured_rows["denied, replay (NONCE_USED)"] = _reading(measured)
         rows.append(
             (
                 "denied, replay (NONCE_USED)",
@@ -255,6 +295,15 @@ def main() -> int:
     for name, reads, writes, requests, lambda_ms in rows:
         cost = dollars(reads, writes, lambda_ms, AUTHORIZER_MEMORY_GB)
         print(f"  {name:46} {reads:5.1f} {writes:5.1f} {requests:4d} {lambda_ms:9.1f} {cost:7.2f}")
+    if measured_rows:
+        print(
+            "  on dynalite, ReturnConsumedCapacity=INDEXES: table units as it reported them,"
+            " index writes counted (dynalite reports none), requests it could not measure"
+            " counted from item sizes:"
+        )
+        print(f"  {'call':46} {'RRU':>5} {'WRU':>5}  counted instead")
+        for name, (reads, writes, unmeasured) in measured_rows.items():
+            print(f"  {name:46} {reads:5.1f} {writes:5.1f}  {unmeasured or '-'}")
     print(
         f"  aggregation of the stream, per allowed call (batches of up to {BATCH_SIZE} records"
         f" or {BATCH_WINDOW_S} s, whichever fills first):"
@@ -284,6 +333,22 @@ def main() -> int:
             over = over or (rate == 100 and total >= yardstick)
         print(f"  {row_name:46} " + ", ".join(totals))
     return 1 if over else 0
+
+
+def _measured_meter(endpoint: str) -> Any:
+    from bench.capacity import CapacityMeter, ItemSizeCounter, lookup_on
+    from chalicelib.storage import clients
+
+    counter = ItemSizeCounter(lookup=lookup_on(endpoint))
+    measured = CapacityMeter(fallback=counter, index_writes=counter.index_writes)
+    measured.attach(clients.dynamodb())
+    measured.attach_models()
+    return measured
+
+
+def _reading(measured: Any) -> tuple[float, float, str]:
+    unmeasured = ", ".join(f"{op} x{n}" for op, n in measured.unmeasured_operations().items())
+    return float(measured.reads), float(measured.writes), unmeasured
 
 
 def _event_source() -> tuple[int, int]:

@@ -108,6 +108,12 @@ def save(record: CallRecord, nonce: Nonce | None = None, counters: Sequence[Coun
         refused, old = _transact([{"Put": put}], ["nonce"], counters)
         if refused != "nonce" or nonce is None:
             return refused
+    if not old:  # a DynamoDB-compatible server that does not return it (dynalite)
+        key = {"id": item["id"]}
+        old = clients.dynamodb().get_item(TableName=_table(), Key=key, ConsistentRead=True)
+        old = old.get("Item") or {}
+        if not old:  # gone since (TTL): the nonce is as good as unused; a new call decides
+            return "nonce"
     if _number(old, "nonce_until") >= time.time():
         return "nonce"
     # The nonce was used before, longer ago than it counts: a new call. Its old record is
