@@ -1074,7 +1074,7 @@ def demonstrate(endpoint: str, emulate: bool = True) -> int:
         lambda: clients.dynamodb().query(
             TableName=record_table,
             IndexName="by_app",
-            KeyConditionExpression="ok_app = :p",
+            KeyConditionExpression="idx_app = :p",
             ExpressionAttributeValues={":p": {"S": record.app_id}},
         )["Items"],
         consistent=False,

@@ -5,25 +5,22 @@ A record is one item, whoever sees it (``models.CallRecordModel``). What an allo
 costs is what its write costs, so each index is sparse and a call writes only the ones its
 queries need:
 
-| index            | partition                   | holds                              |
-| ---------------- | --------------------------- | ---------------------------------- |
-| by_viewer        | ``<account>#<outcome>``     | every record, for its first viewer |
-| by_other_viewer  | ``<account>#<outcome>``     | the app's owner, when another      |
-| by_app           | app_id                      | allowed calls                      |
-| by_api           | api_id                      | allowed calls                      |
+| index            | partition                                  | holds                        |
+| ---------------- | ------------------------------------------ | ---------------------------- |
+| by_viewer        | ``<account>#success``, ``#failure``, ``#replay`` | every record, first viewer |
+| by_other_viewer  | the same                                   | the app's owner, when another |
+| by_app           | app_id                                     | every record with an app      |
+| by_api           | api_id                                     | every record but replays      |
 
-An account's listing merges the partitions that can hold what it asks for, newest first:
-
-| filter given                    | allowed calls from              | denied calls from        |
-| ------------------------------- | ------------------------------- | ------------------------ |
-| app_id (or an access key's app) | by_app                          | the viewer's failures    |
-| api_id                          | by_api                          | the viewer's failures    |
-| none                            | the viewer's successes          | the viewer's failures    |
-
-(``result=success`` reads only the first column, ``failure`` or a code only the second.)
-The other filters, and on by_app / by_api the viewer itself, are a FilterExpression; a page
-reads at most ``MAX_PAGES`` pages' worth of items, so a filter that matches little comes
-back short with a cursor. The cursor is the sort key below which the next page starts.
+A replay (NONCE_USED) is in no API's partition: with the refused put before it, it still
+costs no more than the call it replays. An account's listing merges the partitions that can
+hold what it asks for, newest first: by app (or an access key's app), that app's partition
+alone; by API, the API's and the viewer's replays; otherwise the viewer's success, failure and
+replay partitions that the ``result`` filter admits. The other filters, and on by_app / by_api
+the viewer itself, are a FilterExpression; a page reads at most ``MAX_PAGES`` pages' worth of
+items, so a filter that matches little (one code among the failures, an API's replays among
+many) comes back short with a cursor. The cursor is the sort key below which the next page
+starts, bound to the account and the filters.
 """
 
 from __future__ import annotations
@@ -44,7 +41,7 @@ from chalicelib.config import settings
 from chalicelib.domain.clock import format_time
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.records import CallRecord, RecordRef
-from chalicelib.domain.verdicts import FAILURE, SUCCESS
+from chalicelib.domain.verdicts import FAILURE, NONCE_USED, SUCCESS
 from chalicelib.storage import clients
 from chalicelib.storage.pagination import MAX_KEY_BYTES
 
@@ -55,6 +52,16 @@ CONFLICT_RETRIES = 4
 # Caller-controlled text is cut to these lengths (and made valid UTF-8) before it is stored.
 # The other fields are ours (ids, times, verdicts).
 FIELD_LIMITS = {"path": 1024, "access_key": 64, "stage": 16, "method": 16, "source_ip": 64}
+
+
+REPLAY = "replay"  # NONCE_USED: a partition of its own, in no app or API index
+
+
+def partition_of(result: str) -> str:
+    """Which of a viewer's partitions a record with ``result`` is in."""
+    if result == SUCCESS:
+        return SUCCESS
+    return REPLAY if result == NONCE_USED else FAILURE
 
 
 def sort_key(record: CallRecord) -> str:
@@ -187,7 +194,7 @@ def _counter_update(counter: Counter) -> Item:
 
 def mark_failed(ref: RecordRef, result: str) -> None:
     """Turn an allowed call's record into a denial (the body check, after the authorizer):
-    it leaves the allowed calls' indexes for its viewers' failures."""
+    it moves to its viewers' failures."""
     values = {":r": {"S": result}}
     assignments = ["#r = :r"]
     for name, viewer in zip(("viewer", "other_viewer"), ref.viewers, strict=False):
@@ -196,7 +203,7 @@ def mark_failed(ref: RecordRef, result: str) -> None:
     clients.dynamodb().update_item(
         TableName=_table(),
         Key={"id": {"S": ref.record_id}},
-        UpdateExpression=f"SET {', '.join(assignments)} REMOVE ok_app, ok_api",
+        UpdateExpression=f"SET {', '.join(assignments)}",
         ConditionExpression="attribute_exists(id)",
         ExpressionAttributeNames={"#r": "result"},
         ExpressionAttributeValues=values,
@@ -219,7 +226,7 @@ def record_item(record: CallRecord, nonce: Nonce | None = None) -> Item | None:
     viewers = r.viewers
     if not viewers:
         return None
-    outcome = SUCCESS if r.result == SUCCESS else FAILURE
+    outcome = partition_of(r.result)
     item: Item = {
         "id": {"S": record_id(r, nonce.key if nonce else "")},
         "sk": {"S": sort_key(r)},
@@ -234,11 +241,10 @@ def record_item(record: CallRecord, nonce: Nonce | None = None) -> Item | None:
     }
     if len(viewers) > 1:
         item["other_viewer"] = {"S": f"{viewers[1]}#{outcome}"}
-    if outcome == SUCCESS:
-        if r.app_id:
-            item["ok_app"] = {"S": r.app_id}
-        if r.api_id:
-            item["ok_api"] = {"S": r.api_id}
+    if r.app_id:
+        item["idx_app"] = {"S": r.app_id}
+    if r.api_id and outcome != REPLAY:
+        item["idx_api"] = {"S": r.api_id}
     if nonce is not None:
         item["nonce_until"] = {"N": str(nonce.until)}
     for name, value in (
@@ -382,32 +388,35 @@ Plan = tuple[str, str, str, dict[str, str], bool]
 
 
 def _plans(viewer: str, filters: RecordFilter, key_app: str | None) -> list[Plan]:
-    code = filters.result not in (None, SUCCESS, FAILURE)
+    result = filters.result
+    app = filters.app_id or key_app
+    if filters.app_id and key_app and filters.app_id != key_app:
+        return []  # the key is another app's: none of this app's calls used it
+    checks = {
+        "app_id": filters.app_id or "",
+        "api_id": filters.api_id or "",
+        "access_key": filters.access_key or "",
+        "result": result if result not in (None, SUCCESS, FAILURE) else "",
+        "outcome": result if result in (SUCCESS, FAILURE) else "",
+    }
+    if app:
+        # An app's partition holds all its calls, other accounts' APIs' too: the viewer is
+        # a check there.
+        return [("by_app", "idx_app", app, checks, True)]
+    partitions = {
+        None: (SUCCESS, FAILURE, REPLAY),
+        SUCCESS: (SUCCESS,),
+        FAILURE: (FAILURE, REPLAY),
+        NONCE_USED: (REPLAY,),
+    }.get(result, (FAILURE,))
     plans: list[Plan] = []
-    if filters.result in (None, SUCCESS):
-        checks = {"access_key": filters.access_key or ""}
-        app = filters.app_id or key_app
-        if app:
-            if filters.app_id and key_app and filters.app_id != key_app:
-                pass  # the key is another app's: none of this app's calls used it
-            else:
-                plans.append(
-                    ("by_app", "ok_app", app, {**checks, "api_id": filters.api_id or ""}, True)
-                )
-        elif filters.api_id:
-            plans.append(("by_api", "ok_api", filters.api_id, checks, True))
-        else:
-            for index, attribute in VIEWER_INDEXES:
-                plans.append((index, attribute, f"{viewer}#{SUCCESS}", checks, False))
-    if filters.result != SUCCESS:
-        checks = {
-            "app_id": filters.app_id or "",
-            "api_id": filters.api_id or "",
-            "access_key": filters.access_key or "",
-            "result": filters.result if code and filters.result else "",
-        }
+    if filters.api_id and partitions != (REPLAY,):
+        # An API's partition holds all its calls but replays, which come from the viewer's.
+        plans.append(("by_api", "idx_api", filters.api_id, checks, True))
+        partitions = tuple(p for p in partitions if p == REPLAY)
+    for partition in partitions:
         for index, attribute in VIEWER_INDEXES:
-            plans.append((index, attribute, f"{viewer}#{FAILURE}", checks, False))
+            plans.append((index, attribute, f"{viewer}#{partition}", checks, False))
     return plans
 
 
@@ -432,10 +441,16 @@ def _arguments(
     }
     conditions = []
     for number, (name, wanted) in enumerate(checks.items()):
-        if wanted:
-            names[f"#f{number}"] = name
-            values[f":f{number}"] = {"S": wanted}
-            conditions.append(f"#f{number} = :f{number}")
+        if not wanted:
+            continue
+        if name == "outcome":  # success or failure, from the result
+            names["#result"] = "result"
+            values[":success"] = {"S": SUCCESS}
+            conditions.append("#result = :success" if wanted == SUCCESS else "#result <> :success")
+            continue
+        names[f"#f{number}"] = name
+        values[f":f{number}"] = {"S": wanted}
+        conditions.append(f"#f{number} = :f{number}")
     if check_viewer:
         values[":v"] = {"S": viewer}
         conditions.append("(provider_account_id = :v OR caller_account_id = :v)")

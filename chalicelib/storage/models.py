@@ -299,8 +299,9 @@ class CallRecordModel(Model):
     reverse query, and a page boundary stays put while new records arrive.
 
     The indexes are sparse, so a call writes only those it needs (``storage/call_records.py``
-    says which query reads which): ``viewer`` / ``other_viewer`` are ``<account>#success`` or
-    ``<account>#failure``; ``ok_app`` and ``ok_api`` are set on allowed calls only.
+    says which query reads which): ``viewer`` / ``other_viewer`` are ``<account>#success``,
+    ``#failure`` or ``#replay``; ``idx_app`` is set on every record with an app, ``idx_api``
+    on all but replays.
     """
 
     Meta = _meta("calls", stream_view_type="NEW_AND_OLD_IMAGES")
@@ -308,8 +309,8 @@ class CallRecordModel(Model):
     sk = UnicodeAttribute()
     viewer = UnicodeAttribute()
     other_viewer = UnicodeAttribute(null=True)
-    ok_app = UnicodeAttribute(null=True)
-    ok_api = UnicodeAttribute(null=True)
+    idx_app = UnicodeAttribute(null=True)
+    idx_api = UnicodeAttribute(null=True)
     nonce_until = NumberAttribute(null=True)  # epoch seconds
     moved = BooleanAttribute(null=True)  # a copy kept when its nonce was used again, later
     request_id = UnicodeAttribute()
@@ -331,8 +332,8 @@ class CallRecordModel(Model):
     expires_at = TTLAttribute(null=True)
     by_viewer = _record_index("by_viewer", "viewer")()
     by_other_viewer = _record_index("by_other_viewer", "other_viewer")()
-    by_app = _record_index("by_app", "ok_app")()
-    by_api = _record_index("by_api", "ok_api")()
+    by_app = _record_index("by_app", "idx_app")()
+    by_api = _record_index("by_api", "idx_api")()
 
 
 class UsageModel(Model):

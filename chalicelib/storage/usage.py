@@ -14,6 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.config import settings
+from chalicelib.domain.verdicts import SUCCESS
 from chalicelib.storage import clients
 
 COUNT_PREFIX = "c_"
@@ -96,7 +97,7 @@ def add_uses(uses: dict[tuple[str, str], tuple[int, str]]) -> None:
 
 
 def reset_last_used(kind: str, value: str) -> None:
-    """last_used_at := the newest allowed call's time, read from its app's allowed calls."""
+    """last_used_at := the newest allowed call's time, read from its app's calls."""
     table, key_name = _TARGETS[kind]
     item = (
         clients.dynamodb()
@@ -108,13 +109,17 @@ def reset_last_used(kind: str, value: str) -> None:
     arguments: dict[str, Any] = {
         "TableName": settings().table_name("calls"),
         "IndexName": "by_app",
-        "KeyConditionExpression": "ok_app = :app",
+        "KeyConditionExpression": "idx_app = :app",
         "ExpressionAttributeValues": {":app": {"S": item["app_id"]["S"]}},
         "ScanIndexForward": False,
         "PaginationConfig": {"PageSize": 100, "MaxItems": 1},
     }
+    # The app's partition holds its denials too (not its replays).
+    arguments["FilterExpression"] = "#r = :ok"
+    arguments["ExpressionAttributeNames"] = {"#r": "result"}
+    arguments["ExpressionAttributeValues"][":ok"] = {"S": SUCCESS}
     if kind == "key":
-        arguments["FilterExpression"] = "access_key = :key"
+        arguments["FilterExpression"] += " AND access_key = :key"
         arguments["ExpressionAttributeValues"][":key"] = {"S": value}
     for page in clients.dynamodb().get_paginator("query").paginate(**arguments):
         if page.get("Items"):

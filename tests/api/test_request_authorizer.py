@@ -359,13 +359,18 @@ def test_warm_allowed_call_costs_one_dynamodb_request(
         run(signed_event(demo))
         cold = list(calls)
         calls.clear()
-        run(signed_event(demo))
+        event = signed_event(demo)
+        run(copy.deepcopy(event))
         warm = list(calls)
+        calls.clear()
+        assert_denied(run(event), "NONCE_USED")
+        replay = list(calls)
     finally:
         settings.cache_clear()
         reset_cache()
     assert cold == ["BatchGetItem", "BatchGetItem", "PutItem"]
     assert warm == ["PutItem"]  # the record, which is the nonce: no transaction
+    assert replay == ["PutItem", "PutItem"]  # refused (its old item comes back), its record
 
 
 # -- issue 8: safe in front of any API Gateway API ---------------------------------------------

@@ -136,6 +136,9 @@ FILTERS = [
     call_records.RecordFilter(access_key="unknown0"),
     call_records.RecordFilter(app_id="app-a1", access_key="key-b1"),
     call_records.RecordFilter(app_id="app-a2", api_id="api-a1", result="failure"),
+    call_records.RecordFilter(app_id="app-a1", result="NONCE_USED"),
+    call_records.RecordFilter(api_id="api-a1", result="INVALID_SIGNATURE"),
+    call_records.RecordFilter(access_key="key-a1", result="success"),
 ]
 
 

@@ -98,14 +98,18 @@ def test_a_replay_is_named_before_a_reached_limit() -> None:
     assert call_records.save(record("req-009"), nonce, [counter]) == "nonce"
 
 
-def test_an_allowed_call_fills_its_app_and_api_indexes_a_denial_only_its_viewers() -> None:
+def test_a_call_fills_its_viewers_app_and_api_indexes_and_a_replay_no_apis() -> None:
     allowed = call_records.record_item(record("req-010"))
     denied = call_records.record_item(record("req-011", "INVALID_SIGNATURE"))
-    assert allowed is not None and denied is not None
+    replay = call_records.record_item(record("req-014", "NONCE_USED"))
+    assert allowed is not None and denied is not None and replay is not None
     assert allowed["viewer"] == {"S": "acc-1#success"} and "other_viewer" not in allowed
-    assert allowed["ok_app"] == {"S": "app-1"} and allowed["ok_api"] == {"S": "api-1"}
+    assert allowed["idx_app"] == {"S": "app-1"} and allowed["idx_api"] == {"S": "api-1"}
     assert denied["viewer"] == {"S": "acc-1#failure"}
-    assert not {"ok_app", "ok_api", "other_viewer"} & set(denied)
+    assert denied["idx_app"] == {"S": "app-1"} and denied["idx_api"] == {"S": "api-1"}
+    assert replay["viewer"] == {"S": "acc-1#replay"}
+    assert replay["idx_app"] == {"S": "app-1"}
+    assert not {"idx_api", "other_viewer"} & set(replay)
     cross = call_records.record_item(record("req-012")._replace(caller_account_id="acc-2"))
     assert cross is not None and cross["other_viewer"] == {"S": "acc-2#success"}
 
