@@ -12,10 +12,10 @@ from chalicelib.http.views import key_view
 
 if TYPE_CHECKING:
     from chalicelib.http import schemas
-    from chalicelib.services import apps as service
+    from chalicelib.services import keys as service
     from chalicelib.services.accounts import Principal
 else:
-    service = lazy_module("chalicelib.services.apps")
+    service = lazy_module("chalicelib.services.keys")
 
 bp = Blueprint(__name__)
 

@@ -49,6 +49,13 @@ def audit_event(
     )
 
 
+def toggle_action(object_type: str, changes: dict[str, Any]) -> str:
+    """``<type>.enable`` / ``<type>.disable`` when a change flips ``enabled``, else update."""
+    if "enabled" in changes:
+        return f"{object_type}.{'enable' if changes['enabled'] else 'disable'}"
+    return f"{object_type}.update"
+
+
 def list_events(
     principal: Principal,
     *,
