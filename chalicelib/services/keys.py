@@ -67,7 +67,8 @@ def update_key(
 
 def _rename_key(principal: Principal, key: KeyPair, new_value: str) -> NewKey:
     """A new access key always comes with a new secret: the old pair never validates again."""
-    owned_app(principal, key.app_id)  # the app's default key may follow
+    # The app must still be the caller's: a default key's new value becomes the app's default.
+    owned_app(principal, key.app_id)
     secret = new_secret()
     sealed = seal_secret(secret, new_value)
     renamed = KeyPair(
