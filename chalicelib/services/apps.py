@@ -1,4 +1,7 @@
-"""Apps, their key pairs, AppCodes and IP whitelists, scoped to the caller's account."""
+"""Apps, adding key pairs to them, AppCodes and IP whitelists, scoped to the caller's account.
+
+What one key pair does once it exists (change, rotate, reveal, delete) is ``services/keys.py``.
+"""
 
 from __future__ import annotations
 
