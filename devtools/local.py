@@ -86,18 +86,18 @@ def main(argv: list[str] | None = None) -> int:
 
     port = server.server.server_address[1]
     base = f"http://127.0.0.1:{port}"
-    root = register_root(os.environ.get("APIAUTH_ROOT_TOKEN") or None, base_url=base)
+    root_token = register_root(os.environ.get("APIAUTH_ROOT_TOKEN") or None, base_url=base).value
     demo = register_demo()
     start_stream_poller()
 
     print(f"apiauth ready: {base}", flush=True)
-    print(f"admin token (root, account default): {root['token']}", flush=True)
+    print(f"admin token (root, account default): {root_token}", flush=True)
     print(
         "demo app: app_id={app_id} access_key={access_key} secret={secret}".format(**demo),
         flush=True,
     )
     print("try:", flush=True)
-    print(f"  curl -s {base}/v1/apps -H 'Authorization: Bearer {root['token']}'", flush=True)
+    print(f"  curl -s {base}/v1/apps -H 'Authorization: Bearer {root_token}'", flush=True)
     print(
         f"  .venv/bin/python -m devtools.sign_call {base}/demo/hello"
         f" --key {demo['access_key']} --secret {demo['secret']}",

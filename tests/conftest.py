@@ -67,7 +67,7 @@ def aws() -> Iterator[None]:
 def root_token(aws: None) -> str:
     from chalicelib.services.bootstrap import register_root
 
-    return str(register_root("root-token-for-tests")["token"])
+    return register_root("root-token-for-tests").value
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from chalice.app import Blueprint
 
 from chalicelib.http.admin import admin_route
 from chalicelib.http.lazy_import import lazy_module
+from chalicelib.http.views import page_view, token_view
 
 if TYPE_CHECKING:
     from chalicelib.http import schemas
@@ -30,7 +31,7 @@ bp = Blueprint(__name__)
 )
 def create_account(principal: Principal, body: schemas.CreateAccount) -> dict[str, Any]:
     """Create an account and its first admin token (root token only; the token is shown once)."""
-    return service.create_account(principal, body.name)
+    return dict(service.create_account(principal, body.name))
 
 
 @admin_route(
@@ -38,13 +39,13 @@ def create_account(principal: Principal, body: schemas.CreateAccount) -> dict[st
 )
 def create_token(principal: Principal, body: schemas.CreateToken) -> dict[str, Any]:
     """Create another admin token for your account (shown once)."""
-    return service.create_token(principal, body.name)
+    return token_view(*service.create_token(principal, body.name))
 
 
 @admin_route(bp, "/v1/tokens", "GET", query="Page", tag="tokens", response="TokenList")
 def list_tokens(principal: Principal, query: schemas.Page) -> dict[str, Any]:
     """List your account's admin tokens (values never shown)."""
-    return service.list_tokens(principal, query.limit, query.cursor)
+    return page_view(service.list_tokens(principal, query.limit, query.cursor), token_view)
 
 
 @admin_route(bp, "/v1/tokens/{token_id}", "DELETE", status=204, tag="tokens")

@@ -8,6 +8,7 @@ from chalice.app import Blueprint
 
 from chalicelib.http.admin import admin_route
 from chalicelib.http.lazy_import import lazy_module
+from chalicelib.http.views import api_view, authorization_view, page_view
 
 if TYPE_CHECKING:
     from chalicelib.http import schemas
@@ -22,25 +23,25 @@ bp = Blueprint(__name__)
 @admin_route(bp, "/v1/apis", "POST", status=201, body="CreateApi", tag="apis", response="ApiView")
 def create_api(principal: Principal, body: schemas.CreateApi) -> dict[str, Any]:
     """Register an API: method + path template (e.g. GET /orders/{id}), optional group."""
-    return service.create_api(principal, **body.model_dump(exclude_none=True))
+    return api_view(service.create_api(principal, **body.model_dump(exclude_none=True)))
 
 
 @admin_route(bp, "/v1/apis", "GET", query="Page", tag="apis", response="ApiList")
 def list_apis(principal: Principal, query: schemas.Page) -> dict[str, Any]:
     """List your APIs."""
-    return service.list_apis(principal, query.limit, query.cursor)
+    return page_view(service.list_apis(principal, query.limit, query.cursor), api_view)
 
 
 @admin_route(bp, "/v1/apis/{api_id}", "GET", tag="apis", response="ApiView")
 def get_api(principal: Principal, api_id: str) -> dict[str, Any]:
     """One API."""
-    return service.get_api(principal, api_id)
+    return api_view(service.get_api(principal, api_id))
 
 
 @admin_route(bp, "/v1/apis/{api_id}", "PATCH", body="UpdateApi", tag="apis", response="ApiView")
 def update_api(principal: Principal, api_id: str, body: schemas.UpdateApi) -> dict[str, Any]:
     """Change an API's name, method, path, group or description."""
-    return service.update_api(principal, api_id, body.model_dump(exclude_none=True))
+    return api_view(service.update_api(principal, api_id, body.model_dump(exclude_none=True)))
 
 
 @admin_route(bp, "/v1/apis/{api_id}", "DELETE", status=204, tag="apis")
@@ -60,7 +61,7 @@ def delete_api(principal: Principal, api_id: str) -> None:
 )
 def create_authorization(principal: Principal, body: schemas.CreateAuthorization) -> dict[str, Any]:
     """Authorize an app (of any account) for one API, a group or all your APIs, by stage."""
-    return service.create_authorization(
+    granted = service.create_authorization(
         principal,
         app_id=body.app_id,
         api_id=body.api_id,
@@ -70,6 +71,7 @@ def create_authorization(principal: Principal, body: schemas.CreateAuthorization
         expires_at=body.expires_at,
         limits=body.limits.model_dump(exclude_none=True) if body.limits else None,
     )
+    return authorization_view(granted)
 
 
 @admin_route(
@@ -87,7 +89,7 @@ def update_authorization(
     changes = body.model_dump(exclude_unset=True)
     if "limits" in changes:
         changes["limits"] = body.limits.model_dump(exclude_none=True) if body.limits else None
-    return service.update_authorization(principal, authorization_id, changes)
+    return authorization_view(service.update_authorization(principal, authorization_id, changes))
 
 
 @admin_route(
@@ -100,9 +102,10 @@ def update_authorization(
 )
 def list_authorizations(principal: Principal, query: schemas.AuthorizationFilter) -> dict[str, Any]:
     """The authorizations your account granted; filter by app_id or api_id."""
-    return service.list_authorizations(
+    granted = service.list_authorizations(
         principal, query.app_id, query.api_id, query.limit, query.cursor
     )
+    return page_view(granted, authorization_view)
 
 
 @admin_route(

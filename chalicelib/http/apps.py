@@ -8,6 +8,7 @@ from chalice.app import Blueprint
 
 from chalicelib.http.admin import admin_route
 from chalicelib.http.lazy_import import lazy_module
+from chalicelib.http.views import app_detail_view, app_view, appcode_view, key_view, page_view
 
 if TYPE_CHECKING:
     from chalicelib.http import schemas
@@ -24,25 +25,27 @@ bp = Blueprint(__name__)
 )
 def create_app(principal: Principal, body: schemas.CreateApp) -> dict[str, Any]:
     """Create an app with its default key pair; the secret is in keys[0] (shown here)."""
-    return service.create_app_view(principal, **body.model_dump(exclude_none=True))
+    app, key, secret = service.create_app(principal, **body.model_dump(exclude_none=True))
+    return {**app_view(app), "keys": [key_view(key, secret)]}
 
 
 @admin_route(bp, "/v1/apps", "GET", query="AppFilter", tag="apps", response="AppList")
 def list_apps(principal: Principal, query: schemas.AppFilter) -> dict[str, Any]:
     """List your apps; filter by name (substring) or tag=k:v."""
-    return service.list_apps(principal, query.limit, query.cursor, query.name, query.tag)
+    apps = service.list_apps(principal, query.limit, query.cursor, query.name, query.tag)
+    return page_view(apps, app_view)
 
 
 @admin_route(bp, "/v1/apps/{app_id}", "GET", tag="apps", response="AppDetail")
 def get_app(principal: Principal, app_id: str) -> dict[str, Any]:
     """One app with its whitelist, keys (secrets hidden), AppCode ids and authorizations."""
-    return service.get_app(principal, app_id)
+    return app_detail_view(service.get_app(principal, app_id))
 
 
 @admin_route(bp, "/v1/apps/{app_id}", "PATCH", body="UpdateApp", tag="apps", response="AppView")
 def update_app(principal: Principal, app_id: str, body: schemas.UpdateApp) -> dict[str, Any]:
     """Rename, describe, retag, change the extension, enable or disable an app."""
-    return service.update_app(principal, app_id, body.model_dump(exclude_none=True))
+    return app_view(service.update_app(principal, app_id, body.model_dump(exclude_none=True)))
 
 
 @admin_route(bp, "/v1/apps/{app_id}", "DELETE", status=204, tag="apps")
@@ -62,7 +65,8 @@ def delete_app(principal: Principal, app_id: str) -> None:
 )
 def copy_app(principal: Principal, app_id: str, body: schemas.CopyApp) -> dict[str, Any]:
     """A new app with the same whitelist, tags, extension and authorizations, new keys."""
-    return service.copy_app(principal, app_id, body.name)
+    copy, new_key = service.copy_app(principal, app_id, body.name)
+    return {**app_detail_view(copy), "keys": [key_view(*new_key)]}
 
 
 @admin_route(
@@ -76,7 +80,9 @@ def copy_app(principal: Principal, app_id: str, body: schemas.CopyApp) -> dict[s
 )
 def add_key(principal: Principal, app_id: str, body: schemas.CreateKey) -> dict[str, Any]:
     """Add a key pair to the app (optionally expiring); the secret is shown in this answer."""
-    return service.add_key(principal, app_id, body.access_key, body.name, body.expires_at)
+    return key_view(
+        *service.add_key(principal, app_id, body.access_key, body.name, body.expires_at)
+    )
 
 
 @admin_route(
@@ -92,7 +98,8 @@ def create_appcode(
     principal: Principal, app_id: str, body: schemas.CreateAppCode
 ) -> dict[str, Any]:
     """A new AppCode for simple authentication (may expire); the code is shown only here."""
-    return service.create_appcode(principal, app_id, body.expires_at)
+    code, value = service.create_appcode(principal, app_id, body.expires_at)
+    return {**appcode_view(code), "appcode": value}
 
 
 @admin_route(bp, "/v1/appcodes/{appcode_id}", "DELETE", status=204, tag="appcodes")
@@ -104,7 +111,7 @@ def delete_appcode(principal: Principal, appcode_id: str) -> None:
 @admin_route(bp, "/v1/apps/{app_id}/whitelist", "GET", tag="whitelist", response="WhitelistView")
 def get_whitelist(principal: Principal, app_id: str) -> dict[str, Any]:
     """The app's IP whitelist; empty means any address."""
-    return service.get_whitelist(principal, app_id)
+    return {"app_id": app_id, "entries": list(service.get_whitelist(principal, app_id))}
 
 
 @admin_route(
@@ -117,4 +124,4 @@ def get_whitelist(principal: Principal, app_id: str) -> dict[str, Any]:
 )
 def put_whitelist(principal: Principal, app_id: str, body: schemas.Whitelist) -> dict[str, Any]:
     """Replace the whitelist: up to 50 IPv4 addresses, ranges (192.168.1.*) or CIDRs."""
-    return service.put_whitelist(principal, app_id, body.entries)
+    return {"app_id": app_id, "entries": service.put_whitelist(principal, app_id, body.entries)}

@@ -8,6 +8,7 @@ from chalice.app import Blueprint
 
 from chalicelib.http.admin import admin_route
 from chalicelib.http.lazy_import import lazy_module
+from chalicelib.http.views import gateway_view, page_view
 
 if TYPE_CHECKING:
     from chalicelib.http import schemas
@@ -30,19 +31,19 @@ bp = Blueprint(__name__)
 )
 def create_gateway(principal: Principal, body: schemas.CreateGateway) -> dict[str, Any]:
     """Bind an API Gateway REST API (its id, requestContext.apiId) to an account (root only)."""
-    return service.create_gateway(principal, **body.model_dump(exclude_none=True))
+    return gateway_view(service.create_gateway(principal, **body.model_dump(exclude_none=True)))
 
 
 @admin_route(bp, "/v1/gateways", "GET", query="Page", tag="gateways", response="GatewayList")
 def list_gateways(principal: Principal, query: schemas.Page) -> dict[str, Any]:
     """List gateways: all of them for the root token, your account's for any other."""
-    return service.list_gateways(principal, query.limit, query.cursor)
+    return page_view(service.list_gateways(principal, query.limit, query.cursor), gateway_view)
 
 
 @admin_route(bp, "/v1/gateways/{gateway_id}", "GET", tag="gateways", response="GatewayView")
 def get_gateway(principal: Principal, gateway_id: str) -> dict[str, Any]:
     """One gateway."""
-    return service.get_gateway(principal, gateway_id)
+    return gateway_view(service.visible_gateway(principal, gateway_id))
 
 
 @admin_route(
@@ -57,7 +58,8 @@ def update_gateway(
     principal: Principal, gateway_id: str, body: schemas.UpdateGateway
 ) -> dict[str, Any]:
     """Rename a gateway, change its base URL, or give it to another account (root only)."""
-    return service.update_gateway(principal, gateway_id, body.model_dump(exclude_unset=True))
+    changes = body.model_dump(exclude_unset=True)
+    return gateway_view(service.update_gateway(principal, gateway_id, changes))
 
 
 @admin_route(bp, "/v1/gateways/{gateway_id}", "DELETE", status=204, tag="gateways")

@@ -8,13 +8,14 @@ from chalice.app import Blueprint
 
 from chalicelib.http.admin import admin_route
 from chalicelib.http.lazy_import import lazy_module
+from chalicelib.http.views import key_view
 
 if TYPE_CHECKING:
     from chalicelib.http import schemas
-    from chalicelib.services import apps as service
+    from chalicelib.services import keys as service
     from chalicelib.services.accounts import Principal
 else:
-    service = lazy_module("chalicelib.services.apps")
+    service = lazy_module("chalicelib.services.keys")
 
 bp = Blueprint(__name__)
 
@@ -22,13 +23,13 @@ bp = Blueprint(__name__)
 @admin_route(bp, "/v1/keys/{access_key}", "GET", query="KeyQuery", tag="keys", response="KeyView")
 def get_key(principal: Principal, access_key: str, query: schemas.KeyQuery) -> dict[str, Any]:
     """One key pair; the secret only with reveal=true (written to the audit log)."""
-    return service.get_key(principal, access_key, query.reveal)
+    return key_view(*service.get_key(principal, access_key, query.reveal))
 
 
 @admin_route(bp, "/v1/keys/{access_key}", "PATCH", body="UpdateKey", tag="keys", response="KeyView")
 def update_key(principal: Principal, access_key: str, body: schemas.UpdateKey) -> dict[str, Any]:
     """Rename, enable/disable, set or clear the expiry, or change the access key (new secret)."""
-    return service.update_key(principal, access_key, body.model_dump(exclude_unset=True))
+    return key_view(*service.update_key(principal, access_key, body.model_dump(exclude_unset=True)))
 
 
 @admin_route(
@@ -43,13 +44,13 @@ def reset_secret(
     principal: Principal, access_key: str, body: schemas.ResetSecret
 ) -> dict[str, Any]:
     """Issue a new secret; the old one stops validating now, or after grace_seconds."""
-    return service.reset_secret(principal, access_key, body.grace_seconds)
+    return key_view(*service.reset_secret(principal, access_key, body.grace_seconds))
 
 
 @admin_route(bp, "/v1/keys/{access_key}/end-grace", "POST", tag="keys", response="KeyView")
 def end_grace(principal: Principal, access_key: str) -> dict[str, Any]:
     """End a rotation's grace: the previous secret stops verifying now."""
-    return service.end_grace(principal, access_key)
+    return key_view(service.end_grace(principal, access_key))
 
 
 @admin_route(bp, "/v1/keys/{access_key}", "DELETE", status=204, tag="keys")

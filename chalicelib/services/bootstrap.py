@@ -5,14 +5,10 @@ Used by the local runner, the tests and the deployment's bootstrap step (docs/de
 
 from __future__ import annotations
 
-from typing import Any
-
-from pynamodb.exceptions import DoesNotExist
-
-from chalicelib.domain.verification import route_key
+from chalicelib.domain.admin import IssuedToken
 from chalicelib.services import accounts, apis, apps, gateways
 from chalicelib.services.accounts import DEFAULT_ACCOUNT, Principal
-from chalicelib.storage.models import RouteModel
+from chalicelib.storage.apis import route_exists
 
 DEMO_APIS = (("demo-hello", "GET", "/demo/hello"), ("demo-echo", "POST", "/demo/echo"))
 DEMO_GROUP = "demo"
@@ -22,7 +18,7 @@ def register_root(
     token: str | None,
     own_gateway: str = gateways.LOCAL_GATEWAY,
     base_url: str | None = None,
-) -> dict[str, Any]:
+) -> IssuedToken:
     """The account ``default``, its root token, and this deployment's own gateway bound to it.
 
     ``own_gateway`` is the deployment's REST API id (the stack's ``RestAPIId``); the local run's
@@ -33,13 +29,11 @@ def register_root(
     return accounts.register_token(DEFAULT_ACCOUNT, "root", token=token, is_root=True)
 
 
-def register_demo(own_gateway: str = gateways.LOCAL_GATEWAY) -> dict[str, Any]:
+def register_demo(own_gateway: str = gateways.LOCAL_GATEWAY) -> dict[str, str]:
     """The demo APIs (group ``demo``) and a demo app authorized for them, with its key pair."""
     principal = Principal(DEFAULT_ACCOUNT, "bootstrap", True)
     for name, method, path in DEMO_APIS:
-        try:
-            RouteModel.get(route_key(own_gateway, method, path))
-        except DoesNotExist:
+        if not route_exists(own_gateway, method, path):
             apis.create_api(
                 principal,
                 name=name,

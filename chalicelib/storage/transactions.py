@@ -1,9 +1,14 @@
-"""Atomic multi-item writes, with storage failures turned into domain errors."""
+"""Atomic multi-item writes, with storage failures turned into domain errors.
+
+A storage module offers each change a service may combine with others as a ``Write``: the
+service collects them (an app, its key pair, the account's key counter, the audit event) and
+``write()`` sends them as one transaction, without ever seeing an item.
+"""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -77,6 +82,17 @@ def atomic() -> Iterator[Transaction]:
             # Another transaction touched the same items (e.g. the account's key counter).
             raise Conflict("a concurrent change touched the same items; retry") from error
         raise
+
+
+Write = Callable[[Transaction], None]
+"""One or a few operations of a transaction, made by a storage module, opaque to services."""
+
+
+def write(*operations: Write) -> None:
+    """All the operations or none: one TransactWriteItems request."""
+    with atomic() as transaction:
+        for operation in operations:
+            operation(transaction)
 
 
 def reset_connection() -> None:

@@ -67,7 +67,7 @@ def module_world() -> Iterator[Admin]:
     with mock_aws():
         reset_cache()
         create_tables_and_key()
-        token = str(register_root("root-token-for-tests")["token"])
+        token = register_root("root-token-for-tests").value
         install()
         with Client(app, stage_name="dev", project_dir=str(ROOT)) as client:
             yield Admin(client, token)

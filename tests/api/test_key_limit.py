@@ -130,6 +130,7 @@ def test_concurrent_key_creation_stops_exactly_at_the_limit(moto_server: str) ->
     from chalicelib.http.errors import status_of
     from chalicelib.services import apps
     from chalicelib.services.accounts import Principal, ensure_account
+    from chalicelib.storage.apps import keys_of
     from chalicelib.storage.models import AppModel
 
     assert AppModel.Meta.host == moto_server
@@ -145,7 +146,7 @@ def test_concurrent_key_creation_stops_exactly_at_the_limit(moto_server: str) ->
     def create() -> None:
         start.wait(timeout=10)
         try:
-            outcome: Any = apps.add_key(principal, app.app_id, None, None)["access_key"]
+            outcome: Any = apps.add_key(principal, app.app_id, None, None).key.access_key
         except DomainError as error:
             outcome = (status_of(error), error.code)
         with lock:
@@ -163,4 +164,4 @@ def test_concurrent_key_creation_stops_exactly_at_the_limit(moto_server: str) ->
     assert len(created) == 10, outcomes
     assert refused == [(409, "LimitExceeded")] * 10
     assert key_count("acc-busy") == 500
-    assert len(apps.app_keys(app.app_id)) == 11
+    assert len(keys_of(app.app_id)) == 11

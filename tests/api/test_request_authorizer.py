@@ -302,7 +302,7 @@ def test_appcode_calls_skip_the_signature_but_not_the_rest(demo: dict[str, str])
     from chalicelib.services.apps import create_appcode
     from chalicelib.storage.models import AppModel
 
-    code = create_appcode(Principal("default", "t", True), demo["app_id"])["appcode"]
+    code = create_appcode(Principal("default", "t", True), demo["app_id"]).value
     event = base_event()
     event["headers"]["Authorization"] = f"APPCODE {code}"
     context = run(copy.deepcopy(event))["context"]
@@ -405,7 +405,7 @@ def other_team(admin_principal: Any, demo: dict[str, str]) -> dict[str, str]:
     orders = apis.create_api(team, name="orders", method="POST", path="/orders")
     hello = apis.create_api(team, name="hello", method="GET", path="/demo/hello")
     apis.create_authorization(team, demo["app_id"], None, None, True, None, None)
-    return {"account_id": account, "orders": orders["api_id"], "hello": hello["api_id"]}
+    return {"account_id": account, "orders": orders.api.api_id, "hello": hello.api.api_id}
 
 
 @pytest.fixture
@@ -566,13 +566,11 @@ def test_an_api_registered_for_any_method_matches_every_method(
 
     api = apis.create_api(
         admin_principal, name="any", method="ANY", path="/things", gateway_id=GATEWAY_ID
-    )
-    apis.create_authorization(
-        admin_principal, demo["app_id"], api["api_id"], None, False, None, None
-    )
+    ).api
+    apis.create_authorization(admin_principal, demo["app_id"], api.api_id, None, False, None, None)
     for method in ("GET", "DELETE", "PATCH"):
         context = run(signed_event(demo, method=method, resource="/things"))["context"]
-        assert context["api_id"] == api["api_id"]
+        assert context["api_id"] == api.api_id
 
 
 def test_the_allowed_context_carries_content_md5_for_the_backend(demo: dict[str, str]) -> None:

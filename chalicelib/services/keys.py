@@ -1,0 +1,133 @@
+"""One key pair, by its access key: read (the secret only on a logged reveal), change, rotate
+its secret, delete. Adding one to an app is the app's (``services/apps.py``)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from chalicelib.domain.admin import KeyPair, NewKey
+from chalicelib.domain.clock import format_time, utc_now
+from chalicelib.domain.errors import Conflict
+from chalicelib.services.accounts import Principal, owned
+from chalicelib.services.apps import new_secret, owned_app
+from chalicelib.services.audit import audit_event, toggle_action
+from chalicelib.storage import apps as store
+from chalicelib.storage.audit import record, record_now
+from chalicelib.storage.sealing import open_secret, seal_secret
+from chalicelib.storage.transactions import write
+
+
+def _now() -> str:
+    return format_time(utc_now())
+
+
+def owned_key(principal: Principal, access_key: str) -> KeyPair:
+    return owned(store.get_key(access_key), principal, "key", access_key)
+
+
+def get_key(principal: Principal, access_key: str, reveal: bool) -> tuple[KeyPair, str | None]:
+    """The key pair, with its secret if ``reveal``."""
+    key = owned_key(principal, access_key)
+    if not reveal:
+        return key, None
+    # Recorded before the secret leaves: no event, no secret.
+    record_now(audit_event(principal, "key.reveal", key.access_key, {"app_id": key.app_id}))
+    return key, open_secret(key.secret_sealed, key.data_key_sealed, key.access_key)
+
+
+def update_key(
+    principal: Principal, access_key: str, changes: dict[str, Any]
+) -> tuple[KeyPair, str | None]:
+    """Rename, enable/disable, set or clear (null) the expiry, or change the access key (which
+    comes with a new secret, shown in this answer)."""
+    key = owned_key(principal, access_key)
+    new_value = changes.pop("access_key", None)
+    recorded = dict(changes)
+    fields: dict[str, Any] = {}
+    if "expires_at" in changes:
+        expires_at = changes.pop("expires_at")
+        fields["expires_at"] = recorded["expires_at"] = (
+            format_time(expires_at) if expires_at else None
+        )
+    changes = {n: v for n, v in changes.items() if v is not None}
+    fields.update(changes)
+    if fields:
+        now = _now()
+        write(
+            store.update_key(key, {**fields, "updated_at": now}),
+            record(audit_event(principal, toggle_action("key", changes), access_key, recorded)),
+        )
+        key = replace(key, **fields, updated_at=now)
+    if new_value is None or new_value == key.access_key:
+        return key, None
+    return _rename_key(principal, key, new_value)
+
+
+def _rename_key(principal: Principal, key: KeyPair, new_value: str) -> NewKey:
+    """A new access key always comes with a new secret: the old pair never validates again."""
+    # The app must still be the caller's: a default key's new value becomes the app's default.
+    owned_app(principal, key.app_id)
+    secret = new_secret()
+    sealed = seal_secret(secret, new_value)
+    renamed = KeyPair(
+        access_key=new_value,
+        app_id=key.app_id,
+        account_id=key.account_id,
+        name=key.name,
+        enabled=key.enabled,
+        is_default=key.is_default,
+        created_at=key.created_at,
+        updated_at=_now(),
+        secret_sealed=sealed.secret_sealed,
+        data_key_sealed=sealed.data_key_sealed,
+        expires_at=key.expires_at,
+    )
+    event = audit_event(
+        principal,
+        "key.change_access_key",
+        key.access_key,
+        {"app_id": key.app_id, "access_key": new_value},
+    )
+    write(store.rename_key(key, renamed), record(event))
+    return NewKey(renamed, secret)
+
+
+def reset_secret(principal: Principal, access_key: str, grace_seconds: int = 0) -> NewKey:
+    """A new secret; with ``grace_seconds`` the previous one also verifies until then."""
+    key = owned_key(principal, access_key)
+    secret = new_secret()
+    sealed = seal_secret(secret, key.access_key)
+    recorded: dict[str, Any] = {"app_id": key.app_id, "grace_seconds": grace_seconds}
+    until = utc_now() + timedelta(seconds=grace_seconds) if grace_seconds > 0 else None
+    if until is not None:
+        recorded["previous_secret_expires_at"] = format_time(until)
+    write(
+        store.replace_secret(key, sealed, _now(), until),
+        record(audit_event(principal, "key.reset_secret", access_key, recorded)),
+    )
+    return NewKey(owned_key(principal, access_key), secret)
+
+
+def end_grace(principal: Principal, access_key: str) -> KeyPair:
+    """The previous secret stops verifying now."""
+    key = owned_key(principal, access_key)
+    write(
+        store.end_grace(key, _now()),
+        record(audit_event(principal, "key.end_grace", access_key, {"app_id": key.app_id})),
+    )
+    return owned_key(principal, access_key)
+
+
+def delete_key(principal: Principal, access_key: str) -> None:
+    key = owned_key(principal, access_key)
+    if key.is_default:
+        raise Conflict("the default key pair cannot be deleted; delete the app instead")
+    if key.enabled:
+        raise Conflict(f"key {access_key} is enabled; disable it (PATCH enabled=false) first")
+    write(
+        store.count_keys(key.account_id, -1),
+        store.delete_disabled_key(key),
+        record(audit_event(principal, "key.delete", access_key, {"app_id": key.app_id})),
+    )
