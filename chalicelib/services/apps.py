@@ -148,7 +148,8 @@ def create_app(
 def _own_grants_copied(principal: Principal, source: App, copy: App) -> list[Authorization]:
     """The source's authorizations that the caller's account granted, for the copy: another
     account's grant is its own decision about one app, and it could not revoke a copy it
-    never saw (CONTRACT.md 2)."""
+    never saw (CONTRACT.md 2). Their limits come along (counted apart: a counter is per
+    authorization), so a copy of a throttled app is throttled too."""
     now = _now()
     return [
         replace(
@@ -156,7 +157,6 @@ def _own_grants_copied(principal: Principal, source: App, copy: App) -> list[Aut
             app_id=copy.app_id,
             authorization_id="auth-" + secrets.token_hex(8),
             app_account_id=copy.account_id,
-            limits=(),
             created_at=now,
             updated_at=None,
         )

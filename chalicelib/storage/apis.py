@@ -110,7 +110,11 @@ def replace_api(old: Api, new: Api) -> Write:
 
     def save(tx: Transaction) -> None:
         old_route, new_route = _route_item(old), _route_item(new)
-        tx.save(_api_item(new), condition=ApiModel.account_id == new.account_id)
+        tx.save(
+            _api_item(new),
+            condition=ApiModel.account_id == new.account_id,
+            failure=NotFound(f"api {new.api_id} not found"),  # deleted meanwhile
+        )
         if new_route.route == old_route.route:
             tx.save(new_route)
         else:

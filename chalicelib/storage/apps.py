@@ -286,11 +286,18 @@ def rename_key(old: KeyPair, new: KeyPair) -> Write:
             condition=KeyModel.access_key.does_not_exist(),
             failure=_key_taken(new.access_key),
         )
-        tx.delete(KeyModel(old.access_key))
+        tx.delete(
+            KeyModel(old.access_key),
+            condition=KeyModel.account_id == old.account_id,
+            failure=NotFound(f"key {old.access_key} not found"),  # deleted meanwhile
+        )
         tx.delete(_previous(old.access_key))
         if old.is_default:
             tx.update(
-                AppModel(old.app_id), actions=[AppModel.default_access_key.set(new.access_key)]
+                AppModel(old.app_id),
+                actions=[AppModel.default_access_key.set(new.access_key)],
+                condition=AppModel.app_id.exists(),
+                failure=NotFound(f"app {old.app_id} not found"),
             )
 
     return rename
@@ -341,6 +348,9 @@ def end_grace(key: KeyPair, updated_at: str) -> Write:
                 KeyModel.previous_secret_expires_at.remove(),
                 KeyModel.updated_at.set(updated_at),
             ],
+            # Deleted meanwhile: an update would bring back a stray item.
+            condition=KeyModel.account_id == key.account_id,
+            failure=NotFound(f"key {key.access_key} not found"),
         )
         tx.delete(_previous(key.access_key))
 

@@ -80,7 +80,12 @@ def insert_gateway(gateway: Gateway) -> Write:
 
 def replace_gateway(gateway: Gateway) -> Write:
     def save(tx: Transaction) -> None:
-        tx.save(_item(gateway))
+        tx.save(
+            _item(gateway),
+            # Deleted meanwhile: a save would bring it back.
+            condition=GatewayModel.gateway_id.exists(),
+            failure=NotFound(f"gateway {gateway.gateway_id} not found"),
+        )
 
     return save
 

@@ -380,3 +380,20 @@ def test_a_new_authorization_shows_its_windows_unused(
     assert created.body["usage"]["per_day"]["remaining"] == 5
     [event] = admin.get("/v1/audit?action=authorization.create").body["items"][:1]
     assert event["changes"]["limits"] == {"per_day": 5} and "usage" not in event["changes"]
+
+
+def test_a_copied_app_keeps_its_grants_limits_counted_apart(
+    admin: Admin, demo: dict[str, str]
+) -> None:
+    grant = grant_of(admin, demo["app_id"])
+    admin.patch(f"/v1/authorizations/{grant['authorization_id']}", {"limits": {"per_day": 1}})
+    run(signed_event(demo))  # the source's only call today
+    copied = admin.post(f"/v1/apps/{demo['app_id']}/copy", {"name": "copy"})
+    assert copied.status == 201, copied.body
+    copy_grant = grant_of(admin, copied.body["app_id"])
+    assert copy_grant["limits"] == {"per_day": 1}
+    assert copy_grant["usage"]["per_day"]["used"] == 0
+    [key] = copied.body["keys"]
+    caller = {"access_key": key["access_key"], "secret": key["secret"], "app_id": ""}
+    assert error_code(run(signed_event(caller))) == "success"
+    assert_denied(run(signed_event(caller)), "QUOTA_EXHAUSTED")
