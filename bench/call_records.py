@@ -119,7 +119,7 @@ def run_queries(repeats: int) -> dict[str, tuple[int, int, float]]:
             started = time.perf_counter()
             page = list_records(principal, limit=PAGE, **arguments)
             times.append(time.perf_counter() - started)
-        figures[name] = (page["scanned_count"], len(page["items"]), statistics.median(times))
+        figures[name] = (page.scanned, len(page.records), statistics.median(times))
     return figures
 
 

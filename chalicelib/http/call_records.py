@@ -6,6 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
+from chalicelib.config import settings
+from chalicelib.domain.clock import format_time
+from chalicelib.domain.records import CallRecord
 from chalicelib.http.admin import admin_route
 from chalicelib.http.lazy_import import lazy_module
 
@@ -29,7 +32,20 @@ bp = Blueprint(__name__)
 )
 def list_records(principal: Principal, query: schemas.RecordFilter) -> dict[str, Any]:
     """Calls to your APIs and calls made with your apps' keys, newest first."""
-    return service.list_records(principal, **query.model_dump())
+    found = service.list_records(principal, **query.model_dump())
+    return {
+        "items": [record_view(record) for record in found.records],
+        "next_cursor": found.next_cursor,
+        "retention_days": settings().record_retention_days,
+        "scanned_count": found.scanned,
+    }
+
+
+def record_view(record: CallRecord) -> dict[str, Any]:
+    """A record as the API shows it: absent fields are null."""
+    view: dict[str, Any] = {name: value or None for name, value in record._asdict().items()}
+    view["latency_ms"] = record.latency_ms
+    return view
 
 
 @admin_route(
@@ -37,4 +53,11 @@ def list_records(principal: Principal, query: schemas.RecordFilter) -> dict[str,
 )
 def record_stats(principal: Principal, query: schemas.StatsFilter) -> dict[str, Any]:
     """Counts per time bucket and result, for charts."""
-    return service.record_stats(principal, **query.model_dump())
+    stats = service.record_stats(principal, **query.model_dump())
+    return {
+        "bucket": stats.bucket,
+        "from": format_time(stats.low),
+        "to": format_time(stats.high),
+        "items": stats.counts,
+        "retention_days": settings().record_retention_days,
+    }

@@ -5,25 +5,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from chalicelib.config import settings
-from chalicelib.domain.clock import format_time, parse_time, utc_now
+from chalicelib.domain.clock import parse_time, utc_now
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.records import CallRecord
 from chalicelib.domain.verdicts import RESULT_FILTERS
 from chalicelib.services.accounts import Principal
 from chalicelib.services.usage import GRANULARITIES, read_counts
 from chalicelib.storage import call_records, credentials
 
 MAX_STAT_BUCKETS = 2000
-
-
-def record_view(record: CallRecord) -> dict[str, Any]:
-    """A record as the API shows it: absent fields are null."""
-    view: dict[str, Any] = {name: value or None for name, value in record._asdict().items()}
-    view["latency_ms"] = record.latency_ms
-    return view
 
 
 def _time_range(from_: str | None, to: str | None) -> tuple[datetime | None, datetime | None]:
@@ -53,7 +44,8 @@ def list_records(
     to: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
-) -> dict[str, Any]:
+) -> call_records.RecordPage:
+    """One page of the calls the account sees, newest first."""
     _check_result(result)
     low, high = _time_range(from_, to)
     found = call_records.query(
@@ -66,12 +58,7 @@ def list_records(
         # A key's allowed calls are in its app's partition.
         key_app=credentials.app_of_key(access_key) if access_key else None,
     )
-    return {
-        "items": [record_view(record) for record in found.records],
-        "next_cursor": found.next_cursor,
-        "retention_days": settings().record_retention_days,
-        "scanned_count": found.scanned,
-    }
+    return found
 
 
 def record_stats(
@@ -82,7 +69,8 @@ def record_stats(
     from_: str | None,
     to: str | None,
     bucket: str,
-) -> dict[str, Any]:
+) -> Stats:
+    """Counts per bucket and result over a range (default: the last hour, day or 30 days)."""
     if app_id and api_id:
         raise ValidationFailed("give app_id or api_id, not both", "api_id")
     low, high = _time_range(from_, to)
@@ -104,10 +92,12 @@ def record_stats(
         )
     assert bucket in GRANULARITIES
     kind, value = ("app", app_id) if app_id else ("api", api_id) if api_id else ("all", "-")
-    return {
-        "bucket": bucket,
-        "from": format_time(low),
-        "to": format_time(high),
-        "items": read_counts(principal.account_id, kind, value or "-", bucket, low, high),
-        "retention_days": settings().record_retention_days,
-    }
+    counts = read_counts(principal.account_id, kind, value or "-", bucket, low, high)
+    return Stats(bucket, low, high, counts)
+
+
+class Stats(NamedTuple):
+    bucket: str
+    low: datetime
+    high: datetime
+    counts: list[dict[str, Any]]  # {"start": bucket start, "counts": {result: n}}

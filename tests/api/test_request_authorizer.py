@@ -109,11 +109,12 @@ def assert_denied(result: dict[str, Any], code: str, message: str | None = None)
 
 
 def records(result: str | None = None) -> list[dict[str, Any]]:
+    from chalicelib.http.call_records import record_view
     from chalicelib.services.accounts import Principal
     from chalicelib.services.call_records import list_records
 
     page = list_records(Principal("default", "t", True), result=result, limit=200)
-    return list(page["items"])
+    return [record_view(record) for record in page.records]
 
 
 def test_signed_call_is_allowed_with_the_contract_context(demo: dict[str, str]) -> None:
@@ -474,8 +475,8 @@ def test_each_gateways_route_belongs_to_its_own_account(
     assert theirs["provider_account_id"] == other_team["account_id"]
     assert theirs["api_id"] == other_team["hello"]
     team = Principal(other_team["account_id"], "t", False)
-    team_records = list_records(team, limit=50)["items"]
-    assert [r["api_id"] for r in team_records] == [other_team["hello"]]
+    team_records = list_records(team, limit=50).records
+    assert [r.api_id for r in team_records] == [other_team["hello"]]
     assert [r["api_id"] for r in records()] == [other_team["hello"], ours["api_id"]]
 
 
