@@ -96,3 +96,13 @@ def test_parse_time_refuses_text_that_is_no_time_quoting_it(value: str) -> None:
     assert caught.value.message == (
         f"to: {value!r} is not an ISO-8601 time; use e.g. 2026-11-22T05:00:00Z"
     )
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_time_that_leaves_the_calendar_in_utc_is_refused_naming_the_field(value: str) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        parse_time(value, "to")
+    assert refused.value.field == "to"
+    assert str(refused.value) == (
+        f"to: {value!r} is out of range once converted to UTC; use e.g. 2026-11-22T05:00:00Z"
+    )
