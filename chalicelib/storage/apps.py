@@ -358,10 +358,11 @@ def end_grace(key: KeyPair, updated_at: str) -> Write:
 
 
 def delete_key(key: KeyPair) -> Write:
-    """The key pair, whatever its state (its app is being deleted)."""
+    """The key pair and its previous secret, whatever its state (its app is being deleted)."""
 
     def delete(tx: Transaction) -> None:
         tx.delete(KeyModel(key.access_key))
+        tx.delete(_previous(key.access_key))  # a rotation's grace: no sealed secret left behind
 
     return delete
 

@@ -276,6 +276,8 @@ def test_delete_disabled_app_removes_it_with_its_keys_codes_and_grants(admin: Ad
     extra = admin.post(f"/v1/apps/{app_id}/keys", {}).body["access_key"]
     code = admin.post(f"/v1/apps/{app_id}/appcodes").body["appcode_id"]
     grant = admin.post("/v1/authorizations", {"app_id": app_id, "all": True}).body
+    rotated = admin.post(f"/v1/keys/{extra}/reset-secret", {"grace_seconds": 3600})
+    assert rotated.status == 200, rotated.body
     assert key_count("default") == before + 2
     assert admin.patch(f"/v1/apps/{app_id}", {"enabled": False}).status == 200
     reply = admin.delete(f"/v1/apps/{app_id}")
@@ -287,6 +289,10 @@ def test_delete_disabled_app_removes_it_with_its_keys_codes_and_grants(admin: Ad
     assert admin.delete(f"/v1/authorizations/{grant['authorization_id']}").status == 404
     assert key_count("default") == before
     assert admin.delete(f"/v1/apps/{app_id}").status == 404
+    # Nor is the rotated key's previous (sealed) secret left for TTL to find.
+    from chalicelib.storage.models import KeyModel
+
+    assert [k.access_key for k in KeyModel.scan() if k.access_key.startswith(extra)] == []
 
 
 def test_copy_keeps_whitelist_tags_extension_and_own_grants_with_new_keys(
