@@ -73,7 +73,7 @@ def create_api(
     )
     write(
         # The gateway must still be the account's when the API lands (root may rebind it).
-        gateways.still_owned(gateway.gateway_id, principal.account_id),
+        gateways.count_api(gateway.gateway_id, principal.account_id, +1),
         store.insert_api(api),
         record(audit_event(principal, "api.create", api.api_id, _api_fields(api))),
     )
@@ -105,6 +105,7 @@ def delete_api(principal: Principal, api_id: str) -> None:
     api = owned_api(principal, api_id)
     write(
         store.delete_api(api),
+        gateways.count_api(api.gateway_id, principal.account_id, -1),
         record(audit_event(principal, "api.delete", api_id, _api_fields(api))),
     )
     store.delete_authorizations_naming(principal.account_id, api_id)

@@ -11,10 +11,10 @@ from typing import Any
 
 from chalicelib.domain.admin import Gateway, Page
 from chalicelib.domain.clock import format_time, utc_now
-from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from chalicelib.domain.errors import Forbidden, NotFound, ValidationFailed
 from chalicelib.services.accounts import Principal
 from chalicelib.services.audit import audit_event
-from chalicelib.storage import accounts, apis
+from chalicelib.storage import accounts
 from chalicelib.storage import gateways as store
 from chalicelib.storage.audit import record
 from chalicelib.storage.transactions import write
@@ -114,13 +114,9 @@ def update_gateway(principal: Principal, gateway_id: str, changes: dict[str, Any
     _require_root(principal)
     gateway = visible_gateway(principal, gateway_id)
     new_account = changes.get("account_id")
-    if new_account and new_account != gateway.account_id:
+    moved = new_account is not None and new_account != gateway.account_id
+    if new_account is not None and moved:
         _require_account(new_account)
-        if apis.any_on_gateway(gateway_id):
-            raise Conflict(
-                "APIs are registered on this gateway; their account must delete them before "
-                "the gateway changes hands"
-            )
         gateway = replace(gateway, account_id=new_account)
     if changes.get("name") is not None:
         gateway = replace(gateway, name=changes["name"])
@@ -128,7 +124,7 @@ def update_gateway(principal: Principal, gateway_id: str, changes: dict[str, Any
         gateway = replace(gateway, base_url=changes["base_url"] or None)
     gateway = replace(gateway, updated_at=format_time(utc_now()))
     write(
-        store.replace_gateway(gateway),
+        store.replace_gateway(gateway, moved=moved),
         record(audit_event(principal, "gateway.update", gateway_id, changes)),
     )
     return gateway
@@ -137,8 +133,6 @@ def update_gateway(principal: Principal, gateway_id: str, changes: dict[str, Any
 def delete_gateway(principal: Principal, gateway_id: str) -> None:
     _require_root(principal)
     gateway = visible_gateway(principal, gateway_id)
-    if apis.any_on_gateway(gateway_id):
-        raise Conflict("APIs are registered on this gateway; delete them first")
     write(
         store.delete_gateway(gateway),
         record(

@@ -79,10 +79,6 @@ def list_apis(account_id: str, limit: int, cursor: str | None) -> Page[Api]:
     return Page([_api(item) for item in items], encode_cursor(last))
 
 
-def any_on_gateway(gateway_id: str) -> bool:
-    return any(True for _ in ApiModel.by_gateway.query(gateway_id, limit=1))
-
-
 def route_exists(gateway_id: str, method: str, path: str) -> bool:
     try:
         RouteModel.get(route_key(gateway_id, method, path))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain.admin import Gateway, Page
-from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.errors import Conflict, DomainError, NotFound
 from chalicelib.storage.models import GatewayModel
 from chalicelib.storage.pagination import decode_cursor, encode_cursor, page
 from chalicelib.storage.transactions import Transaction, Write
@@ -61,8 +63,33 @@ def list_gateways(account_id: str | None, limit: int, cursor: str | None) -> Pag
 
 
 def put_gateway(gateway: Gateway) -> None:
-    """Stored on its own, whatever was there (the deployment's own gateway, at bootstrap)."""
-    _item(gateway).save()
+    """Bound on its own, whatever was bound before (the deployment's own gateway, at every
+    bootstrap); the count of its APIs stays."""
+    _fields(gateway).update(
+        actions=[
+            *_field_actions(gateway),
+            GatewayModel.created_at.set(GatewayModel.created_at | gateway.created_at),
+        ]
+    )
+
+
+def _fields(gateway: Gateway) -> GatewayModel:
+    return GatewayModel(gateway.gateway_id)
+
+
+def _field_actions(gateway: Gateway) -> list[Any]:
+    model = GatewayModel
+    actions = [
+        model.account_id.set(gateway.account_id),
+        model.name.set(gateway.name),
+        model.checks_bodies.set(gateway.checks_bodies),
+        model.listed.set("gateway"),
+        model.updated_at.set(gateway.updated_at),
+    ]
+    actions.append(
+        model.base_url.set(gateway.base_url) if gateway.base_url else model.base_url.remove()
+    )
+    return actions
 
 
 def insert_gateway(gateway: Gateway) -> Write:
@@ -78,34 +105,55 @@ def insert_gateway(gateway: Gateway) -> Write:
     return add
 
 
-def replace_gateway(gateway: Gateway) -> Write:
-    def save(tx: Transaction) -> None:
-        tx.save(
-            _item(gateway),
-            # Deleted meanwhile: a save would bring it back.
-            condition=GatewayModel.gateway_id.exists(),
-            failure=NotFound(f"gateway {gateway.gateway_id} not found"),
+def _no_apis() -> Any:
+    return GatewayModel.api_count.does_not_exist() | (GatewayModel.api_count == 0)
+
+
+def replace_gateway(gateway: Gateway, moved: bool = False) -> Write:
+    """Its fields as changed (its API count stays); moved to another account only while no
+    API is on it."""
+
+    def update(tx: Transaction) -> None:
+        if moved:
+            condition = GatewayModel.gateway_id.exists() & _no_apis()
+            failure: DomainError = Conflict(APIS_ON_GATEWAY_MOVE)
+        else:  # deleted meanwhile: an update would bring it back
+            condition = GatewayModel.gateway_id.exists()
+            failure = NotFound(f"gateway {gateway.gateway_id} not found")
+        tx.update(
+            _fields(gateway), actions=_field_actions(gateway), condition=condition, failure=failure
         )
 
-    return save
+    return update
+
+
+APIS_ON_GATEWAY_MOVE = (
+    "APIs are registered on this gateway; their account must delete them before the gateway "
+    "changes hands"
+)
+APIS_ON_GATEWAY_DELETE = "APIs are registered on this gateway; delete them first"
 
 
 def delete_gateway(gateway: Gateway) -> Write:
     def delete(tx: Transaction) -> None:
-        tx.delete(GatewayModel(gateway.gateway_id))
+        tx.delete(
+            GatewayModel(gateway.gateway_id),
+            condition=_no_apis(),
+            failure=Conflict(APIS_ON_GATEWAY_DELETE),
+        )
 
     return delete
 
 
-def still_owned(gateway_id: str, account_id: str) -> Write:
-    """No write: the transaction goes through only if the gateway is still the account's."""
+def count_api(gateway_id: str, account_id: str, delta: int) -> Write:
+    """One API more (only while the gateway is the account's: root may rebind it) or less."""
 
-    def check(tx: Transaction) -> None:
-        tx.condition_check(
-            GatewayModel,
-            gateway_id,
+    def count(tx: Transaction) -> None:
+        tx.update(
+            GatewayModel(gateway_id),
+            actions=[GatewayModel.api_count.add(delta)],
             condition=GatewayModel.account_id == account_id,
             failure=NotFound(f"gateway {gateway_id} not found"),
         )
 
-    return check
+    return count

@@ -186,6 +186,9 @@ class GatewayModel(Model):
     base_url = UnicodeAttribute(null=True)
     # This deployment's own REST API (or the local run): its middleware sees request bodies.
     checks_bodies = BooleanAttribute(default=False)
+    # APIs registered on it, raised and lowered in their transactions: a gateway changes
+    # hands or goes only at 0, decided by DynamoDB, not by a read before the write.
+    api_count = NumberAttribute(default=0)
     listed = UnicodeAttribute(default="gateway")
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()

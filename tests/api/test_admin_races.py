@@ -65,3 +65,32 @@ def test_saving_a_gateway_deleted_meanwhile_is_a_404_and_does_not_bring_it_back(
     with pytest.raises(NotFound):
         write(gateway_store.replace_gateway(gateway))
     assert gateway_store.get_gateway("gwracing01") is None
+
+
+def test_a_gateway_cannot_change_hands_or_go_under_an_api_registered_meanwhile(
+    admin: Admin, other: Admin
+) -> None:
+    """Root read the gateway with no API on it; the account registered one before root wrote."""
+    from dataclasses import replace
+
+    from chalicelib.domain.errors import Conflict
+
+    made = admin.post("/v1/gateways", {"gateway_id": "gwracing02", "account_id": "default"})
+    assert made.status == 201, made.body
+    gateway = gateway_store.get_gateway("gwracing02")
+    assert gateway is not None
+    api = admin.post(
+        "/v1/apis", {"name": "late", "method": "GET", "path": "/late", "gateway_id": "gwracing02"}
+    )
+    assert api.status == 201, api.body
+    [other_gateway] = other.get("/v1/gateways").body["items"]
+    moved = replace(gateway, account_id=other_gateway["account_id"])
+    with pytest.raises(Conflict):
+        write(gateway_store.replace_gateway(moved, moved=True))
+    with pytest.raises(Conflict):
+        write(gateway_store.delete_gateway(gateway))
+    # Once the API is gone, both go through.
+    assert admin.delete(f"/v1/apis/{api.body['api_id']}").status == 204
+    write(gateway_store.replace_gateway(moved, moved=True))
+    kept = gateway_store.get_gateway("gwracing02")
+    assert kept is not None and kept.account_id == other_gateway["account_id"]
