@@ -5,6 +5,7 @@ Install it as bench/dynalite.md says (``DYNALITE_DIR``, default /tmp/dynalite). 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -75,6 +76,11 @@ def client(endpoint: str) -> Any:
                 for name in ("a", "b")
             ],
         )
+    # dynalite makes tables asynchronously, like DynamoDB: wait until it is ACTIVE.
+    deadline = time.monotonic() + 30
+    while client.describe_table(TableName=TABLE)["Table"]["TableStatus"] != "ACTIVE":
+        assert time.monotonic() < deadline, f"{TABLE} never became ACTIVE"
+        time.sleep(0.05)
     return client
 
 
