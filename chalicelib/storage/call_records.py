@@ -112,7 +112,7 @@ def save(record: CallRecord, nonce: Nonce | None = None, counters: Sequence[Coun
                 raise
             old = error.response.get("Item") or {}
     else:
-        refused, old = _transact([{"Put": put}], ["nonce"], counters)
+        refused, old = _transact([{"Put": put}], ["nonce" if nonce else ""], counters)
         if refused != "nonce" or nonce is None:
             return refused
     if not old:  # a DynamoDB-compatible server that does not return it (dynalite)
