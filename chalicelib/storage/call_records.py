@@ -379,7 +379,12 @@ def query(
 def _just_below(sort_key: str) -> str:
     """The greatest bound under ``sort_key`` that the sort keys we write can meet (the key
     condition's BETWEEN is inclusive; the cursor's bound is not)."""
-    return sort_key[:-1] + chr(ord(sort_key[-1]) - 1) + "\uffff"
+    below = ord(sort_key[-1]) - 1
+    if below < 0:
+        return sort_key[:-1]
+    if 0xD800 <= below <= 0xDFFF:  # no surrogate: it could not be sent
+        below = 0xD7FF
+    return sort_key[:-1] + chr(below) + "\uffff"
 
 
 # A plan: index, partition attribute, its value, equality filters, and whether the viewer
@@ -490,7 +495,11 @@ def _decode_cursor(cursor: str | None, listing: list[str | None]) -> str | None:
     # Another listing's cursor, or anything but a sort key as this module writes them.
     if owner != listing or not isinstance(before, str) or "#" not in before:
         raise invalid
-    if not 0 < len(before.encode("utf-8", "surrogatepass")) <= MAX_KEY_BYTES:
+    try:  # a lone surrogate cannot even be sent to DynamoDB
+        size = len(before.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise invalid from None
+    if not 0 < size <= MAX_KEY_BYTES:
         raise invalid
     return before
 

@@ -213,3 +213,20 @@ def test_a_record_marked_failed_moves_to_its_viewers_failures(stored: list[CallR
         clients.dynamodb().delete_item(
             TableName=settings().table_name("calls"), Key={"id": item["id"]}
         )
+
+
+@pytest.mark.parametrize("last", ["\x00", "\ue000", "\ud800", "\uffff", "0"])
+def test_a_forged_cursor_of_ones_own_listing_is_a_page_or_a_400_never_an_error(
+    stored: list[CallRecord], last: str
+) -> None:
+    import base64
+    import json
+
+    raw = json.dumps(["acc-a", None, None, None, None, "2026-11-22T00:00:00.010Z#" + last])
+    cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    try:
+        page = call_records.query("acc-a", call_records.RecordFilter(), None, None, 5, cursor)
+    except ValidationFailed:
+        assert last == "\ud800"
+    else:
+        assert all(r.time <= "2026-11-22T00:00:00.010Z" for r in page.records)
