@@ -9,9 +9,11 @@ Steps (DESIGN.md decisions 1, 7, 8):
    and says what to install.
 2. Create (or reuse) the build virtualenv ``.build/venv-py3XY`` with the chalice version pinned
    in requirements-dev.txt, then re-run this script inside it.
-3. ``chalice package --stage <stage> --merge-template infra/merge-template.yaml``: ``sam.yaml``
-   and ``deployment.zip``. The template is rewritten without YAML aliases and its runtime
-   checked against the interpreter.
+3. ``chalice package --stage <stage> --merge-template <merge template>``: ``sam.yaml`` and
+   ``deployment.zip``. The merge template is ``infra/merge-template.yaml`` with the DynamoDB
+   tables generated from the models (``devtools/tables.py``; written before step 2, where
+   PynamoDB is at hand, to ``.build/merge-template.yaml``). The template is rewritten without
+   YAML aliases and its runtime checked against the interpreter.
 4. Precompile the zip: ``compileall`` with that same interpreter (so the magic number and
    ``cpython-3XY`` tag match the runtime), unchecked-hash pycs (zip extraction changes mtimes,
    which would invalidate timestamp pycs; the package is immutable anyway), .py files kept,
@@ -40,6 +42,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 MERGE_TEMPLATE = ROOT / "infra" / "merge-template.yaml"
+GENERATED_MERGE_TEMPLATE = ROOT / ".build" / "merge-template.yaml"
 BUILD_DIR = ROOT / ".build"
 SUPPORTED = ((3, 12), (3, 13), (3, 14))  # Lambda runtimes chalice 1.34 maps 1:1
 IN_BUILD_VENV = "APIAUTH_PACKAGE_IN_BUILD_VENV"
@@ -186,6 +189,18 @@ def ensure_build_venv(python: str, version: tuple[int, int]) -> Path:
 # --------------------------------------------------------------------------------------------
 
 
+def write_merge_template() -> Path:
+    """infra/merge-template.yaml with the tables generated from the models (devtools/tables.py),
+    written here, where PynamoDB is installed; the build venv only has chalice."""
+    sys.path.insert(0, str(ROOT))
+    from devtools.tables import merge_template_text
+
+    GENERATED_MERGE_TEMPLATE.parent.mkdir(parents=True, exist_ok=True)
+    GENERATED_MERGE_TEMPLATE.write_text(merge_template_text(MERGE_TEMPLATE.read_text()))
+    log(f"tables from the models -> {GENERATED_MERGE_TEMPLATE.relative_to(ROOT)}")
+    return GENERATED_MERGE_TEMPLATE
+
+
 def chalice_package(stage: str, workdir: Path) -> tuple[Path, Path]:
     env = dict(os.environ)
     env.setdefault("AWS_DEFAULT_REGION", env.get("AWS_REGION", "us-east-1"))
@@ -199,12 +214,12 @@ def chalice_package(stage: str, workdir: Path) -> tuple[Path, Path]:
         "--stage",
         stage,
         "--merge-template",
-        str(MERGE_TEMPLATE),
+        str(GENERATED_MERGE_TEMPLATE),
         "--template-format",
         "yaml",
         str(workdir),
     ]
-    template = MERGE_TEMPLATE.relative_to(ROOT)
+    template = GENERATED_MERGE_TEMPLATE.relative_to(ROOT)
     log(f"running: chalice package --stage {stage} --merge-template {template}")
     subprocess.run(command, check=True, cwd=ROOT, env=env)
     return workdir / "sam.yaml", workdir / "deployment.zip"
@@ -415,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out).resolve()
     try:
         if os.environ.get(IN_BUILD_VENV) != "1":
+            write_merge_template()
             python, version = find_python(args.python)
             log(f"building with {python} (Python {version[0]}.{version[1]})")
             venv_python = ensure_build_venv(python, version)

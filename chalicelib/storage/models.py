@@ -277,7 +277,7 @@ class CounterModel(Model):
     admin API for ``used``; TTL removes it after its window.
     """
 
-    Meta = _meta("counters")
+    Meta = _meta("counters", retain=False)  # short-lived rows: deleted with the stack
     counter_key = UnicodeAttribute(hash_key=True)
     calls = NumberAttribute(default=0)
     expires_at = TTLAttribute()
@@ -307,6 +307,8 @@ class CallRecordModel(Model):
     on all but replays.
     """
 
+    # "calls", not the former "call-records": the key schema changed, and a stack made before
+    # keeps the old table (Retain) while CloudFormation creates this one beside it.
     Meta = _meta("calls", stream_view_type="NEW_AND_OLD_IMAGES")
     id = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute()

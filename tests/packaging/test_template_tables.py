@@ -1,10 +1,13 @@
-"""The tables infra/merge-template.yaml declares are the models' (chalicelib/storage/models.py).
+"""The tables of the merge template are generated from the models (devtools/tables.py): they
+are the models' (chalicelib/storage/models.py), and every table the hand-written part refers to
+(roles, the stream trigger) is among them.
 
 Runs everywhere, with no package build: the merge template is parsed as CloudFormation YAML.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +37,20 @@ def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[st
 _CloudFormationLoader.add_multi_constructor("!", _intrinsic)
 
 
-def merge_template() -> dict[str, Any]:
-    text = (ROOT / "infra" / "merge-template.yaml").read_text()
+def _parse(text: str) -> dict[str, Any]:
     template: dict[str, Any] = yaml.load(text, Loader=_CloudFormationLoader)  # noqa: S506
     return template
+
+
+def hand_written() -> dict[str, Any]:
+    return _parse((ROOT / "infra" / "merge-template.yaml").read_text())
+
+
+def merge_template() -> dict[str, Any]:
+    """What devtools/package.py hands to chalice package."""
+    from devtools.tables import merge_template_text
+
+    return _parse(merge_template_text((ROOT / "infra" / "merge-template.yaml").read_text()))
 
 
 def _of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -94,6 +107,24 @@ def test_every_table_the_code_uses_is_declared_with_the_models_keys() -> None:
             assert spec == {"AttributeName": ttl[0], "Enabled": True}, name
         else:
             assert spec is None, name
-        if name not in ("nonces", "counters"):  # short-lived rows; everything else is data
+        assert props["KeySchema"][0]["KeyType"] == "HASH", name  # CloudFormation's order
+        for index in props.get("GlobalSecondaryIndexes", []):
+            assert index["KeySchema"][0]["KeyType"] == "HASH", (name, index["IndexName"])
+        if name != "counters":  # short-lived rows; everything else is data
             assert table.get("DeletionPolicy") == "Retain", logical_id
             assert table.get("UpdateReplacePolicy") == "Retain", logical_id
+            assert props["PointInTimeRecoverySpecification"] == {
+                "PointInTimeRecoveryEnabled": True
+            }, name
+        else:
+            assert table.get("DeletionPolicy") == "Delete", logical_id
+
+
+def test_no_table_is_written_by_hand_and_every_table_referred_to_is_generated() -> None:
+    hand = hand_written()["Resources"]
+    assert not _of_type(hand, "AWS::DynamoDB::Table")
+    generated = set(_of_type(merge_template()["Resources"], "AWS::DynamoDB::Table"))
+    text = (ROOT / "infra" / "merge-template.yaml").read_text()
+    referred = set(re.findall(r"\b([A-Z][A-Za-z]*Table)\b(?=[.}])", text))
+    assert referred, "the roles refer to no table: the pattern went stale"
+    assert referred <= generated, referred - generated
