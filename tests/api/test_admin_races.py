@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.domain.admin import KeyPair
 from chalicelib.domain.errors import NotFound
 from chalicelib.storage import apis as api_store
 from chalicelib.storage import apps as app_store
@@ -16,27 +17,28 @@ from tests.api.conftest import Admin
 NOW = "2026-11-30T00:00:00.000Z"
 
 
-def test_ending_a_grace_of_a_key_deleted_meanwhile_is_a_404_and_brings_nothing_back(
-    admin: Admin,
-) -> None:
+def deleted_key(admin: Admin) -> KeyPair:
+    """A key pair as read before it was deleted."""
     app = admin.post("/v1/apps", {"name": "racing"}).body
     extra = admin.post(f"/v1/apps/{app['app_id']}/keys", {}).body
     key = app_store.get_key(extra["access_key"])
     assert key is not None
     admin.patch(f"/v1/keys/{key.access_key}", {"enabled": False})
     assert admin.delete(f"/v1/keys/{key.access_key}").status == 204
+    return key
+
+
+def test_ending_a_grace_of_a_key_deleted_meanwhile_is_a_404_and_brings_nothing_back(
+    admin: Admin,
+) -> None:
+    key = deleted_key(admin)
     with pytest.raises(NotFound):
         write(app_store.end_grace(key, NOW))
     assert app_store.get_key(key.access_key) is None
 
 
 def test_renaming_a_key_deleted_meanwhile_is_a_404_and_adds_no_key(admin: Admin) -> None:
-    app = admin.post("/v1/apps", {"name": "racing"}).body
-    extra = admin.post(f"/v1/apps/{app['app_id']}/keys", {}).body
-    key = app_store.get_key(extra["access_key"])
-    assert key is not None
-    admin.patch(f"/v1/keys/{key.access_key}", {"enabled": False})
-    assert admin.delete(f"/v1/keys/{key.access_key}").status == 204
+    key = deleted_key(admin)
     renamed = key.__class__(**{**key.__dict__, "access_key": "RenamedAfterDelete1"})
     with pytest.raises(NotFound):
         write(app_store.rename_key(key, renamed))
