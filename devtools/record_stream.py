@@ -24,7 +24,7 @@ def _streams_client() -> Any:
 
 
 class StreamReader:
-    """Reads every shard of the call-records stream from its start, then follows it.
+    """Reads every shard of the calls table's stream from its start, then follows it.
 
     A fresh iterator per poll, after the last sequence number seen: moto replaces a table's
     stream shard object when it rolls back a cancelled transaction (a replayed nonce), and an
