@@ -43,7 +43,7 @@ from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.records import CallRecord, RecordRef
 from chalicelib.domain.verdicts import FAILURE, NONCE_USED, SUCCESS
 from chalicelib.storage import clients
-from chalicelib.storage.pagination import MAX_KEY_BYTES
+from chalicelib.storage.pagination import can_be_a_key
 
 Item = dict[str, Any]
 logger = logging.getLogger("apiauth.calls")
@@ -495,11 +495,7 @@ def _decode_cursor(cursor: str | None, listing: list[str | None]) -> str | None:
     # Another listing's cursor, or anything but a sort key as this module writes them.
     if owner != listing or not isinstance(before, str) or "#" not in before:
         raise invalid
-    try:  # a lone surrogate cannot even be sent to DynamoDB
-        size = len(before.encode("utf-8"))
-    except UnicodeEncodeError:
-        raise invalid from None
-    if not 0 < size <= MAX_KEY_BYTES:
+    if not can_be_a_key(before):
         raise invalid
     return before
 

@@ -321,17 +321,3 @@ def _match(found: Iterable[tuple[str, Item]], table: str, key: Item) -> Item | N
             return item
     return None
 
-
-def app_of_key(access_key: str) -> str | None:
-    """The app a key pair belongs to now (None for a key that is gone), uncached: the call
-    records' access-key filter reads its app's partition."""
-    item = (
-        clients.dynamodb()
-        .get_item(
-            TableName=settings().table_name("keys"),
-            Key={"access_key": {"S": access_key}},
-            ProjectionExpression="app_id",
-        )
-        .get("Item")
-    )
-    return _text(item, "app_id") or None

@@ -23,6 +23,17 @@ def encode_cursor(last_evaluated_key: Key | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def can_be_a_key(text: str) -> bool:
+    """Whether DynamoDB takes ``text`` as a key value. A forged cursor must not reach it with
+    one it refuses (too long, empty, or a lone surrogate that cannot even be sent): that
+    would be a 500, not a 400."""
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        return False
+    return 0 < size <= MAX_KEY_BYTES
+
+
 def decode_cursor(cursor: str | None, attributes: set[str], fixed: dict[str, str]) -> Key | None:
     """The start key a cursor stands for; a 400 unless it belongs to this very query.
 
@@ -44,13 +55,7 @@ def decode_cursor(cursor: str | None, attributes: set[str], fixed: dict[str, str
     for name, value in key.items():
         if not isinstance(value, dict) or set(value) != {"S"} or not isinstance(value["S"], str):
             raise invalid
-        # A forged cursor must not reach DynamoDB with a key it refuses (too long, empty, or
-        # a lone surrogate that cannot even be sent): that would be a 500, not a 400.
-        try:
-            size = len(value["S"].encode("utf-8"))
-        except UnicodeEncodeError:
-            raise invalid from None
-        if not 0 < size <= MAX_KEY_BYTES:
+        if not can_be_a_key(value["S"]):
             raise invalid
         if name in fixed and value["S"] != fixed[name]:
             raise invalid
