@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.authorizer import _environment, moto_with_demo, signed_event
+from bench.capacity import item_size, model_tables, write_units
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,39 +45,9 @@ DYNAMODB_MS = 4.0  # an assumed in-region round trip per DynamoDB request
 Figure = tuple[int, float, float]  # calls a second, write units per call, aggregator $ per call
 
 
-def _size(value: dict[str, Any]) -> int:
-    (kind, data), *_ = value.items()
-    if kind == "S":
-        return len(str(data).encode("utf-8"))
-    if kind == "N":
-        return len(str(data).lstrip("-").replace(".", "")) // 2 + 1
-    if kind == "B":
-        return len(data)
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "L":
-        return 3 + sum(_size(v) + 1 for v in data)
-    if kind == "M":
-        return 3 + sum(len(k.encode("utf-8")) + _size(v) + 1 for k, v in data.items())
-    return len(str(data))
-
-
-def item_size(item: dict[str, Any]) -> int:
-    return sum(len(name.encode("utf-8")) + _size(value) for name, value in item.items())
-
-
-def _indexes() -> dict[str, list[set[str]]]:
-    """Table name -> the key attributes of each of its global secondary indexes."""
-    from chalicelib.storage.models import ALL_MODELS
-
-    found: dict[str, list[set[str]]] = {}
-    for model in ALL_MODELS:
-        schema = model._get_schema()
-        found[model.Meta.table_name] = [
-            {key["AttributeName"] for key in index["key_schema"]}
-            for index in schema["global_secondary_indexes"]
-        ]
-    return found
+def _indexes() -> dict[str, list[frozenset[str]]]:
+    """Table name -> the key attributes of each of its indexes (from the models)."""
+    return {name: [index.keys for index in table.indexes] for name, table in model_tables().items()}
 
 
 class Meter:
@@ -95,7 +66,7 @@ class Meter:
         self.requests = 0
 
     def _put(self, table: str, item: dict[str, Any], factor: int, applied: bool) -> None:
-        units = max(1, math.ceil(item_size(item) / 1024))
+        units = write_units(item_size(item))
         self.writes += units * factor
         if not applied:
             return  # a refused condition is charged on the table only: no index changed
