@@ -115,7 +115,7 @@ def save(record: CallRecord, nonce: Nonce | None = None, counters: Sequence[Coun
         refused, old = _transact([{"Put": put}], ["nonce" if nonce else ""], counters)
         if refused != "nonce" or nonce is None:
             return refused
-    if not old:  # a DynamoDB-compatible server that does not return it (dynalite)
+    if not old:  # a racing write (TransactionConflict carries no item), or dynalite
         key = {"id": item["id"]}
         old = clients.dynamodb().get_item(TableName=_table(), Key=key, ConsistentRead=True)
         old = old.get("Item") or {}
