@@ -24,6 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def start_moto() -> Any:
     from moto.server import ThreadedMotoServer
 
+    from devtools import embedded_dynamodb
+
+    embedded_dynamodb.install()
+
     # The embedded DynamoDB's own request log would drown the API's.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 

@@ -24,11 +24,9 @@ def _streams_client() -> Any:
 
 
 class StreamReader:
-    """Reads every shard of the calls table's stream from its start, then follows it.
-
-    A fresh iterator per poll, after the last sequence number seen: moto replaces a table's
-    stream shard object when it rolls back a cancelled transaction (a replayed nonce), and an
-    iterator kept from before would follow the dead copy and see nothing more.
+    """Reads every shard of the calls table's stream from its start, then follows it, as
+    Lambda's event source mapping does: each batch's ``NextShardIterator`` leads to the next.
+    An iterator that expired (15 minutes unused) is replaced by one after the last record seen.
     """
 
     def __init__(self) -> None:
@@ -38,8 +36,11 @@ class StreamReader:
         self.stream_arn = description["Table"]["LatestStreamArn"]
         self.streams = _streams_client()
         self.last_sequence: dict[str, str] = {}
+        self.iterators: dict[str, str] = {}
 
     def _iterator(self, shard_id: str) -> str:
+        if shard_id in self.iterators:
+            return self.iterators[shard_id]
         arguments: dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": shard_id}
         if shard_id in self.last_sequence:
             arguments["ShardIteratorType"] = "AFTER_SEQUENCE_NUMBER"
@@ -48,16 +49,26 @@ class StreamReader:
             arguments["ShardIteratorType"] = "TRIM_HORIZON"
         return str(self.streams.get_shard_iterator(**arguments)["ShardIterator"])
 
+    def _batch(self, shard_id: str) -> list[dict[str, Any]]:
+        try:
+            response = self.streams.get_records(ShardIterator=self._iterator(shard_id), Limit=1000)
+        except self.streams.exceptions.ExpiredIteratorException:
+            self.iterators.pop(shard_id, None)
+            response = self.streams.get_records(ShardIterator=self._iterator(shard_id), Limit=1000)
+        batch: list[dict[str, Any]] = response.get("Records", [])
+        if batch:
+            self.last_sequence[shard_id] = batch[-1]["dynamodb"]["SequenceNumber"]
+        if response.get("NextShardIterator"):
+            self.iterators[shard_id] = response["NextShardIterator"]
+        else:  # a closed shard: nothing more will come from it
+            self.iterators.pop(shard_id, None)
+        return batch
+
     def read(self) -> list[dict[str, Any]]:
         description = self.streams.describe_stream(StreamArn=self.stream_arn)
         records: list[dict[str, Any]] = []
         for shard in description["StreamDescription"].get("Shards", []):
-            shard_id = shard["ShardId"]
-            response = self.streams.get_records(ShardIterator=self._iterator(shard_id), Limit=1000)
-            batch = response.get("Records", [])
-            if batch:
-                self.last_sequence[shard_id] = batch[-1]["dynamodb"]["SequenceNumber"]
-            records.extend(batch)
+            records.extend(self._batch(shard["ShardId"]))
         return records
 
 

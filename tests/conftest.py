@@ -19,6 +19,11 @@ use_offline_aws(
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from devtools import embedded_dynamodb  # noqa: E402
+
+# The tests' moto is the local run's: as concurrent, and as safe under concurrency.
+embedded_dynamodb.install()
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

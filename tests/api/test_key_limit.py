@@ -70,29 +70,11 @@ def moto_server() -> Iterator[str]:
 
     No ``mock_aws`` here: starting one wipes a ThreadedMotoServer's state in this process.
     """
-    from moto.dynamodb.models import DynamoDBBackend
     from moto.server import ThreadedMotoServer
 
     from chalicelib.storage.models import ALL_MODELS
     from tests.conftest import create_tables_and_key, reset_process_state
 
-    # moto applies a transaction in place and undoes a cancelled one by restoring a copy of
-    # each table it touched, with no lock: two concurrent requests can undo each other's
-    # writes, which DynamoDB never does. Its writes are serialized here, as DynamoDB's
-    # per-item atomicity serializes them; the clients stay as concurrent as before.
-    lock = threading.RLock()
-    writes = ("transact_write_items", "put_item", "update_item", "delete_item")
-    originals = {name: getattr(DynamoDBBackend, name) for name in writes}
-
-    def serialized(original: Any) -> Any:
-        def write(*args: Any, **kwargs: Any) -> Any:
-            with lock:
-                return original(*args, **kwargs)
-
-        return write
-
-    for name, original in originals.items():
-        setattr(DynamoDBBackend, name, serialized(original))
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     url = f"http://127.0.0.1:{server._server.server_port}"  # type: ignore[union-attr]
@@ -121,8 +103,6 @@ def moto_server() -> Iterator[str]:
         for model, host in saved_hosts.items():
             model.Meta.host = host
         server.stop()
-        for name, original in originals.items():
-            setattr(DynamoDBBackend, name, original)
 
 
 def test_concurrent_key_creation_stops_exactly_at_the_limit(moto_server: str) -> None:

@@ -1,0 +1,270 @@
+"""moto's DynamoDB made to behave like DynamoDB under concurrency (DESIGN.md decision 13).
+
+moto 5.2 has two gaps that concurrent clients fall into, and the product's code must never
+work around them, so the local run and the tests close them here:
+
+- It serves requests from many threads with no lock. Its ``transact_write_items`` applies a
+  transaction in place and, when one item's condition fails, rolls back by putting back deep
+  copies of every table it touched. A write that another thread made in between is lost (a nonce
+  vanishes, a replay passes), every transaction copies whole tables (seconds and gigabytes once
+  the calls table is large), and each copy takes the table's stream shard with it, so a stream
+  reader following the old shard sees nothing more and pins the copy in memory.
+- Its streams backend keeps every shard iterator it ever handed out, each holding its shard.
+
+``install()`` serializes every DynamoDB and DynamoDB Streams request of this process's moto
+(DynamoDB's own per-item atomicity makes them look serial to a client anyway), replaces the
+transaction's undo with a journal of the items it touched (and of the stream records it
+added, so a cancelled transaction leaves no trace in the stream, as in DynamoDB), and lets
+shard iterators expire after 15 minutes, as DynamoDB Streams' do. It checks first that moto's
+code is the code this was written against and refuses to patch anything else: a moto upgrade
+must fail loudly here, not lose writes silently.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import inspect
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+# What this module was written against: moto's version and a digest of each function it replaces.
+MOTO_VERSION = "5.2.1"
+PATCHED_SOURCES = {
+    "DynamoDBBackend.transact_write_items": "81db2cb7d94e39c9",
+    "DynamoDBStreamsBackend.get_shard_iterator": "a0be676df0bfc9ef",
+    "ShardIterator.get": "8932c0f7250e8996",
+}
+ITERATOR_LIFETIME_SECONDS = 15 * 60  # DynamoDB Streams' shard iterators expire after 15 minutes
+
+_lock = threading.RLock()
+_installed = False
+clock: Callable[[], float] = time.monotonic
+
+
+class MotoChanged(RuntimeError):
+    """moto's code is not what ``install`` was written against."""
+
+
+def source_digest(function: Callable[..., Any]) -> str:
+    return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
+
+
+_originals: dict[str, Callable[..., Any]] = {}
+
+
+def _targets() -> dict[str, Callable[..., Any]]:
+    """moto's own functions, also once ``install`` has replaced them."""
+    if _originals:
+        return dict(_originals)
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
+
+    return {
+        "DynamoDBBackend.transact_write_items": DynamoDBBackend.transact_write_items,
+        "DynamoDBStreamsBackend.get_shard_iterator": DynamoDBStreamsBackend.get_shard_iterator,
+        "ShardIterator.get": ShardIterator.get,
+    }
+
+
+def check_moto() -> None:
+    """Raise ``MotoChanged`` unless moto is the version, and has the code, patched here."""
+    import moto
+
+    if moto.__version__ != MOTO_VERSION:
+        raise MotoChanged(
+            f"devtools/embedded_dynamodb.py was written for moto {MOTO_VERSION}, found "
+            f"{moto.__version__}: check that moto still needs each patch, then update it"
+        )
+    for name, function in _targets().items():
+        if source_digest(function) != PATCHED_SOURCES[name]:
+            raise MotoChanged(
+                f"moto's {name} changed since devtools/embedded_dynamodb.py patched it: "
+                "read the new code, then update the patch and its digest"
+            )
+
+
+@dataclass
+class _Journal:
+    """What a transaction touched, to put it back exactly if the transaction is cancelled."""
+
+    items: dict[tuple[str, Any, Any], tuple[Any, Any, Any, Any]] = field(default_factory=dict)
+    stream_lengths: dict[str, tuple[Any, int]] = field(default_factory=dict)
+
+    def remember(self, backend: Any, table_name: str, key: dict[str, Any]) -> None:
+        if table_name not in backend.tables:
+            return  # the operation fails on its own; nothing to undo
+        table = backend.tables[table_name]
+        hash_value, range_value = backend.get_keys_value(table, key)
+        where = (table_name, hash_value, range_value)
+        if where not in self.items:
+            before = table.get_item(hash_value, range_value)
+            self.items[where] = (table, hash_value, range_value, copy.deepcopy(before))
+        shard = table.stream_shard
+        if shard is not None and table_name not in self.stream_lengths:
+            self.stream_lengths[table_name] = (shard, len(shard.items))
+
+    def undo(self) -> None:
+        for table, hash_value, range_value, before in self.items.values():
+            if range_value is not None:
+                partition = table.items[hash_value]
+                if before is None:
+                    partition.pop(range_value, None)
+                else:
+                    partition[range_value] = before
+            elif before is None:
+                table.items.pop(hash_value, None)
+            else:
+                table.items[hash_value] = before
+        for shard, length in self.stream_lengths.values():
+            del shard.items[length:]
+
+
+def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+    """moto 5.2.1's transact_write_items with a journal of touched items for its undo."""
+    from moto.dynamodb.exceptions import (
+        MockValidationException,
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    journal = _Journal()
+    target_items: set[tuple[str, str]] = set()
+    errors: list[tuple[Any, Any, Any]] = []
+    for item in transact_items:
+        if len(list(item.keys())) > 1:
+            raise TransactWriteSingleOpException
+        try:
+            op_type, op = next(iter(item.items()))
+            _apply(self, op_type, op, target_items, journal)
+            errors.append((None, None, None))
+        except (MultipleTransactionsException, MockValidationException):
+            journal.undo()
+            raise
+        except _Refused as refused:
+            errors.append(("ConditionalCheckFailed", refused.message, refused.item))
+        except Exception as error:  # noqa: BLE001  moto reports any other failure per item too
+            errors.append((type(error).__name__, str(error), None))
+    if any(code is not None for code, _, _ in errors):
+        journal.undo()
+        raise TransactionCanceledException(errors)
+
+
+class _Refused(Exception):
+    def __init__(self, message: str, item: dict[str, Any] | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.item = item
+
+
+def _apply(
+    backend: Any,
+    op_type: str,
+    op: dict[str, Any],
+    target_items: set[tuple[str, str]],
+    journal: _Journal,
+) -> None:
+    """One operation of a transaction, as moto applies it, after remembering its item."""
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import ConditionalCheckFailed, MultipleTransactionsException
+
+    if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+        raise ValueError("Unsupported transaction operation")
+    table_name = op["TableName"]
+    condition = op.get("ConditionExpression")
+    names = op.get("ExpressionAttributeNames")
+    values = op.get("ExpressionAttributeValues")
+    if op_type == "Put":
+        attrs = op["Item"]
+        table = backend.get_table(table_name)
+        key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+        if table.range_key_attr is not None:
+            key[table.range_key_attr] = attrs[table.range_key_attr]
+    else:
+        key = op["Key"]
+    unique = (str(table_name), str(dict(sorted(key.items()))))
+    if unique in target_items:
+        raise MultipleTransactionsException()
+    target_items.add(unique)
+
+    current = backend.get_item(table_name, key)
+    if condition is not None and not get_filter_expression(condition, names, values).expr(current):
+        old = None
+        if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+            old = current.to_json()["Attributes"]
+        raise _Refused(ConditionalCheckFailed().message, old)
+    if op_type == "ConditionCheck":
+        return
+    journal.remember(backend, table_name, key)
+    common = {
+        "condition_expression": condition,
+        "expression_attribute_names": names,
+        "expression_attribute_values": values,
+    }
+    if op_type == "Put":
+        backend.put_item(table_name, op["Item"], **common)
+    elif op_type == "Delete":
+        backend.delete_item(table_name, key, **common)
+    else:
+        backend.update_item(table_name, key, update_expression=op["UpdateExpression"], **common)
+
+
+def _serialized(function: Callable[..., Any]) -> Callable[..., Any]:
+    def serialized(*args: Any, **kwargs: Any) -> Any:
+        with _lock:
+            return function(*args, **kwargs)
+
+    serialized.__wrapped__ = function  # type: ignore[attr-defined]
+    return serialized
+
+
+def _expiring_iterators(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Forget shard iterators older than DynamoDB Streams' 15 minutes whenever one is made."""
+    born: dict[str, float] = {}
+
+    def with_expiry(self: Any, *args: Any, **kwargs: Any) -> Any:
+        backend = self if hasattr(self, "shard_iterators") else self.streams_backend
+        before = set(backend.shard_iterators)
+        result = function(self, *args, **kwargs)
+        now = clock()
+        for arn in backend.shard_iterators.keys() - before:
+            born[arn] = now
+        for arn, at in list(born.items()):
+            if now - at > ITERATOR_LIFETIME_SECONDS:
+                backend.shard_iterators.pop(arn, None)
+                del born[arn]
+        return result
+
+    return with_expiry
+
+
+def install() -> None:
+    """Patch this process's moto once; every later call is a no-op."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        check_moto()
+        _originals.update(_targets())
+        from moto.dynamodb.models import DynamoDBBackend
+        from moto.dynamodb.responses import DynamoHandler
+        from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
+        from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+        DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+        DynamoHandler.call_action = _serialized(DynamoHandler.call_action)  # type: ignore[method-assign]
+        DynamoDBStreamsHandler.call_action = _serialized(  # type: ignore[method-assign]
+            DynamoDBStreamsHandler.call_action
+        )
+        DynamoDBStreamsBackend.get_shard_iterator = _expiring_iterators(  # type: ignore[method-assign]
+            DynamoDBStreamsBackend.get_shard_iterator
+        )
+        ShardIterator.get = _expiring_iterators(ShardIterator.get)  # type: ignore[method-assign]
+        _installed = True

@@ -1,0 +1,207 @@
+"""The embedded DynamoDB (moto, patched by devtools.embedded_dynamodb) behaves as DynamoDB does
+under concurrency: a cancelled transaction undoes only what it touched and leaves no stream
+record, concurrent writes are never lost, and moto's own code is the code the patch expects."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import botocore.session
+import pytest
+from moto import mock_aws
+
+from devtools import embedded_dynamodb
+
+TABLE = "embedded-test"
+
+
+def client_for(service: str) -> Any:
+    return botocore.session.get_session().create_client(service, region_name="us-east-1")
+
+
+@pytest.fixture
+def dynamodb() -> Iterator[Any]:
+    with mock_aws():
+        client = client_for("dynamodb")
+        client.create_table(
+            TableName=TABLE,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        yield client
+
+
+def backend_table() -> Any:
+    from moto.dynamodb.models import dynamodb_backends
+
+    return dynamodb_backends["123456789012"]["us-east-1"].tables[TABLE]
+
+
+def put(client: Any, item_id: str, **attributes: str) -> None:
+    item = {"id": {"S": item_id}, **{k: {"S": v} for k, v in attributes.items()}}
+    client.put_item(TableName=TABLE, Item=item)
+
+
+def failing_transaction(client: Any, touched: str, existing: str) -> None:
+    """Counts ``touched`` up, then fails on ``existing`` (which exists): cancelled."""
+    with pytest.raises(client.exceptions.TransactionCanceledException):
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": TABLE,
+                        "Key": {"id": {"S": touched}},
+                        "UpdateExpression": "ADD n :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": TABLE,
+                        "Item": {"id": {"S": existing}},
+                        "ConditionExpression": "attribute_not_exists(id)",
+                    }
+                },
+            ]
+        )
+
+
+def stream_records(client: Any) -> list[dict[str, Any]]:
+    streams = client_for("dynamodbstreams")
+    arn = client.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records: list[dict[str, Any]] = streams.get_records(ShardIterator=iterator)["Records"]
+    return records
+
+
+def test_moto_is_the_code_the_patch_was_written_for() -> None:
+    embedded_dynamodb.check_moto()
+
+
+def test_a_changed_moto_function_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    changed = dict(embedded_dynamodb.PATCHED_SOURCES, **{"ShardIterator.get": "0" * 16})
+    monkeypatch.setattr(embedded_dynamodb, "PATCHED_SOURCES", changed)
+    with pytest.raises(embedded_dynamodb.MotoChanged, match="ShardIterator.get changed"):
+        embedded_dynamodb.check_moto()
+
+
+def test_another_moto_version_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embedded_dynamodb, "MOTO_VERSION", "0.0.1")
+    with pytest.raises(embedded_dynamodb.MotoChanged, match="written for moto 0.0.1"):
+        embedded_dynamodb.check_moto()
+
+
+def test_a_cancelled_transaction_undoes_its_items_in_place_and_streams_nothing(
+    dynamodb: Any,
+) -> None:
+    put(dynamodb, "a", note="kept")
+    put(dynamodb, "b")
+    table = backend_table()
+    shard = table.stream_shard
+    before = stream_records(dynamodb)
+
+    failing_transaction(dynamodb, touched="a", existing="b")
+    failing_transaction(dynamodb, touched="new", existing="b")
+
+    assert backend_table() is table and table.stream_shard is shard  # no table copy restored
+    item = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": "a"}})["Item"]
+    assert item == {"id": {"S": "a"}, "note": {"S": "kept"}}
+    assert "Item" not in dynamodb.get_item(TableName=TABLE, Key={"id": {"S": "new"}})
+    assert stream_records(dynamodb) == before
+
+
+def test_a_committed_transaction_streams_each_change_once(dynamodb: Any) -> None:
+    put(dynamodb, "a")
+    dynamodb.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": TABLE,
+                    "Key": {"id": {"S": "a"}},
+                    "UpdateExpression": "ADD n :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                }
+            },
+            {"Put": {"TableName": TABLE, "Item": {"id": {"S": "b"}}}},
+        ]
+    )
+    assert [r["eventName"] for r in stream_records(dynamodb)] == ["INSERT", "MODIFY", "INSERT"]
+
+
+def test_the_failing_item_returns_its_old_image(dynamodb: Any) -> None:
+    put(dynamodb, "b", note="old")
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException) as raised:
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": TABLE,
+                        "Item": {"id": {"S": "b"}},
+                        "ConditionExpression": "attribute_not_exists(id)",
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                }
+            ]
+        )
+    reasons = raised.value.response["CancellationReasons"]
+    assert reasons == [
+        {
+            "Code": "ConditionalCheckFailed",
+            "Message": "The conditional request failed",
+            "Item": {"id": {"S": "b"}, "note": {"S": "old"}},
+        }
+    ]
+
+
+def test_concurrent_writes_survive_cancelled_transactions(dynamodb: Any) -> None:
+    """Unpatched, a cancelled transaction puts back a copy of the table taken before the
+    other threads' puts, and some of them are lost."""
+    put(dynamodb, "taken")
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(40):
+                put(dynamodb, f"w{n}-{i}")
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+
+    def canceller() -> None:
+        try:
+            for i in range(40):
+                failing_transaction(dynamodb, touched=f"c{i}", existing="taken")
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    threads += [threading.Thread(target=canceller) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    ids = {item["id"]["S"] for item in dynamodb.scan(TableName=TABLE)["Items"]}
+    assert ids == {"taken"} | {f"w{n}-{i}" for n in range(4) for i in range(40)}
+
+
+def test_shard_iterators_expire_after_fifteen_minutes(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    now = [1000.0]
+    monkeypatch.setattr(embedded_dynamodb, "clock", lambda: now[0])
+    put(dynamodb, "a")
+    stream_records(dynamodb)
+    iterators = dynamodbstreams_backends["123456789012"]["us-east-1"].shard_iterators
+    assert len(iterators) == 2  # the one asked for and the one that follows it
+    now[0] += embedded_dynamodb.ITERATOR_LIFETIME_SECONDS + 1
+    stream_records(dynamodb)
+    assert len(iterators) == 2
