@@ -1,6 +1,6 @@
-"""The production package: `devtools/package.py` builds it once into a temporary folder and
-every test reads that build. Expectations come from the code (models, settings, routes), not
-from copies of the template."""
+"""The production package: the README's `make package STAGE=prod` builds it once, in a fresh copy
+of the repository with a bare `python3`, and every test reads that build. Expectations come from
+the code (models, settings, routes), not from copies of the template."""
 
 from __future__ import annotations
 
