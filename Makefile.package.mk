@@ -2,7 +2,8 @@
 #   make package STAGE=prod         -> dist/sam.yaml, dist/deployment.zip, dist/package-report.json
 #   make package-lint STAGE=prod    -> the same, then cfn-lint (pinned in requirements-dev.txt)
 # devtools/package.py finds python3.12+ itself (or PACKAGE_PYTHON_BUILD=/path/to/python3.12)
-# and keeps its chalice in .build/venv-py3XY; any python3 can start it.
+# and keeps chalice and requirements.txt in .build/venv-py3XY, where the tables are generated
+# from the models; any python3 (3.11+) can start it, with nothing installed and no venv active.
 STAGE ?= prod
 DIST ?= dist
 PACKAGE_PYTHON ?= python3

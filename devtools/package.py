@@ -8,11 +8,12 @@ Steps (DESIGN.md decisions 1, 7, 8):
    runs it, so the package is built with python3.12 (else 3.13 / 3.14); without one it stops
    and says what to install.
 2. Create (or reuse) the build virtualenv ``.build/venv-py3XY`` with the chalice version pinned
-   in requirements-dev.txt, then re-run this script inside it.
+   in requirements-dev.txt and the runtime requirements (requirements.txt), then re-run this
+   script inside it. Whatever ``python3`` started the command needs nothing installed.
 3. ``chalice package --stage <stage> --merge-template <merge template>``: ``sam.yaml`` and
    ``deployment.zip``. The merge template is ``infra/merge-template.yaml`` with the DynamoDB
-   tables generated from the models (``devtools/tables.py``; written before step 2, where
-   PynamoDB is at hand, to ``.build/merge-template.yaml``). The template is rewritten without
+   tables generated from the models (``devtools/tables.py``, run in the build venv, where
+   PynamoDB is installed, to ``.build/merge-template.yaml``). The template is rewritten without
    YAML aliases and its runtime checked against the interpreter.
 4. Precompile the zip: ``compileall`` with that same interpreter (so the magic number and
    ``cpython-3XY`` tag match the runtime), unchecked-hash pycs (zip extraction changes mtimes,
@@ -22,7 +23,8 @@ Steps (DESIGN.md decisions 1, 7, 8):
 5. Refuse a zip holding tests, dev tools, moto or secrets.
 
 Writes ``<out>/sam.yaml``, ``<out>/deployment.zip`` and ``<out>/package-report.json``.
-Stdlib only until step 3 (PyYAML comes with chalice in the build venv). Never calls AWS.
+Stdlib only until step 3 (PyYAML comes with chalice, PynamoDB from requirements.txt, both in
+the build venv). Never calls AWS.
 """
 
 from __future__ import annotations
@@ -163,21 +165,28 @@ def chalice_pin() -> str:
 
 
 def ensure_build_venv(python: str, version: tuple[int, int]) -> Path:
+    """Chalice to package, and the runtime requirements so that the build can import the models
+    (the tables are generated from them) and the app's own modules."""
     venv = BUILD_DIR / f"venv-py{version[0]}{version[1]}"
     pin = chalice_pin()
+    requirements = ROOT / "requirements.txt"
     stamp = venv / ".apiauth-build"
-    wanted = f"{pin}\n{version}\n"
+    wanted = f"{pin}\n{version}\n{requirements.read_text()}"
     venv_python = venv / "bin" / "python"
     if stamp.exists() and stamp.read_text() == wanted and venv_python.exists():
         log(f"reusing build venv {venv.relative_to(ROOT)} ({pin})")
         return venv_python
-    log(f"creating build venv {venv.relative_to(ROOT)} with {python} ({pin})")
+    log(f"creating build venv {venv.relative_to(ROOT)} with {python} ({pin}, requirements.txt)")
     if venv.exists():
         shutil.rmtree(venv)
     venv.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([python, "-m", "venv", str(venv)], check=True)
     subprocess.run(
-        [str(venv_python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", pin],
+        [
+            str(venv_python),
+            *("-m", "pip", "install", "--quiet", "--disable-pip-version-check"),
+            *(pin, "-r", str(requirements)),
+        ],
         check=True,
     )
     stamp.write_text(wanted)
@@ -191,7 +200,7 @@ def ensure_build_venv(python: str, version: tuple[int, int]) -> Path:
 
 def write_merge_template() -> Path:
     """infra/merge-template.yaml with the tables generated from the models (devtools/tables.py),
-    written here, where PynamoDB is installed; the build venv only has chalice."""
+    in the build venv, which has PynamoDB (requirements.txt)."""
     sys.path.insert(0, str(ROOT))
     from devtools.tables import merge_template_text
 
@@ -393,6 +402,7 @@ def build(stage: str, out: Path, runs: int) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="apiauth-package-") as tmp:
         work = Path(tmp)
+        write_merge_template()
         template_path, archive = chalice_package(stage, work / "chalice")
         template = normalize_template(template_path, runtime)
         result = precompile(archive, work / "precompiled", runs)
@@ -430,7 +440,6 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out).resolve()
     try:
         if os.environ.get(IN_BUILD_VENV) != "1":
-            write_merge_template()
             python, version = find_python(args.python)
             log(f"building with {python} (Python {version[0]}.{version[1]})")
             venv_python = ensure_build_venv(python, version)

@@ -9,6 +9,6 @@ import pytest
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "packaging: builds the CloudFormation template and Lambda zip (devtools/package.py); "
-        "needs python3.12+ and the package index on first run",
+        "packaging: builds the CloudFormation template and Lambda zip with `make package` in a "
+        "fresh copy of the repository; needs python3.12+ and the package index",
     )

@@ -1,11 +1,13 @@
-"""The production package: `devtools/package.py` builds it once into a temporary folder and
-every test reads that build. Expectations come from the code (models, settings, routes), not
-from copies of the template."""
+"""The production package: the README's `make package STAGE=prod` builds it once, in a fresh copy
+of the repository with a bare `python3`, and every test reads that build. Expectations come from
+the code (models, settings, routes), not from copies of the template."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -19,42 +21,98 @@ pytestmark = pytest.mark.packaging
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK_PREFIX = {"Fn::Sub": "${AWS::StackName}-"}
+NOT_IN_A_NEW_SHELL = {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"}
+
+
+def _fresh_clone(dest: Path) -> Path:
+    """The files git tracks, as they are in the working tree: what a clone has once they are
+    committed. Untracked files, .venv, .build and dist/ stay behind, so nothing built before
+    can help the command."""
+    listed = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", "-z"], capture_output=True, check=False
+    )
+    if listed.returncode != 0:
+        pytest.skip(f"not a git checkout, no fresh clone to build from: {listed.stderr!r}")
+    for name in filter(None, listed.stdout.decode().split("\0")):
+        source = ROOT / name
+        if source.is_file():  # a tracked file deleted in the working tree is gone from the clone
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name, follow_symlinks=False)
+    return dest
+
+
+def _plain_environment(bin_dir: Path) -> dict[str, str]:
+    """A new user's shell: no virtualenv active or on PATH, and first on PATH a `python3` that is
+    the bare interpreter behind the tests' virtualenv (without the project's requirements)."""
+    bin_dir.mkdir()
+    base = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    (bin_dir / "python3").symlink_to(os.path.realpath(base))
+    in_a_venv = {os.path.realpath(Path(sys.prefix) / "bin")}
+    if os.environ.get("VIRTUAL_ENV"):
+        in_a_venv.add(os.path.realpath(Path(os.environ["VIRTUAL_ENV"]) / "bin"))
+    path = [
+        entry
+        for entry in os.environ.get("PATH", "").split(os.pathsep)
+        if entry
+        and os.path.realpath(entry) not in in_a_venv
+        and not (Path(entry).parent / "pyvenv.cfg").exists()
+    ]
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in NOT_IN_A_NEW_SHELL and not key.startswith("APIAUTH_PACKAGE_")
+    }
+    env["PATH"] = os.pathsep.join([str(bin_dir), *path])
+    env["PYTHONNOUSERSITE"] = "1"
+    return env
 
 
 @pytest.fixture(scope="session")
 def build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The README's command, `make package STAGE=prod`, run as a new user runs it (CONTRACT.md 1,
+    "package"): in a fresh clone, with a plain `python3` and no virtualenv."""
     from devtools import package  # stdlib only at import
 
     try:
         package.find_python()
     except package.PackageError as error:
         pytest.skip(f"cannot build the Lambda package here: {error}")
-    out = tmp_path_factory.mktemp("dist")
+    if not shutil.which("make"):
+        pytest.skip("no `make` on this machine")
+    clone = _fresh_clone(tmp_path_factory.mktemp("fresh-clone"))
+    env = _plain_environment(tmp_path_factory.mktemp("plain") / "bin")
+    plain = subprocess.run(
+        ["python3", "-c", "import sys; print(sys.executable, sys.prefix == sys.base_prefix)"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    has_pynamodb = subprocess.run(
+        ["python3", "-c", "import pynamodb"], capture_output=True, env=env, check=False
+    )
     done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "devtools" / "package.py"),
-            "--stage",
-            "prod",
-            "--out",
-            str(out),
-            "--runs",
-            "2",
-        ],
+        ["make", "package", "STAGE=prod"],
         capture_output=True,
         text=True,
         timeout=900,
-        cwd=ROOT,
+        cwd=clone,
+        env=env,
         check=False,
     )
     assert done.returncode == 0, (
-        f"package command failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+        f"`make package STAGE=prod` failed on a fresh clone with {plain.stdout.strip()}:\n"
+        f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
     )
     import yaml
 
+    out = clone / "dist"
     return {
         "out": out,
         "stdout": done.stdout,
+        "python3": plain.stdout.split()[0],
+        "python3_is_a_venv": plain.stdout.split()[1] == "False",
+        "python3_has_pynamodb": has_pynamodb.returncode == 0,
         "template": yaml.safe_load((out / "sam.yaml").read_text()),
         "report": json.loads((out / "package-report.json").read_text()),
     }
@@ -82,6 +140,19 @@ def _refers_to(value: Any, logical_id: str) -> bool:
 
 
 # --------------------------------------------------------------------------------------------
+
+
+def test_readme_command_builds_on_a_fresh_clone_with_a_plain_python3(
+    build: dict[str, Any],
+) -> None:
+    # What the build ran with: a bare interpreter, PynamoDB and the rest out of its reach.
+    assert not build["python3_is_a_venv"], build["python3"]
+    assert not build["python3_has_pynamodb"], f"{build['python3']} can import pynamodb"
+    assert {p.name for p in build["out"].iterdir()} >= {
+        "sam.yaml",
+        "deployment.zip",
+        "package-report.json",
+    }
 
 
 def test_command_reports_both_cold_import_figures(build: dict[str, Any]) -> None:
