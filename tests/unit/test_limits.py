@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -91,3 +94,61 @@ def test_counter_keys_name_the_authorization_the_window_and_its_start() -> None:
     assert window.counter_key("auth-1") == "auth-1#per_day#20261122T000000"
     later = current_windows((Limit("per_day", 5),), utc(2026, 11, 23, 0, 0, 1))[0]
     assert later.counter_key("auth-1") != window.counter_key("auth-1")
+
+
+# Limit-window edges the main table leaves open: sub-second parts of the moment, the host's
+# time zone, what a window carries from its limit, and the wording of an unknown window.
+
+
+@pytest.mark.parametrize(
+    ("window", "start", "end"),
+    [
+        ("per_minute", utc(2026, 11, 22, 5, 59), utc(2026, 11, 22, 6, 0)),
+        ("per_day", utc(2026, 11, 22), utc(2026, 11, 23)),
+        ("per_month", utc(2026, 11, 1), utc(2026, 12, 1)),
+    ],
+)
+def test_a_window_starts_on_its_boundary_whatever_the_seconds_and_microseconds(
+    window: str, start: datetime, end: datetime
+) -> None:
+    assert window_bounds(window, utc(2026, 11, 22, 5, 59, 42, 123_456)) == (start, end)
+
+
+@pytest.fixture
+def host_nine_hours_ahead_of_utc() -> Iterator[None]:
+    """The process's local zone set to UTC+9 (a POSIX TZ rule: no zone database needed)."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "JST-9"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
+
+
+@pytest.mark.skipif(not hasattr(time, "tzset"), reason="time.tzset is POSIX-only")
+@pytest.mark.usefixtures("host_nine_hours_ahead_of_utc")
+def test_windows_are_utc_whatever_the_hosts_local_zone() -> None:
+    now = utc(2026, 11, 30, 20)  # already December 1st on the host's clock
+    day_start, day_end = window_bounds("per_day", now)
+    assert (day_start, day_end) == (utc(2026, 11, 30), utc(2026, 12, 1))
+    assert day_start.tzinfo is UTC and day_end.tzinfo is UTC  # counter keys format the start
+    assert window_bounds("per_month", now) == (utc(2026, 11, 1), utc(2026, 12, 1))
+
+
+def test_current_windows_carry_each_limits_window_and_count_in_order() -> None:
+    now = utc(2026, 11, 22, 5, 0, 7, 250_000)
+    limits = (Limit("per_second", 5), Limit("per_month", 100_000))
+    assert current_windows(limits, now) == [
+        Window("per_second", 5, utc(2026, 11, 22, 5, 0, 7), utc(2026, 11, 22, 5, 0, 8)),
+        Window("per_month", 100_000, utc(2026, 11, 1), utc(2026, 12, 1)),
+    ]
+
+
+def test_an_unknown_window_is_named_in_the_error() -> None:
+    with pytest.raises(ValueError, match="unknown window 'per_week'"):
+        window_bounds("per_week", utc(2026, 1, 1))
