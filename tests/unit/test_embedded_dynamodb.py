@@ -46,28 +46,32 @@ def put(client: Any, item_id: str, **attributes: str) -> None:
     client.put_item(TableName=TABLE, Item=item)
 
 
+def count_up(item_id: str) -> dict[str, Any]:
+    return {
+        "Update": {
+            "TableName": TABLE,
+            "Key": {"id": {"S": item_id}},
+            "UpdateExpression": "ADD n :one",
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
+    }
+
+
+def put_new(item_id: str, **options: str) -> dict[str, Any]:
+    return {
+        "Put": {
+            "TableName": TABLE,
+            "Item": {"id": {"S": item_id}},
+            "ConditionExpression": "attribute_not_exists(id)",
+            **options,
+        }
+    }
+
+
 def failing_transaction(client: Any, touched: str, existing: str) -> None:
     """Counts ``touched`` up, then fails on ``existing`` (which exists): cancelled."""
     with pytest.raises(client.exceptions.TransactionCanceledException):
-        client.transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": TABLE,
-                        "Key": {"id": {"S": touched}},
-                        "UpdateExpression": "ADD n :one",
-                        "ExpressionAttributeValues": {":one": {"N": "1"}},
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": TABLE,
-                        "Item": {"id": {"S": existing}},
-                        "ConditionExpression": "attribute_not_exists(id)",
-                    }
-                },
-            ]
-        )
+        client.transact_write_items(TransactItems=[count_up(touched), put_new(existing)])
 
 
 def stream_records(client: Any) -> list[dict[str, Any]]:
@@ -119,19 +123,7 @@ def test_a_cancelled_transaction_undoes_its_items_in_place_and_streams_nothing(
 
 def test_a_committed_transaction_streams_each_change_once(dynamodb: Any) -> None:
     put(dynamodb, "a")
-    dynamodb.transact_write_items(
-        TransactItems=[
-            {
-                "Update": {
-                    "TableName": TABLE,
-                    "Key": {"id": {"S": "a"}},
-                    "UpdateExpression": "ADD n :one",
-                    "ExpressionAttributeValues": {":one": {"N": "1"}},
-                }
-            },
-            {"Put": {"TableName": TABLE, "Item": {"id": {"S": "b"}}}},
-        ]
-    )
+    dynamodb.transact_write_items(TransactItems=[count_up("a"), put_new("b")])
     assert [r["eventName"] for r in stream_records(dynamodb)] == ["INSERT", "MODIFY", "INSERT"]
 
 
@@ -139,16 +131,7 @@ def test_the_failing_item_returns_its_old_image(dynamodb: Any) -> None:
     put(dynamodb, "b", note="old")
     with pytest.raises(dynamodb.exceptions.TransactionCanceledException) as raised:
         dynamodb.transact_write_items(
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": TABLE,
-                        "Item": {"id": {"S": "b"}},
-                        "ConditionExpression": "attribute_not_exists(id)",
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                }
-            ]
+            TransactItems=[put_new("b", ReturnValuesOnConditionCheckFailure="ALL_OLD")]
         )
     reasons = raised.value.response["CancellationReasons"]
     assert reasons == [
