@@ -607,6 +607,26 @@ def test_nonce_rows_outlive_the_timestamp_window_on_both_sides(
     assert row.nonce_until is not None and row.nonce_until >= before + 2 * 900
 
 
+def test_a_nonce_crafted_from_a_kept_records_nonce_and_sort_key_is_decided_not_raised(
+    demo: dict[str, str],
+) -> None:
+    """Issue 17, review finding 1: a nonce used again past its window keeps the old record
+    as a copy; a nonce made of the old nonce and the copy's sort key (both in the account's
+    own records) must not land on that copy."""
+    from chalicelib.storage.models import CallRecordModel
+
+    first = signed_event(demo, nonce="again")
+    first["requestContext"]["requestId"] = "req-first"
+    assert run(first)["context"].get("app_id")
+    [row] = [r for r in CallRecordModel.scan() if r.id.endswith("#again")]
+    row.update(actions=[CallRecordModel.nonce_until.set(int(time.time()) - 1)])  # window past
+    assert run(signed_event(demo, nonce="again"))["context"].get("app_id")
+    [kept] = [r for r in records() if r["request_id"] == "req-first"]
+    crafted = signed_event(demo, nonce=f"again#{kept['time']}#req-first")
+    assert run(crafted)["context"].get("app_id")
+    assert len(records("success")) == 3
+
+
 def test_an_event_without_a_gateway_id_is_api_not_found_even_if_root_bound_odd_ids(
     demo: dict[str, str], admin_principal: Any
 ) -> None:
