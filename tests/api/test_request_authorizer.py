@@ -260,10 +260,25 @@ def test_failure_before_the_signature_does_not_use_up_the_nonce(demo: dict[str, 
     assert run(copy.deepcopy(event))["context"].get("app_id")
 
 
-def test_failure_after_the_signature_uses_up_the_nonce(demo: dict[str, str]) -> None:
-    event = signed_event(demo, headers={"X-Ca-Stage": "NOPE"}, nonce="n-after")
-    assert_denied(run(copy.deepcopy(event)), "INVALID_STAGE", "Invalid Stage")
+@pytest.mark.parametrize(
+    ("verdict", "changes"),
+    [
+        ("API_NOT_FOUND", {"resource": "/demo/unknown"}),
+        ("INVALID_STAGE", {"headers": {"X-Ca-Stage": "NOPE"}}),
+        ("NOT_AUTHORIZED", {"headers": {"X-Ca-Stage": "TEST"}}),
+    ],
+)
+def test_failure_after_the_signature_uses_up_the_nonce(
+    demo: dict[str, str], verdict: str, changes: dict[str, Any]
+) -> None:
+    from chalicelib.storage.models import AuthorizationModel
+
+    for grant in AuthorizationModel.query(demo["app_id"]):
+        grant.update(actions=[AuthorizationModel.stages.set(["RELEASE"])])
+    event = signed_event(demo, nonce="n-after", **changes)
+    assert_denied(run(copy.deepcopy(event)), verdict)
     assert_denied(run(copy.deepcopy(event)), "NONCE_USED")
+    assert [r["result"] for r in records()] == ["NONCE_USED", verdict]
 
 
 def test_unregistered_api_is_not_found(demo: dict[str, str]) -> None:

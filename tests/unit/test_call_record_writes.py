@@ -87,7 +87,7 @@ def test_a_limit_reached_writes_neither_the_nonce_nor_the_record() -> None:
     nonce = Nonce("key12345#n-7", 2**40)
     assert call_records.save(record("req-007"), nonce, [counter]) == "per_minute"
     assert items() == before
-    # The nonce was not used: the same call goes through once the limit allows it.
+    # Here the nonce is still unused; the service then records the refusal under it.
     wider = counter._replace(limit=2)
     assert call_records.save(record("req-007"), nonce, [wider]) == ""
 
