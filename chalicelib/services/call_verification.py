@@ -2,7 +2,8 @@
 
 DynamoDB requests per allowed signed call: cold, two BatchGetItems and one
 PutItem (the record, which is the nonce); warm, only the last (storage/credentials.py
-caches). An allowed call with limits makes the put a TransactWriteItems with its counters.
+caches). An allowed call with limits makes the put a TransactWriteItems with its counters;
+a call a limit refuses then puts its record under the nonce, as every verified call does.
 """
 
 from __future__ import annotations
@@ -89,13 +90,19 @@ def verify_call(
         else None
     )
     refused = call_records.save(record._replace(latency_ms=_since(started)), nonce, counters)
+    if refused and refused != "nonce":
+        # A limit refused it and nothing was written. The refusal is recorded under the nonce
+        # all the same (CONTRACT 3.3), so the same bytes never pass later; a concurrent replay
+        # that took the nonce in between makes this call the replay.
+        window = next(w for w in windows if w.window == refused)
+        limited = record._replace(result=verdict_for(refused), retry_after=window.retry_after(now))
+        limited = limited._replace(latency_ms=_since(started))
+        refused = call_records.save(limited, nonce)
+        if refused != "nonce":
+            return _denied(limited, 403)
     if refused == "nonce":
         # "Nonce unused" comes before every later check: a replay is NONCE_USED whatever else.
         return _deny(record._replace(result="NONCE_USED"), started, 403)
-    if refused:
-        window = next(w for w in windows if w.window == refused)
-        limited = record._replace(result=verdict_for(refused), retry_after=window.retry_after(now))
-        return _deny(limited, started, 403)
     if not decision.allowed:
         return _denied(record, 403, decision.message, decision.string_to_sign)
     assert app is not None and route is not None

@@ -73,6 +73,13 @@ def record_id(record: CallRecord, nonce: str = "") -> str:
     return f"n#{nonce}" if nonce else f"r#{record.request_id}"
 
 
+def moved_id(nonce: str, sort: str) -> str:
+    """The id of a record kept when its nonce (``<access_key>#<nonce>``) was used again.
+    A nonce may hold any character, ``#`` too, so only the prefix keeps it apart from
+    every nonce's id."""
+    return f"m#{nonce}#{sort}"
+
+
 class Counter(NamedTuple):
     """One window's counter of an authorization's limit, raised by an allowed call."""
 
@@ -121,11 +128,15 @@ def save(record: CallRecord, nonce: Nonce | None = None, counters: Sequence[Coun
         old = old.get("Item") or {}
         if not old:  # gone since (TTL): the nonce is as good as unused; a new call decides
             return "nonce"
-    if _number(old, "nonce_until") >= time.time():
+    until, sort = _nonce_state(old)
+    if until is None or sort is None or until >= time.time():
+        # Still counting, or a state this code did not write (an older version's copy, an
+        # edited item): the nonce counts as used. Never taken over blind, never a raise.
         return "nonce"
     # The nonce was used before, longer ago than it counts: a new call. Its old record is
-    # kept under another id (still listable; ``moved`` tells the aggregator it is counted).
-    moved = {**old, "id": {"S": f"{old['id']['S']}#{old['sk']['S']}"}, "moved": {"BOOL": True}}
+    # kept under an id no nonce can produce (``m#``: every nonce's id starts ``n#``), still
+    # listable; ``moved`` tells the aggregator it is counted.
+    moved = {**old, "id": {"S": moved_id(nonce.key, sort)}, "moved": {"BOOL": True}}
     moved.pop("nonce_until", None)
     take_over = {
         "TableName": _table(),
@@ -174,8 +185,18 @@ def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-def _number(item: Item, name: str) -> float:
-    return float(item.get(name, {}).get("N", "0"))
+def _nonce_state(old: Item) -> tuple[float | None, str | None]:
+    """Until when the item at a nonce id holds its nonce, and its sort key, each None where
+    the item does not say so as this module writes it."""
+    until = old.get("nonce_until")
+    sort = old.get("sk")
+    number = until.get("N") if isinstance(until, dict) else None
+    text = sort.get("S") if isinstance(sort, dict) else None
+    try:
+        value = float(number) if isinstance(number, str) else None
+    except ValueError:
+        value = None
+    return value, (text if isinstance(text, str) and text else None)
 
 
 def _counter_update(counter: Counter) -> Item:

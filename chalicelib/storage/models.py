@@ -297,9 +297,10 @@ class CallRecordModel(Model):
 
     ``id`` is ``n#<access_key>#<nonce>`` for a call whose signature was verified: the record is
     its nonce, so one conditional put both refuses a replay and writes the record
-    (``nonce_until`` says until when the nonce counts as used). Other records are
-    ``r#<request_id>``. ``sk`` is ``<time>#<request_id>``: every index sorts newest first on a
-    reverse query, and a page boundary stays put while new records arrive.
+    (``nonce_until`` says until when the nonce counts as used). A record kept when its nonce
+    was used again is ``m#<access_key>#<nonce>#<sk>``; other records are ``r#<request_id>``.
+    ``sk`` is ``<time>#<request_id>``: every index sorts newest first on a reverse query, and
+    a page boundary stays put while new records arrive.
 
     The indexes are sparse, so a call writes only those it needs (``storage/call_records.py``
     says which query reads which): ``viewer`` / ``other_viewer`` are ``<account>#success``,

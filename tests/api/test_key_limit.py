@@ -6,6 +6,7 @@ import os
 import threading
 from collections.abc import Iterator
 from typing import Any
+from urllib.request import Request, urlopen
 
 import pytest
 
@@ -78,6 +79,8 @@ def moto_server() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     url = f"http://127.0.0.1:{server._server.server_port}"  # type: ignore[union-attr]
+    # moto's backends are per process: start empty, whatever a test before this one left.
+    urlopen(Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
     saved_env = {name: os.environ.get(name) for name in ("DYNAMODB_ENDPOINT", "KMS_ENDPOINT")}
     saved_hosts = {model: model.Meta.host for model in ALL_MODELS}
 

@@ -143,22 +143,39 @@ def test_the_call_over_a_daily_quota_is_quota_exhausted(
     assert int(result["context"]["retry_after"]) <= 86400
 
 
-def test_a_throttled_call_uses_no_nonce_and_a_denied_call_counts_nothing(
+@pytest.mark.parametrize(
+    ("limits", "verdict"),
+    [({"per_minute": 1}, "THROTTLED"), ({"per_day": 1}, "QUOTA_EXHAUSTED")],
+)
+def test_a_call_refused_by_a_limit_uses_its_nonce_and_a_denied_call_counts_nothing(
     admin: Admin,
     demo: dict[str, str],
+    limits: dict[str, int],
+    verdict: str,
 ) -> None:
-    set_limits(admin, demo["app_id"], {"per_minute": 1})
+    """Issue 17, review finding 6: the same bytes refused by a limit must not pass later,
+    once the client has retried them with a new nonce (CONTRACT 3.3)."""
+    set_limits(admin, demo["app_id"], limits)
     # Verified but refused later (stage): nonce used, nothing counted.
     refused = run(signed_event(demo, headers={"X-Ca-Stage": "NOPE"}))
     assert error_code(refused) == "INVALID_STAGE"
     assert error_code(run(signed_event(demo))) == "success"
     event = signed_event(demo, nonce="kept-nonce")
-    assert error_code(run(copy.deepcopy(event))) == "THROTTLED"
-    assert grant_of(admin, demo["app_id"])["usage"]["per_minute"]["used"] == 1
-    # Limits changed by PATCH apply at once with a cache TTL of 0; the same nonce still works.
-    set_limits(admin, demo["app_id"], {"per_minute": 5})
-    assert error_code(run(copy.deepcopy(event))) == "success"
+    assert error_code(run(copy.deepcopy(event))) == verdict
+    [window] = limits
+    assert grant_of(admin, demo["app_id"])["usage"][window]["used"] == 1
+    # Limits changed by PATCH apply at once with a cache TTL of 0: a new nonce goes through,
+    # the refused bytes never do.
+    set_limits(admin, demo["app_id"], {window: 5})
     assert error_code(run(copy.deepcopy(event))) == "NONCE_USED"
+    assert error_code(run(signed_event(demo))) == "success"
+    assert [r["result"] for r in records()] == [
+        "success",
+        "NONCE_USED",
+        verdict,
+        "success",
+        "INVALID_STAGE",
+    ]
 
 
 def test_a_replay_of_a_throttled_call_is_nonce_used_not_throttled(
@@ -239,6 +256,49 @@ def test_fifty_concurrent_calls_against_ten_a_minute_let_exactly_ten_through(
     assert sorted(outcomes) == ["THROTTLED"] * 40 + ["success"] * 10
     [counter] = list(CounterModel.scan())
     assert counter.calls == 10 and counter.counter_key.startswith(grant.authorization_id)
+
+
+def test_concurrent_replays_of_a_throttled_call_are_one_throttled_and_the_rest_replays(
+    moto_server: str,
+) -> None:
+    from chalicelib.services import apis
+    from chalicelib.services.accounts import Principal
+    from chalicelib.services.bootstrap import register_demo, register_root
+    from chalicelib.services.gateways import bind_own_gateway
+    from chalicelib.storage.models import AuthorizationModel
+
+    register_root("root-token-for-tests")
+    bind_own_gateway(GATEWAY_ID, "default", None)
+    caller = register_demo(own_gateway=GATEWAY_ID)
+    [grant] = AuthorizationModel.query(caller["app_id"])
+    apis.update_authorization(
+        Principal("default", "t", True), grant.authorization_id, {"limits": {"per_minute": 1}}
+    )
+    assert error_code(run(signed_event(caller))) == "success"
+    event = signed_event(caller)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(8)
+
+    def call(request_id: str) -> None:
+        replay = copy.deepcopy(event)
+        replay["requestContext"]["requestId"] = request_id  # API Gateway's, one per request
+        start.wait(timeout=20)
+        outcome = error_code(run(replay))
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=call, args=(f"replay-{n}",)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert sorted(outcomes) == ["NONCE_USED"] * 7 + ["THROTTLED"]
+    assert sorted(r["result"] for r in records()) == ["NONCE_USED"] * 7 + [
+        "THROTTLED",
+        "success",
+    ]
 
 
 # -- rotation with grace -------------------------------------------------------------------------

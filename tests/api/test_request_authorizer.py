@@ -260,10 +260,25 @@ def test_failure_before_the_signature_does_not_use_up_the_nonce(demo: dict[str, 
     assert run(copy.deepcopy(event))["context"].get("app_id")
 
 
-def test_failure_after_the_signature_uses_up_the_nonce(demo: dict[str, str]) -> None:
-    event = signed_event(demo, headers={"X-Ca-Stage": "NOPE"}, nonce="n-after")
-    assert_denied(run(copy.deepcopy(event)), "INVALID_STAGE", "Invalid Stage")
+@pytest.mark.parametrize(
+    ("verdict", "changes"),
+    [
+        ("API_NOT_FOUND", {"resource": "/demo/unknown"}),
+        ("INVALID_STAGE", {"headers": {"X-Ca-Stage": "NOPE"}}),
+        ("NOT_AUTHORIZED", {"headers": {"X-Ca-Stage": "TEST"}}),
+    ],
+)
+def test_failure_after_the_signature_uses_up_the_nonce(
+    demo: dict[str, str], verdict: str, changes: dict[str, Any]
+) -> None:
+    from chalicelib.storage.models import AuthorizationModel
+
+    for grant in AuthorizationModel.query(demo["app_id"]):
+        grant.update(actions=[AuthorizationModel.stages.set(["RELEASE"])])
+    event = signed_event(demo, nonce="n-after", **changes)
+    assert_denied(run(copy.deepcopy(event)), verdict)
     assert_denied(run(copy.deepcopy(event)), "NONCE_USED")
+    assert [r["result"] for r in records()] == ["NONCE_USED", verdict]
 
 
 def test_unregistered_api_is_not_found(demo: dict[str, str]) -> None:
@@ -605,6 +620,26 @@ def test_nonce_rows_outlive_the_timestamp_window_on_both_sides(
         settings.cache_clear()
     [row] = [r for r in CallRecordModel.scan() if r.id.endswith("#long-lived")]
     assert row.nonce_until is not None and row.nonce_until >= before + 2 * 900
+
+
+def test_a_nonce_crafted_from_a_kept_records_nonce_and_sort_key_is_decided_not_raised(
+    demo: dict[str, str],
+) -> None:
+    """Issue 17, review finding 1: a nonce used again past its window keeps the old record
+    as a copy; a nonce made of the old nonce and the copy's sort key (both in the account's
+    own records) must not land on that copy."""
+    from chalicelib.storage.models import CallRecordModel
+
+    first = signed_event(demo, nonce="again")
+    first["requestContext"]["requestId"] = "req-first"
+    assert run(first)["context"].get("app_id")
+    [row] = [r for r in CallRecordModel.scan() if r.id.endswith("#again")]
+    row.update(actions=[CallRecordModel.nonce_until.set(int(time.time()) - 1)])  # window past
+    assert run(signed_event(demo, nonce="again"))["context"].get("app_id")
+    [kept] = [r for r in records() if r["request_id"] == "req-first"]
+    crafted = signed_event(demo, nonce=f"again#{kept['time']}#req-first")
+    assert run(crafted)["context"].get("app_id")
+    assert len(records("success")) == 3
 
 
 def test_an_event_without_a_gateway_id_is_api_not_found_even_if_root_bound_odd_ids(

@@ -87,7 +87,7 @@ def test_a_limit_reached_writes_neither_the_nonce_nor_the_record() -> None:
     nonce = Nonce("key12345#n-7", 2**40)
     assert call_records.save(record("req-007"), nonce, [counter]) == "per_minute"
     assert items() == before
-    # The nonce was not used: the same call goes through once the limit allows it.
+    # Here the nonce is still unused; the service then records the refusal under it.
     wider = counter._replace(limit=2)
     assert call_records.save(record("req-007"), nonce, [wider]) == ""
 
@@ -128,3 +128,44 @@ def test_a_call_no_account_sees_is_logged_not_stored(caplog: pytest.LogCaptureFi
         logger.removeHandler(caplog.handler)
     assert items() == before
     assert any('"req-013"' in line.getMessage() for line in caplog.records)
+
+
+def test_no_nonce_lands_on_the_copy_kept_of_a_record_whose_nonce_was_used_again() -> None:
+    # The copy's sort key and the old nonce are both in the account's own records.
+    assert call_records.save(record("req-015"), Nonce("key12345#n-15", int(time.time()) - 1)) == ""
+    again = Nonce("key12345#n-15", int(time.time()) + 60)
+    assert call_records.save(record("req-016"), again) == ""
+    [kept] = [i for i in items().values() if i["request_id"]["S"] == "req-015"]
+    crafted = Nonce(f"key12345#n-15#{kept['sk']['S']}", int(time.time()) + 60)
+    assert call_records.save(record("req-017"), crafted) == ""
+    stored = items()
+    assert stored[f"n#key12345#n-15#{kept['sk']['S']}"]["request_id"]["S"] == "req-017"
+    assert stored[kept["id"]["S"]] == kept
+
+
+# Only what DynamoDB can hold there: an index key (sk, viewer, idx_*) is always a string.
+@pytest.mark.parametrize(
+    "state",
+    [
+        {},  # a copy kept by an older version: no nonce_until
+        {"nonce_until": {"S": "1"}},
+        {"nonce_until": {"NULL": True}},
+        {"nonce_until": {"L": [{"N": "1"}]}},
+        {"nonce_until": {"N": "1"}, "sk": None},
+    ],
+    ids=["no-until", "until-text", "until-null", "until-list", "no-sk"],
+)
+def test_whatever_is_stored_at_a_nonce_id_refuses_the_nonce_and_never_raises(
+    state: dict[str, Any],
+) -> None:
+    nonce = Nonce(f"key12345#odd-{len(items())}", int(time.time()) + 60)
+    found = call_records.record_item(record("req-018"), nonce)
+    assert found is not None
+    found.pop("nonce_until")
+    odd = {k: v for k, v in {**found, **state}.items() if v is not None}
+    clients.dynamodb().put_item(TableName=settings().table_name("calls"), Item=odd)
+    before = items()
+    assert call_records.save(record("req-019"), nonce) == "nonce"
+    counter = Counter("auth-1#per_minute#odd", 5, int(time.time()) + 120, "per_minute")
+    assert call_records.save(record("req-019"), nonce, [counter]) == "nonce"
+    assert items() == before
