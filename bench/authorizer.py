@@ -230,8 +230,8 @@ def measure_calls(demo: dict[str, str], calls: int, cold: bool) -> dict[str, flo
 def measure_limits(demo: dict[str, str], calls: int) -> dict[str, float]:
     """DynamoDB requests per warm call with limits on the authorization: allowed, throttled."""
     from app import request_authorizer
+    from chalicelib.domain.principal import Principal
     from chalicelib.services import apis
-    from chalicelib.services.accounts import Principal
     from chalicelib.storage import clients
     from chalicelib.storage.credentials import reset_cache
     from chalicelib.storage.models import AuthorizationModel

@@ -105,7 +105,7 @@ QUERIES: dict[str, dict[str, Any]] = {
 
 def run_queries(repeats: int) -> dict[str, tuple[int, int, float]]:
     from chalicelib.domain.clock import format_time, utc_now
-    from chalicelib.services.accounts import Principal
+    from chalicelib.domain.principal import Principal
     from chalicelib.services.call_records import list_records
 
     principal = Principal(ACCOUNT, "bench", False)

@@ -169,8 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     endpoint, prepare = _on_dynalite(stack) if args.dynalite else (None, None)
     with stack, moto_with_demo(endpoint, prepare) as demo:
         from app import request_authorizer
+        from chalicelib.domain.principal import Principal
         from chalicelib.services import accounts, apis, apps
-        from chalicelib.services.accounts import Principal
         from chalicelib.storage.credentials import reset_cache
         from chalicelib.storage.models import AuthorizationModel
 

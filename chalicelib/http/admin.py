@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from chalice.app import AuthRequest, AuthResponse, Blueprint, Request, Response
 
 from chalicelib.domain.errors import DomainError, NotFound, Unavailable, ValidationFailed
+from chalicelib.domain.principal import Principal
 from chalicelib.http.errors import error_response, json_response
 from chalicelib.http.lazy_import import lazy_module
 
@@ -18,7 +19,6 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from chalicelib.services import accounts
-    from chalicelib.services.accounts import Principal
 else:
     accounts = lazy_module("chalicelib.services.accounts")
 
@@ -67,7 +67,7 @@ OPERATIONS: list[Operation] = []
 
 def principal_of(request: Request) -> Principal:
     context = (request.context or {}).get("authorizer") or {}
-    return accounts.Principal(
+    return Principal(
         account_id=str(context.get("account_id", "")),
         token_id=str(context.get("token_id", "")),
         is_root=context.get("is_root") == "true",

@@ -12,9 +12,9 @@ from chalicelib.http.lazy_import import lazy_module
 from chalicelib.http.views import event_view, page_view
 
 if TYPE_CHECKING:
+    from chalicelib.domain.principal import Principal
     from chalicelib.http import schemas
     from chalicelib.services import audit as service
-    from chalicelib.services.accounts import Principal
 else:
     service = lazy_module("chalicelib.services.audit")
 

@@ -13,9 +13,9 @@ from chalicelib.http.admin import admin_route
 from chalicelib.http.lazy_import import lazy_module
 
 if TYPE_CHECKING:
+    from chalicelib.domain.principal import Principal
     from chalicelib.http import schemas
     from chalicelib.services import call_records as service
-    from chalicelib.services.accounts import Principal
 else:
     service = lazy_module("chalicelib.services.call_records")
 

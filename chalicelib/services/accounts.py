@@ -4,40 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
-from typing import Protocol, TypeVar
 
 from chalicelib.domain.admin import Account, IssuedToken, NewAccount, Page, Token
 from chalicelib.domain.clock import format_time, utc_now
 from chalicelib.domain.errors import Conflict, Forbidden, NotAuthenticated, NotFound
+from chalicelib.domain.principal import Principal
 from chalicelib.services.audit import audit_event
 from chalicelib.storage import accounts as store
 from chalicelib.storage.audit import record
 from chalicelib.storage.transactions import write
 
 DEFAULT_ACCOUNT = "default"
-
-
-@dataclass(frozen=True)
-class Principal:
-    account_id: str
-    token_id: str
-    is_root: bool
-
-
-class Owned(Protocol):
-    @property
-    def account_id(self) -> str: ...
-
-
-OwnedT = TypeVar("OwnedT", bound=Owned)
-
-
-def owned(item: OwnedT | None, principal: Principal, label: str, key: str) -> OwnedT:
-    """The item if the caller's account owns it; another account's item is simply not found."""
-    if item is None or item.account_id != principal.account_id:
-        raise NotFound(f"{label} {key} not found")
-    return item
 
 
 def hash_token(token: str) -> str:

@@ -12,8 +12,8 @@ from chalicelib.domain.admin import Api, ApiOnGateway, Authorization, GrantInUse
 from chalicelib.domain.clock import format_time, utc_now
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.limits import WINDOWS, Limit
+from chalicelib.domain.principal import Principal, owned
 from chalicelib.domain.verification import STAGES
-from chalicelib.services.accounts import Principal, owned
 from chalicelib.services.audit import audit_event
 from chalicelib.services.gateways import gateways_by_id, only_gateway, owned_gateway
 from chalicelib.storage import apis as store

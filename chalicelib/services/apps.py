@@ -24,8 +24,8 @@ from chalicelib.domain.admin import (
 from chalicelib.domain.clock import format_time, utc_now
 from chalicelib.domain.errors import Conflict, LimitExceeded, NotFound
 from chalicelib.domain.ip_rules import normalize_whitelist
+from chalicelib.domain.principal import Principal, owned
 from chalicelib.domain.verification import hash_appcode
-from chalicelib.services.accounts import Principal, owned
 from chalicelib.services.apis import in_use
 from chalicelib.services.audit import audit_event, toggle_action
 from chalicelib.storage import apis

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chalicelib.config import settings
 from chalicelib.domain.admin import AuditEvent, Page
 from chalicelib.domain.clock import parse_time, utc_now
 from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.principal import Principal
 from chalicelib.storage import audit as store
-
-if TYPE_CHECKING:  # accounts records events too
-    from chalicelib.services.accounts import Principal
 
 # Field names whose values never go into an event, whatever a service passes.
 SECRET_FIELDS = frozenset({"secret", "token", "appcode", "secret_sealed", "data_key_sealed"})

@@ -6,8 +6,9 @@ Used by the local runner, the tests and the deployment's bootstrap step (docs/de
 from __future__ import annotations
 
 from chalicelib.domain.admin import IssuedToken
+from chalicelib.domain.principal import Principal
 from chalicelib.services import accounts, apis, apps, gateways
-from chalicelib.services.accounts import DEFAULT_ACCOUNT, Principal
+from chalicelib.services.accounts import DEFAULT_ACCOUNT
 from chalicelib.storage.apis import route_exists
 
 DEMO_APIS = (("demo-hello", "GET", "/demo/hello"), ("demo-echo", "POST", "/demo/echo"))

@@ -9,8 +9,8 @@ from typing import Any, NamedTuple
 
 from chalicelib.domain.clock import parse_time, utc_now
 from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.principal import Principal
 from chalicelib.domain.verdicts import RESULT_FILTERS
-from chalicelib.services.accounts import Principal
 from chalicelib.services.usage import GRANULARITIES, read_counts
 from chalicelib.storage import apps as app_store
 from chalicelib.storage import call_records

@@ -12,7 +12,7 @@ from typing import Any
 from chalicelib.domain.admin import Gateway, Page
 from chalicelib.domain.clock import format_time, utc_now
 from chalicelib.domain.errors import Forbidden, NotFound, ValidationFailed
-from chalicelib.services.accounts import Principal
+from chalicelib.domain.principal import Principal
 from chalicelib.services.audit import audit_event
 from chalicelib.storage import accounts
 from chalicelib.storage import gateways as store

@@ -10,7 +10,7 @@ from typing import Any
 from chalicelib.domain.admin import KeyPair, NewKey
 from chalicelib.domain.clock import format_time, utc_now
 from chalicelib.domain.errors import Conflict
-from chalicelib.services.accounts import Principal, owned
+from chalicelib.domain.principal import Principal, owned
 from chalicelib.services.apps import new_secret, owned_app
 from chalicelib.services.audit import audit_event, toggle_action
 from chalicelib.storage import apps as store

@@ -173,7 +173,7 @@ def test_events_expire_after_the_configured_retention(
     aws: None, monkeypatch: pytest.MonkeyPatch, configured: str | None, days: int
 ) -> None:
     from chalicelib.config import settings
-    from chalicelib.services.accounts import Principal
+    from chalicelib.domain.principal import Principal
     from chalicelib.services.audit import audit_event
 
     monkeypatch.delenv("APIAUTH_AUDIT_RETENTION_DAYS", raising=False)

@@ -110,9 +110,10 @@ def moto_server() -> Iterator[str]:
 
 def test_concurrent_key_creation_stops_exactly_at_the_limit(moto_server: str) -> None:
     from chalicelib.domain.errors import DomainError
+    from chalicelib.domain.principal import Principal
     from chalicelib.http.errors import status_of
     from chalicelib.services import apps
-    from chalicelib.services.accounts import Principal, ensure_account
+    from chalicelib.services.accounts import ensure_account
     from chalicelib.storage.apps import keys_of
     from chalicelib.storage.models import AppModel
 

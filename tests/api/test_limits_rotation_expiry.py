@@ -223,8 +223,8 @@ def test_warm_calls_with_limits_still_cost_one_dynamodb_request(
 def test_fifty_concurrent_calls_against_ten_a_minute_let_exactly_ten_through(
     moto_server: str,
 ) -> None:
+    from chalicelib.domain.principal import Principal
     from chalicelib.services import apis
-    from chalicelib.services.accounts import Principal
     from chalicelib.services.bootstrap import register_demo, register_root
     from chalicelib.services.gateways import bind_own_gateway
     from chalicelib.storage.models import AuthorizationModel, CounterModel
@@ -261,8 +261,8 @@ def test_fifty_concurrent_calls_against_ten_a_minute_let_exactly_ten_through(
 def test_concurrent_replays_of_a_throttled_call_are_one_throttled_and_the_rest_replays(
     moto_server: str,
 ) -> None:
+    from chalicelib.domain.principal import Principal
     from chalicelib.services import apis
-    from chalicelib.services.accounts import Principal
     from chalicelib.services.bootstrap import register_demo, register_root
     from chalicelib.services.gateways import bind_own_gateway
     from chalicelib.storage.models import AuthorizationModel

@@ -109,8 +109,8 @@ def assert_denied(result: dict[str, Any], code: str, message: str | None = None)
 
 
 def records(result: str | None = None) -> list[dict[str, Any]]:
+    from chalicelib.domain.principal import Principal
     from chalicelib.http.call_records import record_view
-    from chalicelib.services.accounts import Principal
     from chalicelib.services.call_records import list_records
 
     page = list_records(Principal("default", "t", True), result=result, limit=200)
@@ -314,7 +314,7 @@ def test_expired_authorization_is_reported_as_expired(demo: dict[str, str]) -> N
 
 
 def test_appcode_calls_skip_the_signature_but_not_the_rest(demo: dict[str, str]) -> None:
-    from chalicelib.services.accounts import Principal
+    from chalicelib.domain.principal import Principal
     from chalicelib.services.apps import create_appcode
     from chalicelib.storage.models import AppModel
 
@@ -413,11 +413,12 @@ def test_the_signed_path_keeps_the_stage_of_an_execute_api_url(demo: dict[str, s
 @pytest.fixture
 def other_team(admin_principal: Any, demo: dict[str, str]) -> dict[str, str]:
     """Another account's gateway with POST /orders and GET /demo/hello, the demo app granted."""
+    from chalicelib.domain.principal import Principal
     from chalicelib.services import accounts, apis, gateways
 
     account = accounts.create_account(admin_principal, "orders team")["account_id"]
     gateways.create_gateway(admin_principal, OTHER_TEAM_GATEWAY, account)
-    team = accounts.Principal(account, "t", False)
+    team = Principal(account, "t", False)
     orders = apis.create_api(team, name="orders", method="POST", path="/orders")
     hello = apis.create_api(team, name="hello", method="GET", path="/demo/hello")
     apis.create_authorization(team, demo["app_id"], None, None, True, None, None)
@@ -426,7 +427,7 @@ def other_team(admin_principal: Any, demo: dict[str, str]) -> dict[str, str]:
 
 @pytest.fixture
 def admin_principal(root_token: str) -> Any:
-    from chalicelib.services.accounts import Principal
+    from chalicelib.domain.principal import Principal
 
     return Principal("default", "root", True)
 
@@ -481,7 +482,7 @@ def test_a_garbage_signature_gets_no_later_verdict(
 def test_each_gateways_route_belongs_to_its_own_account(
     demo: dict[str, str], other_team: dict[str, str]
 ) -> None:
-    from chalicelib.services.accounts import Principal
+    from chalicelib.domain.principal import Principal
     from chalicelib.services.call_records import list_records
 
     ours = run(signed_event(demo))["context"]
