@@ -36,6 +36,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m bench.authorizer
 	$(BIN)/python -m bench.call_records
 	$(BIN)/python -m bench.cost
+	$(BIN)/python -m bench.local_load
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache mutants mutants.log

@@ -18,6 +18,43 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from chalicelib.domain import signing
 
 
+def signed_headers(
+    method: str,
+    url: str,
+    key: str,
+    secret: str,
+    body: bytes = b"",
+    *,
+    stage: str = "RELEASE",
+    signature_method: str = "HmacSHA256",
+) -> dict[str, str]:
+    """The headers of one signed call, with a fresh nonce; a body is sent as JSON
+    with Content-MD5. Sending them again with the same body is an exact replay."""
+    parts = urlsplit(url)
+    headers = {
+        "accept": "application/json",
+        "x-ca-key": key,
+        "x-ca-nonce": str(uuid.uuid4()),
+        "x-ca-timestamp": str(int(time.time() * 1000)),
+        "x-ca-signature-method": signature_method,
+        "x-ca-stage": stage,
+    }
+    if body:
+        headers["content-type"] = "application/json"
+        headers["content-md5"] = signing.content_md5(body)
+    signed_names = ["x-ca-key", "x-ca-nonce", "x-ca-signature-method", "x-ca-timestamp"]
+    text = signing.build_string_to_sign(
+        method=method,
+        path=unquote(parts.path),
+        headers=headers,
+        signed_header_names=signed_names,
+        query=parse_qsl(parts.query, keep_blank_values=True),
+    )
+    headers["x-ca-signature-headers"] = ",".join(signed_names)
+    headers["x-ca-signature"] = signing.compute_signature(text, secret, signature_method)
+    return headers
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("url")
@@ -29,30 +66,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--signature-method", default="HmacSHA256")
     args = parser.parse_args(argv)
 
-    parts = urlsplit(args.url)
     body = args.json_body.encode("utf-8") if args.json_body else b""
-    headers = {
-        "accept": "application/json",
-        "x-ca-key": args.key,
-        "x-ca-nonce": str(uuid.uuid4()),
-        "x-ca-timestamp": str(int(time.time() * 1000)),
-        "x-ca-signature-method": args.signature_method,
-        "x-ca-stage": args.stage,
-    }
     if body:
         json.loads(body)
-        headers["content-type"] = "application/json"
-        headers["content-md5"] = signing.content_md5(body)
-    signed_names = ["x-ca-key", "x-ca-nonce", "x-ca-signature-method", "x-ca-timestamp"]
-    text = signing.build_string_to_sign(
-        method=args.method,
-        path=unquote(parts.path),
-        headers=headers,
-        signed_header_names=signed_names,
-        query=parse_qsl(parts.query, keep_blank_values=True),
+    headers = signed_headers(
+        args.method,
+        args.url,
+        args.key,
+        args.secret,
+        body,
+        stage=args.stage,
+        signature_method=args.signature_method,
     )
-    headers["x-ca-signature-headers"] = ",".join(signed_names)
-    headers["x-ca-signature"] = signing.compute_signature(text, args.secret, args.signature_method)
     request = urllib.request.Request(
         args.url, data=body or None, headers=headers, method=args.method.upper()
     )
