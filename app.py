@@ -20,6 +20,7 @@ from chalicelib.http import (
 )
 from chalicelib.http.admin import admin_auth
 from chalicelib.http.body_check import check_body
+from chalicelib.http.errors import in_error_format
 from chalicelib.http.request_authorizer import authorize
 
 app = Chalice(app_name="apiauth")
@@ -38,6 +39,7 @@ for blueprint in (
     app.register_blueprint(blueprint)
 app.register_blueprint(console.bp)  # /console: static files, no authorizer
 app.register_middleware(check_body, "http")
+app.register_middleware(in_error_format, "http")  # Chalice's own 405, 415, 500
 
 
 @app.lambda_function(name="request_authorizer")

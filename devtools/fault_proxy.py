@@ -2,10 +2,12 @@
 
 Put it between the app and a DynamoDB (``DYNAMODB_ENDPOINT=proxy.url``). It forwards each
 request as it is, until ``fail(...)`` tells it to answer the next requests itself: DynamoDB's
-500 ``InternalServerError``, a 400 ``ThrottlingException``, or a connection closed without an
-answer. A fault is bounded by a count of requests and a deadline, and may be limited to some
-operations (``X-Amz-Target``, e.g. only writes). It works per request, not per connection, so
-clients that keep connections alive see the fault too.
+500 ``InternalServerError``, a 400 ``ThrottlingException``, a 500 whose body is an HTML page
+(not DynamoDB's JSON error: what moto answers when it fails, or a load balancer in front of an
+endpoint), or a connection closed without an answer. A fault is bounded by a count of
+requests and a deadline, and may be limited to some operations (``X-Amz-Target``, e.g. only
+writes). It works per request, not per connection, so clients that keep connections alive see
+the fault too.
 """
 
 from __future__ import annotations
@@ -20,13 +22,37 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
-Mode = Literal["error", "throttle", "close"]
+Mode = Literal["error", "throttle", "html", "close"]
 WRITES = frozenset(
     {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 )
-_ANSWERS = {
-    "error": (500, "InternalServerError", "injected: internal server error"),
-    "throttle": (400, "ThrottlingException", "injected: rate of requests exceeds the allowed"),
+_JSON = "application/x-amz-json-1.0"
+
+
+def _dynamodb_error(code: str, message: str) -> bytes:
+    return json.dumps(
+        {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}
+    ).encode()
+
+
+# mode -> (status, Content-Type, body)
+_ANSWERS: dict[str, tuple[int, str, bytes]] = {
+    "error": (
+        500,
+        _JSON,
+        _dynamodb_error("InternalServerError", "injected: internal server error"),
+    ),
+    "throttle": (
+        400,
+        _JSON,
+        _dynamodb_error("ThrottlingException", "injected: rate of requests exceeds the allowed"),
+    ),
+    "html": (
+        500,
+        "text/html; charset=utf-8",
+        b"<!doctype html><html><head><title>500 Internal Server Error</title></head>"
+        b"<body><h1>Internal Server Error</h1><p>injected</p></body></html>",
+    ),
 }
 MAX_HEAD = 64 * 1024
 
@@ -120,11 +146,8 @@ class FaultProxy:
                 if mode == "close":
                     return
                 if mode is not None:
-                    status, code, message = _ANSWERS[mode]
-                    payload = json.dumps(
-                        {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}
-                    ).encode()
-                    connection.sendall(_response(status, payload))
+                    status, content_type, payload = _ANSWERS[mode]
+                    connection.sendall(_response(status, payload, [("Content-Type", content_type)]))
                     continue
                 if upstream is None:
                     upstream = http.client.HTTPConnection(*self.upstream, timeout=30)
@@ -165,7 +188,7 @@ def _response(
 ) -> bytes:
     kept = [
         (name, value)
-        for name, value in headers or [("Content-Type", "application/x-amz-json-1.0")]
+        for name, value in headers or [("Content-Type", _JSON)]
         if name.lower() not in ("content-length", "transfer-encoding", "connection")
     ]
     head = [f"HTTP/1.1 {status} {http.client.responses.get(status, '')}"]

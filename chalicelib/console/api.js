@@ -2,7 +2,12 @@
 const TOKEN_KEY = 'apiauth.token';
 
 // On API Gateway the page is served under the stage (/prod/console): /v1 lives beside it.
-export const basePath = location.pathname.replace(/\/console\/?$/, '');
+// Slashes collapsed and none at the end: opened at //console the base is '', not '/', and a
+// path is never '//host/...' (which a URL parser reads as another host).
+export const basePath = location.pathname
+  .replace(/\/console\/?$/, '')
+  .replace(/\/{2,}/g, '/')
+  .replace(/\/$/, '');
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -33,8 +38,11 @@ export function onUnauthorized(handler) {
   unauthorized = handler;
 }
 
+// Every API URL is the page's origin with a path set on it: whatever the path holds, the
+// call (and its Bearer token) cannot leave this origin.
 export function url(path, query) {
-  const target = new URL(basePath + path, location.origin);
+  const target = new URL(location.origin);
+  target.pathname = basePath + path;
   for (const [name, value] of Object.entries(query || {})) {
     if (value !== undefined && value !== null && value !== '') target.searchParams.set(name, value);
   }

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from chalice.app import Request, Response
 
-from chalicelib.http.request_authorizer import call_request, error_message
+from chalicelib.http.request_authorizer import call_request, error_message, request_id_of
 
 
 def _raw_body(request: Request) -> bytes:
@@ -22,7 +22,10 @@ def _raw_body(request: Request) -> bytes:
 def check_body(event: Request, get_response: Callable[[Request], Response]) -> Response:
     authorizer = (event.context or {}).get("authorizer") or {}
     context = {k: v for k, v in authorizer.items() if isinstance(v, str) and k != "principalId"}
-    request_id = context.get("request_id") or str((event.context or {}).get("requestId", ""))
+    gateway_request_id = (event.context or {}).get("requestId")
+    request_id = context.get("request_id") or (
+        request_id_of(gateway_request_id) if gateway_request_id else ""
+    )
     if "auth_method" in context or "body_check" in context:
         from chalicelib.services.body_check import check_body as check
 

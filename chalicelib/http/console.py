@@ -71,6 +71,16 @@ def _serve(name: str) -> Response:
 
 @bp.route("/console", methods=["GET"])
 def console_page() -> Response:
+    # API Gateway and chalice route /console/ here too, but the page's relative references
+    # (console/main.js) would then resolve under /console/console/: send the browser to
+    # /console. Relative, so that a stage or base path in front (/prod/console/) is kept.
+    sent_path = str((bp.current_request.context or {}).get("path") or "")
+    if sent_path.endswith("/"):
+        return Response(
+            body="",
+            status_code=308,
+            headers={"Location": "../console", **SECURITY_HEADERS},
+        )
     return _serve("index.html")
 
 

@@ -20,6 +20,7 @@ _STATUS_TEXT = {
     403: "Forbidden",
     404: "Absent, or another account's",
     409: "State conflict or duplicate",
+    415: "A Content-Type the API does not read; send application/json (UnsupportedMediaType)",
     503: "Storage unavailable after retries; retry shortly",
 }
 
@@ -96,10 +97,25 @@ def document() -> dict[str, Any]:
             "title": "apiauth admin API",
             "version": "1.0.0",
             "description": "Console endpoints of apiauth. Every call carries "
-            "Authorization: Bearer <admin token>.",
+            "Authorization: Bearer <admin token>. Every error has the body of the Error schema; "
+            "a method that a path does not have is answered 405 MethodNotAllowed with an Allow "
+            "header (components.responses.MethodNotAllowed).",
         },
         "paths": paths,
         "components": {
+            "responses": {
+                "MethodNotAllowed": {
+                    "description": "The path has no such method (MethodNotAllowed); the message "
+                    "and the Allow header name the methods it has",
+                    "headers": {
+                        "Allow": {
+                            "description": "The path's methods, e.g. GET, POST",
+                            "schema": {"type": "string"},
+                        }
+                    },
+                    "content": {"application/json": {"schema": _ERROR}},
+                }
+            },
             "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },

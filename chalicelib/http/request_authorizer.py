@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import time
 import uuid
 from typing import Any
@@ -20,6 +22,26 @@ def error_message(verdict: str, string_to_sign: str = "", override: str = "") ->
     if verdict == "INVALID_SIGNATURE" and string_to_sign:
         message = f"{message}, Server StringToSign:{string_to_sign_for_error(string_to_sign)}"
     return quote(message, safe=" !\"#$&'()*+,-./:;<=>?@[\\]^_`{|}~", errors="replace")
+
+
+# What API Gateway gives: a UUID (REST APIs) or a base64-like id (HTTP APIs, "JTHoQgr2oAMEPMg=").
+_GATEWAY_REQUEST_ID = re.compile(r"[A-Za-z0-9._:+/=-]{1,128}")
+
+
+def request_id_of(value: Any) -> str:
+    """``requestContext.requestId`` fit for a record's key and a response header.
+
+    API Gateway sets it, but the handler must never raise on any event: an id that is not one
+    API Gateway would give (a lone surrogate, 100,000 characters, a line break) is replaced by
+    a digest of it, the same for the same value, so that the record and headers stay sane.
+    """
+    if value is None or value == "":
+        return str(uuid.uuid4())
+    text = value if isinstance(value, str) else repr(value)
+    if _GATEWAY_REQUEST_ID.fullmatch(text):
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"invalid-{digest[:32]}"
 
 
 def _mapping(value: Any) -> dict[Any, Any]:
@@ -85,7 +107,7 @@ def call_request(event: dict[str, Any]) -> rules.CallRequest:
         query=_query(event),
         # Never X-Forwarded-For: the caller controls it.
         source_ip=str(identity.get("sourceIp") or ""),
-        request_id=str(context.get("requestId") or uuid.uuid4()),
+        request_id=request_id_of(context.get("requestId")),
         gateway_id=str(context.get("apiId") or ""),
         repeated_headers=repeated,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 
@@ -30,6 +31,21 @@ def test_console_page_is_served_without_auth_with_security_headers(client: Any) 
     assert response.headers["Content-Type"] == "text/html; charset=utf-8"
     _check_security_headers(response.headers)
     assert b'<script type="module" src="console/main.js"></script>' in response.body
+
+
+@pytest.mark.parametrize("path", ["/console", "/console/"])
+def test_the_page_loads_every_file_it_refers_to_from_either_address(client: Any, path: str) -> None:
+    url = "http://127.0.0.1:8000" + path
+    response = client.http.get(path)
+    if response.status_code in (301, 302, 303, 307, 308):
+        url = urljoin(url, response.headers["Location"])
+        response = client.http.get(urlsplit(url).path)
+    assert response.status_code == 200, response.body
+    references = re.findall(r'(?:src|href)="([^"#]+)"', response.body.decode())
+    assert references
+    for reference in references:
+        asset = urlsplit(urljoin(url, reference)).path
+        assert client.http.get(asset).status_code == 200, (reference, asset)
 
 
 @pytest.mark.parametrize("name", FILES)

@@ -1,7 +1,8 @@
-"""Issue 10's findings on the admin side, each as it was found: never a 500, nothing leaked."""
+"""Review findings on the admin side (issues 10, 17), as found: never a 500, nothing leaked."""
 
 from __future__ import annotations
 
+import json
 from urllib.parse import quote
 
 import pytest
@@ -126,3 +127,62 @@ def test_a_forged_cursor_that_dynamodb_would_refuse_is_a_400(admin: Admin, app_i
     cursor = _cursor({"account_id": {"S": "default"}, "app_id": {"S": app_id}})
     reply = admin.get(f"/v1/apps?cursor={cursor}")
     assert reply.status == 400 and reply.body["field"] == "cursor", reply.body
+
+
+# Issue 17, section 3, finding 4: Chalice's own answers in the contract's error format.
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", "/v1/apps", "GET, POST"),
+        ("PUT", "/v1/call-records", "GET"),
+        ("PUT", "/openapi.json", "GET"),
+        ("POST", "/console", "GET"),
+    ],
+)
+def test_a_method_a_path_does_not_have_is_a_405_in_the_error_format_naming_the_allowed(
+    admin: Admin, method: str, path: str, allowed: str
+) -> None:
+    reply = admin.call(method, path)
+    assert reply.status == 405, reply.body
+    assert set(reply.body) == {"code", "message"}, reply.body
+    assert reply.body["code"] == "MethodNotAllowed"
+    assert method in reply.body["message"] and allowed in reply.body["message"]
+    assert reply.headers["Allow"] == allowed
+    assert reply.headers["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "/v1/apps"), ("PATCH", "/v1/apps/app-1"), ("GET", "/v1/apps")]
+)
+def test_an_unsupported_content_type_is_a_415_in_the_error_format_naming_the_expected(
+    admin: Admin, method: str, path: str
+) -> None:
+    response = admin.client.http.request(
+        method,
+        path,
+        headers={"Authorization": f"Bearer {admin.token}", "Content-Type": "application/xml"},
+        body=b"<app/>",
+    )
+    assert response.status_code == 415, response.body
+    body = json.loads(response.body)
+    assert set(body) == {"code", "message"}, body
+    assert body["code"] == "UnsupportedMediaType"
+    assert "application/xml" in body["message"] and "application/json" in body["message"]
+    assert response.headers["Content-Type"] == "application/json"
+
+
+def test_an_unhandled_error_is_a_500_in_the_error_format() -> None:
+    from chalice.app import Response
+
+    from chalicelib.http.errors import in_error_format
+
+    chalices_own = Response(
+        body={"Code": "InternalServerError", "Message": "An internal server error occurred."},
+        status_code=500,
+    )
+    response = in_error_format(None, lambda _: chalices_own)  # type: ignore[arg-type]
+    assert response.status_code == 500
+    body = json.loads(response.body)
+    assert body == {"code": "InternalServerError", "message": body["message"]} and body["message"]

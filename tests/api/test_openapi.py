@@ -81,3 +81,18 @@ def test_openapi_document_holds_no_token_or_secret(admin: Admin, document: dict[
     assert "root-token-for-tests" not in text
     assert created["keys"][0]["secret"] not in text
     assert json.loads(admin.client.http.get("/openapi.json").body) == document
+
+
+def test_chalices_own_answers_are_documented_in_the_error_format(
+    document: dict[str, Any],
+) -> None:
+    error = {"$ref": "#/components/schemas/Error"}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            unsupported = operation["responses"]["415"]
+            assert unsupported["content"]["application/json"]["schema"] == error, (path, method)
+    # A method a path does not have belongs to no operation: a shared response says it.
+    not_allowed = document["components"]["responses"]["MethodNotAllowed"]
+    assert not_allowed["content"]["application/json"]["schema"] == error
+    assert "Allow" in not_allowed["headers"]
+    assert "405" in document["info"]["description"]

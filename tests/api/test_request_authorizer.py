@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import re
 import threading
 import time
 from pathlib import Path
@@ -12,6 +13,9 @@ from typing import Any
 
 import pytest
 from aliyun_api_gateway import ApiGatewayClient, ApiGatewayRequest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 GATEWAY_ID = "abcdef1234"  # the captured events' requestContext.apiId
@@ -653,3 +657,71 @@ def test_an_event_without_a_gateway_id_is_api_not_found_even_if_root_bound_odd_i
     event = signed_event(demo)
     del event["requestContext"]["apiId"]
     assert_denied(run(event), "API_NOT_FOUND")
+
+
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:+/=-]{1,128}")
+
+
+@pytest.mark.parametrize(
+    "request_id",
+    ["\ud800", "r" * 100_000, "a b\r\nX-Injected: 1", "ключ", "\x00", 12345, ["x"], {"a": 1}],
+    ids=["lone-surrogate", "100k", "crlf", "non-ascii", "nul", "int", "list", "dict"],
+)
+def test_an_odd_request_id_is_replaced_by_a_sane_one_in_context_and_record(
+    demo: dict[str, str], request_id: object
+) -> None:
+    event = signed_event(demo)
+    event["requestContext"]["requestId"] = request_id
+    result = run(event)
+    assert result["policyDocument"]["Statement"][0]["Effect"] == "Allow", result
+    shown = result["context"]["request_id"]
+    assert SANE_REQUEST_ID.fullmatch(shown), shown
+    [record] = records("success")
+    assert record["request_id"] == shown
+
+
+def test_a_gateways_own_request_ids_are_kept_as_they_are(demo: dict[str, str]) -> None:
+    # REST APIs give a UUID, HTTP APIs a base64-like id such as "JTHoQgr2oAMEPMg=".
+    for request_id in ("c4c6b8a2-8f3e-4b4e-9d2a-2a1f5c3e7b90", "JTHoQgr2oAMEPMg="):
+        event = signed_event(demo)
+        event["requestContext"]["requestId"] = request_id
+        assert run(event)["context"]["request_id"] == request_id
+
+
+@hypothesis_settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    # Any code point, lone surrogates included, as given or repeated to a 100k-character id.
+    text=st.text(st.characters(codec=None, exclude_categories=()), max_size=300),
+    repeat=st.sampled_from([1, 100_000]),
+)
+def test_the_handler_never_raises_on_any_request_id(
+    demo: dict[str, str], text: str, repeat: int
+) -> None:
+    request_id = (text * repeat)[:100_000]
+    event = signed_event(demo)
+    event["requestContext"]["requestId"] = request_id
+    result = run(event)
+    assert result["policyDocument"]["Statement"][0]["Effect"] == "Allow", result
+    assert SANE_REQUEST_ID.fullmatch(result["context"]["request_id"])
+
+
+@pytest.mark.parametrize(
+    "request_id",
+    ["\ud800", "r" * 100_000, "a\r\nX-Injected: 1"],
+    ids=["lone-surrogate", "100k", "crlf"],
+)
+def test_a_route_answers_with_a_sane_request_id_header_whatever_the_event_holds(
+    request_id: str,
+) -> None:
+    from chalice.app import Request, Response
+
+    from chalicelib.http.body_check import check_body
+
+    event = base_event() | {"body": None, "isBase64Encoded": False}
+    event["requestContext"]["requestId"] = request_id
+    response = check_body(Request(event), lambda _: Response(body="{}", status_code=200))
+    assert SANE_REQUEST_ID.fullmatch(str(response.headers["X-Ca-Request-Id"]))

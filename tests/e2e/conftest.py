@@ -128,7 +128,7 @@ class LocalRun:
         if body is not None:
             data = json.dumps(body).encode("utf-8")
         if data is not None:
-            headers["Content-Type"] = "application/json"
+            headers.setdefault("Content-Type", "application/json")
         request = urllib.request.Request(
             self.base_url + path, data=data, headers=headers, method=method
         )

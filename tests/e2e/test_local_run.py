@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
+import re
 import uuid
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 
@@ -163,6 +166,48 @@ def test_openapi_document_is_served_without_auth(local: LocalRun) -> None:
     assert reply.body["openapi"].startswith("3.")
     for path in ("/v1/apps", "/v1/apps/{app_id}", "/v1/authorizations", "/v1/call-records"):
         assert path in reply.body["paths"], path
+
+
+def test_chalices_own_405_and_415_are_in_the_error_format(local: LocalRun) -> None:
+    not_allowed = local.call("DELETE", "/v1/apps")
+    assert not_allowed.status == 405, not_allowed.body
+    assert set(not_allowed.body) == {"code", "message"}
+    assert not_allowed.body["code"] == "MethodNotAllowed"
+    assert not_allowed.header("Allow") == "GET, POST"
+    unsupported = local.call(
+        "POST", "/v1/apps", raw_body=b"<app/>", headers={"Content-Type": "application/xml"}
+    )
+    assert unsupported.status == 415, unsupported.body
+    assert set(unsupported.body) == {"code", "message"}
+    assert unsupported.body["code"] == "UnsupportedMediaType"
+
+
+def _get(local: LocalRun, path: str) -> tuple[int, str, str]:
+    """One GET, redirects not followed: status, Location, body."""
+    connection = http.client.HTTPConnection(urlsplit(local.base_url).netloc, timeout=30)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.getheader("Location") or "", response.read().decode()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("path", ["/console", "/console/"])
+def test_the_console_loads_every_file_it_refers_to_from_either_address(
+    local: LocalRun, path: str
+) -> None:
+    url = local.base_url + path
+    status, location, page = _get(local, path)
+    if status in (301, 302, 303, 307, 308):
+        url = urljoin(url, location)
+        status, _, page = _get(local, urlsplit(url).path)
+    assert status == 200, page
+    references = re.findall(r'(?:src|href)="([^"#]+)"', page)
+    assert references
+    for reference in references:
+        asset = urlsplit(urljoin(url, reference)).path
+        assert _get(local, asset)[0] == 200, (reference, asset)
 
 
 def test_admin_call_with_a_bad_token_is_a_401_with_code_and_message(local: LocalRun) -> None:

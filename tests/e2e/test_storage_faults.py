@@ -25,7 +25,7 @@ from devtools.fault_proxy import WRITES, FaultProxy, Mode
 from tests.e2e.conftest import ROOT, LocalRun, TestApp, _free_port, running_local
 
 pytestmark = pytest.mark.e2e
-MODES: tuple[Mode, ...] = ("error", "throttle", "close")
+MODES: tuple[Mode, ...] = ("error", "throttle", "html", "close")
 # The clients retry (botocore standard mode: 3 attempts, PynamoDB 4) with backoff of at most
 # 1 + 2 + 4 s; an answer must still come well within API Gateway's 29 s.
 ANSWER_WITHIN = 20.0
