@@ -91,7 +91,7 @@ def moto_with_demo(
 
     In-process moto would bill its own work (it deep-copies tables per transaction) and its
     garbage collection to the authorizer's time. ``dynamodb_endpoint`` puts DynamoDB elsewhere
-    (dynalite, ``bench/capacity.py``), KMS staying on moto; ``prepare`` then runs on it before
+    (dynalite, ``bench/capacity/``), KMS staying on moto; ``prepare`` then runs on it before
     the tables are made.
     """
     port = _free_port()

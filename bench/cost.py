@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.authorizer import _environment, moto_with_demo, signed_event
-from bench.capacity import item_size, model_tables, write_units
+from bench.capacity.schema import model_tables
+from bench.capacity.units import item_size, write_units
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -136,7 +137,8 @@ def dollars(reads: float, writes: float, lambda_ms: float, memory_gb: float) -> 
 
 def _on_dynalite(stack: contextlib.ExitStack) -> tuple[str, Callable[[str], None]]:
     """Start dynalite; what makes the tables there and runs transactions on it."""
-    from bench.capacity import Dynalite, TransactionEmulator, create_tables
+    from bench.capacity.dynalite import Dynalite, create_tables
+    from bench.capacity.emulator import TransactionEmulator
 
     endpoint = stack.enter_context(Dynalite())
 
@@ -307,7 +309,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _measured_meter(endpoint: str) -> Any:
-    from bench.capacity import CapacityMeter, ItemSizeCounter, lookup_on
+    from bench.capacity.counting import ItemSizeCounter, lookup_on
+    from bench.capacity.meter import CapacityMeter
     from chalicelib.storage import clients
 
     counter = ItemSizeCounter(lookup=lookup_on(endpoint))

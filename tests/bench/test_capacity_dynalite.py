@@ -13,17 +13,12 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
-from bench.capacity import (
-    CapacityMeter,
-    Dynalite,
-    DynaliteUnavailable,
-    IndexSpec,
-    TableSpec,
-    TransactionEmulator,
-    Units,
-    count_write,
-    create_tables,
-)
+from bench.capacity.counting import count_write
+from bench.capacity.dynalite import Dynalite, DynaliteUnavailable, create_tables
+from bench.capacity.emulator import TransactionEmulator
+from bench.capacity.meter import CapacityMeter
+from bench.capacity.schema import IndexSpec, TableSpec
+from bench.capacity.units import Units
 
 
 def _why_not() -> str:

@@ -1,4 +1,4 @@
-"""CapacityMeter and the item-size count (bench/capacity.py), on canned botocore responses.
+"""CapacityMeter and the item-size count (bench/capacity/), on canned botocore responses.
 
 No DynamoDB here: botocore's Stubber answers, so the hooks run as they do against a server.
 """
@@ -14,21 +14,11 @@ import botocore.session
 import pytest
 from botocore.stub import Stubber
 
-from bench.capacity import (
-    CapacityMeter,
-    Dynalite,
-    DynaliteUnavailable,
-    IndexSpec,
-    ItemSizeCounter,
-    Reading,
-    TableSpec,
-    Units,
-    count_write,
-    operation_kind,
-    parse_consumed,
-    read_units,
-    write_units,
-)
+from bench.capacity.counting import ItemSizeCounter, count_write
+from bench.capacity.dynalite import Dynalite, DynaliteUnavailable
+from bench.capacity.meter import CapacityMeter, Reading, operation_kind, parse_consumed
+from bench.capacity.schema import IndexSpec, TableSpec
+from bench.capacity.units import Units, read_units, write_units
 
 TABLE = TableSpec(
     "things",

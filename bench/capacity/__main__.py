@@ -1,0 +1,3 @@
+from bench.capacity.demonstration import main
+
+raise SystemExit(main())
