@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.capacity.counting import ItemSizeCounter, count_write, lookup_on
 from bench.capacity.dynalite import Dynalite, DynaliteUnavailable, create_tables
@@ -16,7 +17,11 @@ from bench.capacity.meter import CapacityMeter
 from bench.capacity.schema import model_tables
 from bench.capacity.units import Item, Target, Units, add_units, item_size, read_units
 
+if TYPE_CHECKING:
+    from chalicelib.domain.records import CallRecord
+
 ROOT = Path(__file__).resolve().parents[2]
+ACCOUNT = "acc-capacity"
 
 
 def _split(units: Mapping[Target, Units]) -> tuple[float, float, float]:
@@ -51,62 +56,84 @@ def _row(label: str, meter: CapacityMeter, counted: Mapping[Target, Units]) -> s
     return f"  {label:46} {got}   {c_reads:5.1f} {c_table:5.1f} {c_indexes:5.1f}   {note}"
 
 
-def demonstrate(endpoint: str, emulate: bool = True) -> int:
-    """A few representative requests, measured on ``endpoint`` and counted from item sizes."""
-    from collections import Counter as Tally
+class Demonstration:
+    """Requests made one at a time, each measured by a ``CapacityMeter`` on the server and counted
+    from item sizes; one printed row each."""
 
-    from botocore.exceptions import ClientError
+    def __init__(self, endpoint: str, emulate: bool = True) -> None:
+        from chalicelib.config import settings
+        from chalicelib.storage import clients
 
-    from chalicelib.config import settings
-    from chalicelib.domain.clock import format_time, utc_now
-    from chalicelib.domain.records import CallRecord, RecordRef
-    from chalicelib.storage import call_records, clients, usage
-    from chalicelib.storage.models import AccountModel, GatewayModel
+        self.tables = model_tables()
+        self.lookup = lookup_on(endpoint, settings().region)
+        self.meter = CapacityMeter(fallback=ItemSizeCounter(self.tables, self.lookup))
+        self.fresh = ItemSizeCounter(self.tables)  # counts new items as absent before
+        self.meter.attach(clients.dynamodb())
+        self.meter.attach_models()
+        if emulate:
+            from chalicelib.storage.transactions import _connection
 
-    tables = model_tables()
-    lookup = lookup_on(endpoint, settings().region)
+            emulator = TransactionEmulator(endpoint, settings().region)
+            emulator.attach(clients.dynamodb())
+            emulator.attach(_connection().client)
+        self.rows: list[str] = []
 
-    meter = CapacityMeter(fallback=ItemSizeCounter(tables, lookup))
-    fresh = ItemSizeCounter(tables)
-    meter.attach(clients.dynamodb())
-    meter.attach_models()
-    if emulate:
-        from chalicelib.storage.transactions import _connection
+    def write(self, label: str, table: str, key: Item, action: Callable[[], object]) -> None:
+        from botocore.exceptions import ClientError
 
-        emulator = TransactionEmulator(endpoint, settings().region)
-        emulator.attach(clients.dynamodb())
-        emulator.attach(_connection().client)
-    rows: list[str] = []
-
-    def write(label: str, table: str, key: Item, action: Callable[[], object]) -> None:
-        before = lookup(table, key)
-        meter.reset()
+        before = self.lookup(table, key)
+        self.meter.reset()
         with contextlib.suppress(ClientError):  # a failed condition: the meter keeps it
             action()
-        after = lookup(table, key)
+        after = self.lookup(table, key)
+        self.rows.append(_row(label, self.meter, self._counted(table, before, after)))
+
+    def _counted(self, table: str, before: Item | None, after: Item | None) -> dict[Target, Units]:
+        readings = self.meter.readings
         counted: dict[Target, Units] = {}
-        if meter.unmeasured():
-            for reading in meter.readings:
+        if self.meter.unmeasured():
+            for reading in readings:
                 for target, units in (reading.counted or {}).items():
                     add_units(counted, target, units)
-        elif any(r.emulated for r in meter.readings):
-            for reading in meter.readings:  # new items: counted as absent before
-                for target, units in (fresh(reading) or {}).items():
+        elif any(r.emulated for r in readings):
+            for reading in readings:
+                for target, units in (self.fresh(reading) or {}).items():
                     add_units(counted, target, units)
         else:
-            counted = count_write(tables[table], after, before)
-        rows.append(_row(label, meter, counted))
+            counted = count_write(self.tables[table], after, before)
+        return counted
 
-    def read(label: str, action: Callable[[], list[Item]], consistent: bool) -> None:
-        meter.reset()
+    def read(self, label: str, action: Callable[[], list[Item]], consistent: bool) -> None:
+        self.meter.reset()
         items = action()
-        table = next(iter(meter.readings[0].units))[0] if meter.readings else "?"
+        readings = self.meter.readings
+        table = next(iter(readings[0].units))[0] if readings else "?"
         size = sum(item_size(item) for item in items)
-        rows.append(_row(label, meter, {(table, None): Units(read=read_units(size, consistent))}))
+        counted: dict[Target, Units] = {(table, None): Units(read=read_units(size, consistent))}
+        self.rows.append(_row(label, self.meter, counted))
 
-    account = "acc-capacity"
-    record_table = settings().table_name("calls")
-    record = CallRecord(
+    def report(self) -> None:
+        print(
+            "capacity units per request on dynalite 4.0.0: measured"
+            " (ReturnConsumedCapacity=INDEXES) vs counted (item sizes and the indexes each item"
+            " populates)"
+        )
+        print(f"  {'request':46} {'measured RRU WRU idx':>17}   {'counted RRU WRU idx':>17}")
+        for row in self.rows:
+            print(row)
+        print("  WRU: table write units; idx: index write units (DynamoDB charges both).")
+
+
+def _key_of(item: Item | None) -> Item:
+    assert item is not None
+    return {"id": item["id"]}
+
+
+def _sample_record() -> CallRecord:
+    from chalicelib.domain.clock import format_time, utc_now
+    from chalicelib.domain.records import CallRecord
+
+    return CallRecord(
         request_id="req-capacity-1",
         time=format_time(utc_now()),
         method="GET",
@@ -119,98 +146,126 @@ def demonstrate(endpoint: str, emulate: bool = True) -> int:
         access_key="AKCAPACITY000001",
         app_id="app-capacity",
         api_id="api-capacity",
-        caller_account_id=account,
-        provider_account_id=account,
+        caller_account_id=ACCOUNT,
+        provider_account_id=ACCOUNT,
     )
+
+
+def _record_writes(demo: Demonstration, record: CallRecord) -> Item:
+    """Call records saved and marked failed; returns the long record's key, read back later."""
+    from chalicelib.config import settings
+    from chalicelib.domain.records import RecordRef
+    from chalicelib.storage import call_records
+
+    table = settings().table_name("calls")
     long = record._replace(request_id="req-capacity-2", path="/demo/" + "x" * 1000)
-    crossing = record._replace(request_id="req-capacity-3", caller_account_id="acc-other")
-
-    def key_of(item: Item | None) -> Item:
-        assert item is not None
-        return {"id": item["id"]}
-
     item = call_records.record_item(record)
     long_item = call_records.record_item(long)
-    write(
+    demo.write(
         "PutItem call record (4 sparse GSIs), < 1 KB",
-        record_table,
-        key_of(item),
+        table,
+        _key_of(item),
         lambda: call_records.save(record),
     )
-    write(
+    demo.write(
         "PutItem call record (4 sparse GSIs), > 1 KB",
-        record_table,
-        key_of(long_item),
+        table,
+        _key_of(long_item),
         lambda: call_records.save(long),
     )
     ref = RecordRef(record.viewers, call_records.record_id(record))
-    write(
+    demo.write(
         "UpdateItem call record marked failed (leaves 2 GSIs)",
-        record_table,
-        key_of(item),
+        table,
+        _key_of(item),
         lambda: call_records.mark_failed(ref, "INVALID_SIGNATURE"),
     )
+    return _key_of(long_item)
+
+
+def _usage_writes(demo: Demonstration, record: CallRecord) -> None:
+    from collections import Counter as Tally
+
+    from chalicelib.config import settings
+    from chalicelib.storage import usage
+
     scope, start = f"app#{record.app_id}", record.time[:13]
-    usage_key = {"scope": {"S": scope}, "bucket_start": {"S": start}}
-    usage_table = settings().table_name("usage")
+    key = {"scope": {"S": scope}, "bucket_start": {"S": start}}
+    table = settings().table_name("usage")
     for label in ("UpdateItem usage ADD, new bucket", "UpdateItem usage ADD, existing bucket"):
-        write(
-            label, usage_table, usage_key, lambda: usage.add_counts(Tally({(scope, start, "x"): 1}))
-        )
+        demo.write(label, table, key, lambda: usage.add_counts(Tally({(scope, start, "x"): 1})))
+
+
+def _model_saves(demo: Demonstration) -> None:
+    from chalicelib.config import settings
+    from chalicelib.domain.clock import format_time, utc_now
+    from chalicelib.storage.models import AccountModel, GatewayModel
+
     now = format_time(utc_now())
-    write(
+    demo.write(
         "PynamoDB save, account (no index)",
         settings().table_name("accounts"),
-        {"account_id": {"S": account}},
-        lambda: AccountModel(account_id=account, name="capacity", created_at=now).save(),
+        {"account_id": {"S": ACCOUNT}},
+        lambda: AccountModel(account_id=ACCOUNT, name="capacity", created_at=now).save(),
     )
-    write(
+    demo.write(
         "PynamoDB save, gateway (2 GSIs)",
         settings().table_name("gateways"),
         {"gateway_id": {"S": "gw-capacity"}},
         lambda: GatewayModel(
-            gateway_id="gw-capacity", account_id=account, created_at=now, updated_at=now
+            gateway_id="gw-capacity", account_id=ACCOUNT, created_at=now, updated_at=now
         ).save(),
     )
+
+
+def _signed_call_writes(demo: Demonstration, record: CallRecord) -> None:
+    """What the authorizer writes for a verified call, a replay, a call across accounts and an
+    allowed call with a limit (the record, its nonce and the counter, in one request)."""
+    from chalicelib.config import settings
+    from chalicelib.storage import call_records
+
+    table = settings().table_name("calls")
     nonce = call_records.Nonce("AKCAPACITY000001#nonce-capacity", int(time.time()) + 900)
     verified = record._replace(request_id="req-capacity-5")
     verified_item = call_records.record_item(verified, nonce)
     for label in ("PutItem verified call (the nonce)", "PutItem replay (condition fails)"):
-        write(
-            label, record_table, key_of(verified_item), lambda: call_records.save(verified, nonce)
-        )
-    cross_item = call_records.record_item(crossing)
-    write(
+        demo.write(label, table, _key_of(verified_item), lambda: call_records.save(verified, nonce))
+    crossing = record._replace(request_id="req-capacity-3", caller_account_id="acc-other")
+    demo.write(
         "PutItem call record, 2 viewers",
-        record_table,
-        key_of(cross_item),
+        table,
+        _key_of(call_records.record_item(crossing)),
         lambda: call_records.save(crossing),
     )
-    # An allowed call with a limit: the record (its nonce) and the counter, in one request.
     window = call_records.Counter("auth-capacity#minute#0", 100, int(time.time()) + 120, "minute")
     allowed = record._replace(request_id="req-capacity-4")
     limited = call_records.Nonce("AKCAPACITY000001#nonce-capacity-2", int(time.time()) + 900)
     allowed_item = call_records.record_item(allowed, limited)
     for label in ("TransactWriteItems allowed call", "TransactWriteItems replay (cancelled)"):
-        write(
+        demo.write(
             label,
-            record_table,
-            key_of(allowed_item),
+            table,
+            _key_of(allowed_item),
             lambda: call_records.save(allowed, limited, [window]),
         )
-    read(
+
+
+def _reads(demo: Demonstration, record: CallRecord, long_key: Item) -> None:
+    from chalicelib.config import settings
+    from chalicelib.storage import clients
+
+    table = settings().table_name("calls")
+    demo.read(
         "GetItem call record, consistent",
         lambda: [
-            clients.dynamodb().get_item(
-                TableName=record_table, Key=key_of(long_item), ConsistentRead=True
-            )["Item"]
+            clients.dynamodb().get_item(TableName=table, Key=long_key, ConsistentRead=True)["Item"]
         ],
         consistent=True,
     )
-    read(
+    demo.read(
         "Query by_app GSI (eventually consistent)",
         lambda: clients.dynamodb().query(
-            TableName=record_table,
+            TableName=table,
             IndexName="by_app",
             KeyConditionExpression="idx_app = :p",
             ExpressionAttributeValues={":p": {"S": record.app_id}},
@@ -218,14 +273,17 @@ def demonstrate(endpoint: str, emulate: bool = True) -> int:
         consistent=False,
     )
 
-    print(
-        "capacity units per request on dynalite 4.0.0: measured (ReturnConsumedCapacity=INDEXES)"
-        " vs counted (item sizes and the indexes each item populates)"
-    )
-    print(f"  {'request':46} {'measured RRU WRU idx':>17}   {'counted RRU WRU idx':>17}")
-    for row in rows:
-        print(row)
-    print("  WRU: table write units; idx: index write units (DynamoDB charges both).")
+
+def demonstrate(endpoint: str, emulate: bool = True) -> int:
+    """A few representative requests, measured on ``endpoint`` and counted from item sizes."""
+    demo = Demonstration(endpoint, emulate)
+    record = _sample_record()
+    long_key = _record_writes(demo, record)
+    _usage_writes(demo, record)
+    _model_saves(demo)
+    _signed_call_writes(demo, record)
+    _reads(demo, record, long_key)
+    demo.report()
     return 0
 
 
