@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.authorizer import _environment, moto_with_demo, signed_event
-from bench.capacity.schema import model_tables
-from bench.capacity.units import item_size, write_units
+from bench.capacity.counting import count_write
+from bench.capacity.schema import TableSpec, model_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,17 +46,12 @@ DYNAMODB_MS = 4.0  # an assumed in-region round trip per DynamoDB request
 Figure = tuple[int, float, float]  # calls a second, write units per call, aggregator $ per call
 
 
-def _indexes() -> dict[str, list[frozenset[str]]]:
-    """Table name -> the key attributes of each of its indexes (from the models)."""
-    return {name: [index.keys for index in table.indexes] for name, table in model_tables().items()}
-
-
 class Meter:
     """Read and write units of the DynamoDB requests made while it listens, counted from the
     requests and whether DynamoDB took them."""
 
     def __init__(self) -> None:
-        self.indexes = _indexes()
+        self.tables = model_tables()
         self.reads = 0.0
         self.writes = 0.0
         self.requests = 0
@@ -67,14 +62,10 @@ class Meter:
         self.requests = 0
 
     def _put(self, table: str, item: dict[str, Any], factor: int, applied: bool) -> None:
-        units = write_units(item_size(item))
-        self.writes += units * factor
-        if not applied:
-            return  # a refused condition is charged on the table only: no index changed
-        # An index holds the item when it has the index's key attributes (projection ALL).
-        for keys in self.indexes.get(table, []):
-            if keys <= set(item):
-                self.writes += units
+        spec = self.tables.get(table) or TableSpec(table, frozenset())
+        for (_, index), units in count_write(spec, item, transactional=factor == 2).items():
+            if index is None or applied:  # a refused condition is charged on the table only
+                self.writes += units.write
 
     def _update(self, table: str, factor: int) -> None:
         # Our updates touch small items (counters, key and app usage): one unit, plus one for
