@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import math
 import re
 import sys
@@ -145,6 +146,105 @@ def _on_dynalite(stack: contextlib.ExitStack) -> tuple[str, Callable[[str], None
     return endpoint, prepare
 
 
+Row = tuple[str, float, float, int, float]  # call, read units, write units, requests, Lambda ms
+
+
+class Calls:
+    """The authorizer's calls, each counted by ``meter`` and, on dynalite, read by ``measured``."""
+
+    def __init__(self, meter: Meter, measured: Any | None) -> None:
+        self.meter = meter
+        self.measured = measured
+        self.rows: list[Row] = []
+        self.measured_rows: dict[str, tuple[float, float, str]] = {}
+        self._numbers = itertools.count()
+
+    def count(self, name: str, event: dict[str, Any]) -> None:
+        """Send ``event`` to the authorizer and keep what it cost as the row ``name``."""
+        from app import request_authorizer
+
+        meter = self.meter
+        meter.reset()
+        if self.measured is not None:
+            self.measured.reset()
+        started = time.thread_time()
+        request_authorizer(event, None)
+        own_ms = (time.thread_time() - started) * 1000
+        lambda_ms = own_ms + DYNAMODB_MS * meter.requests
+        self.rows.append((name, meter.reads, meter.writes, meter.requests, lambda_ms))
+        if self.measured is not None:
+            self.measured_rows[name] = _reading(self.measured)
+
+    def call(
+        self,
+        name: str,
+        caller: dict[str, str],
+        *,
+        cold: bool = False,
+        change: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        """Warm up with one call, then count a second one of the same kind."""
+        from app import request_authorizer
+        from chalicelib.storage.credentials import reset_cache
+
+        events = [signed_event(caller, f"cost-{next(self._numbers)}")[0] for _ in range(2)]
+        for event in events:
+            if change is not None:
+                change(event)
+        request_authorizer(events[0], None)
+        if cold:
+            reset_cache()
+        self.count(name, events[1])
+
+
+def _garbage(event: dict[str, Any]) -> None:
+    event["headers"]["x-ca-signature"] = "Z2FyYmFnZQ=="
+
+
+def _unknown(event: dict[str, Any]) -> None:
+    event["headers"]["x-ca-key"] = "NoSuchKey0000001"
+
+
+def _unbound(event: dict[str, Any]) -> None:
+    _unknown(event)
+    event["requestContext"]["apiId"] = "unbound0000"
+
+
+def _run_calls(calls: Calls, demo: dict[str, str]) -> None:
+    """Each kind of call in the table: allowed (warm, cold, across accounts, with limits) and
+    denied (bad signature, unknown key, no account, replay)."""
+    from app import request_authorizer
+    from chalicelib.domain.principal import Principal
+    from chalicelib.services import accounts, apis, apps
+    from chalicelib.storage.credentials import reset_cache
+    from chalicelib.storage.models import AuthorizationModel
+
+    root = Principal("default", "bench", True)
+    partner = accounts.create_account(root, "partner")["account_id"]
+    partner_app, partner_key, partner_secret = apps.create_app(
+        Principal(partner, "bench", False), name="partner caller"
+    )
+    apis.create_authorization(root, partner_app.app_id, None, "demo", False, None, None)
+    cross = {"access_key": partner_key.access_key, "secret": partner_secret}
+    [grant] = AuthorizationModel.query(demo["app_id"])
+
+    calls.call("allowed, same account, warm", demo)
+    calls.call("allowed, same account, cold cache", demo, cold=True)
+    calls.call("allowed, another account's app, warm", cross)
+    limits = {"per_second": 10**6, "per_minute": 10**6, "per_day": 10**6}
+    apis.update_authorization(root, grant.authorization_id, {"limits": limits})
+    reset_cache()
+    calls.call("allowed, with 3 limit windows, warm", demo)
+    apis.update_authorization(root, grant.authorization_id, {"limits": None})
+    reset_cache()
+    calls.call("denied, bad signature", demo, change=_garbage)
+    calls.call("denied, unknown key on a registered API", demo, change=_unknown)
+    calls.call("denied, unknown key and gateway (no account)", demo, change=_unbound)
+    replayed = signed_event(demo, "cost-replayed")[0]
+    request_authorizer(dict(replayed), None)
+    calls.count("denied, replay (NONCE_USED)", replayed)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="What one call costs an operator.")
     parser.add_argument(
@@ -156,124 +256,48 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     _environment()
-    rows: list[tuple[str, float, float, int, float]] = []
-    measured_rows: dict[str, tuple[float, float, str]] = {}
     stack = contextlib.ExitStack()
     endpoint, prepare = _on_dynalite(stack) if args.dynalite else (None, None)
     with stack, moto_with_demo(endpoint, prepare) as demo:
-        from app import request_authorizer
-        from chalicelib.domain.principal import Principal
-        from chalicelib.services import accounts, apis, apps
-        from chalicelib.storage.credentials import reset_cache
-        from chalicelib.storage.models import AuthorizationModel
-
         meter = Meter()
         attach(meter)
-        measured = _measured_meter(endpoint) if endpoint else None
-        root = Principal("default", "bench", True)
-        partner = accounts.create_account(root, "partner")["account_id"]
-        partner_app, partner_key, partner_secret = apps.create_app(
-            Principal(partner, "bench", False), name="partner caller"
-        )
-        apis.create_authorization(root, partner_app.app_id, None, "demo", False, None, None)
-        cross = {"access_key": partner_key.access_key, "secret": partner_secret}
-        [grant] = AuthorizationModel.query(demo["app_id"])
-        counter = iter(range(10**6))
-
-        def call(
-            name: str,
-            caller: dict[str, str],
-            *,
-            cold: bool = False,
-            change: Callable[[dict[str, Any]], None] | None = None,
-        ) -> None:
-            """Warm up with one call, then count a second one of the same kind."""
-            events = [signed_event(caller, f"cost-{next(counter)}")[0] for _ in range(2)]
-            for event in events:
-                if change is not None:
-                    change(event)
-            request_authorizer(events[0], None)
-            if cold:
-                reset_cache()
-            meter.reset()
-            if measured is not None:
-                measured.reset()
-            started = time.thread_time()
-            request_authorizer(events[1], None)
-            own_ms = (time.thread_time() - started) * 1000
-            lambda_ms = own_ms + DYNAMODB_MS * meter.requests
-            rows.append((name, meter.reads, meter.writes, meter.requests, lambda_ms))
-            if measured is not None:
-                measured_rows[name] = _reading(measured)
-
-        def garbage(event: dict[str, Any]) -> None:
-            event["headers"]["x-ca-signature"] = "Z2FyYmFnZQ=="
-
-        def unknown(event: dict[str, Any]) -> None:
-            event["headers"]["x-ca-key"] = "NoSuchKey0000001"
-
-        def unbound(event: dict[str, Any]) -> None:
-            unknown(event)
-            event["requestContext"]["apiId"] = "unbound0000"
-
-        call("allowed, same account, warm", demo)
-        call("allowed, same account, cold cache", demo, cold=True)
-        call("allowed, another account's app, warm", cross)
-        limits = {"per_second": 10**6, "per_minute": 10**6, "per_day": 10**6}
-        apis.update_authorization(root, grant.authorization_id, {"limits": limits})
-        reset_cache()
-        call("allowed, with 3 limit windows, warm", demo)
-        apis.update_authorization(root, grant.authorization_id, {"limits": None})
-        reset_cache()
-        call("denied, bad signature", demo, change=garbage)
-        call("denied, unknown key on a registered API", demo, change=unknown)
-        call("denied, unknown key and gateway (no account)", demo, change=unbound)
-        replayed = signed_event(demo, "cost-replayed")[0]
-        request_authorizer(dict(replayed), None)
-        meter.reset()
-        if measured is not None:
-            measured.reset()
-        started = time.thread_time()
-        request_authorizer(replayed, None)
-        own_ms = (time.thread_time() - started) * 1000
-        if measured is not None:
-            measured_rows["denied, replay (NONCE_USED)"] = _reading(measured)
-        rows.append(
-            (
-                "denied, replay (NONCE_USED)",
-                meter.reads,
-                meter.writes,
-                meter.requests,
-                own_ms + DYNAMODB_MS * meter.requests,
-            )
-        )
+        calls = Calls(meter, _measured_meter(endpoint) if endpoint else None)
+        _run_calls(calls, demo)
         aggregation = measure_aggregation(meter)
+    _print_calls(calls)
+    _print_aggregation(aggregation)
+    return 1 if _print_all_in(calls.rows, aggregation) else 0
 
-    aggregation_same, aggregation_cross = aggregation
+
+def _print_calls(calls: Calls) -> None:
     print(
         "cost per call, counted from the requests (on-demand DynamoDB $0.625/M write and $0.125/M"
         " read units, Lambda $0.20/M + $0.0000166667/GB-s; list prices as of 2026-11-30;"
         f" {DYNAMODB_MS:.0f} ms assumed per DynamoDB request)"
     )
     print(f"  {'call':46} {'RRU':>5} {'WRU':>5} {'req':>4} {'Lambda ms':>9} {'$/M':>7}")
-    for name, reads, writes, requests, lambda_ms in rows:
+    for name, reads, writes, requests, lambda_ms in calls.rows:
         cost = dollars(reads, writes, lambda_ms, AUTHORIZER_MEMORY_GB)
         print(f"  {name:46} {reads:5.1f} {writes:5.1f} {requests:4d} {lambda_ms:9.1f} {cost:7.2f}")
-    if measured_rows:
+    if calls.measured_rows:
         print(
             "  on dynalite, ReturnConsumedCapacity=INDEXES: table units as it reported them,"
             " index writes counted (dynalite reports none), requests it could not measure"
             " counted from item sizes:"
         )
         print(f"  {'call':46} {'RRU':>5} {'WRU':>5}  counted instead")
-        for name, (reads, writes, unmeasured) in measured_rows.items():
+        for name, (reads, writes, unmeasured) in calls.measured_rows.items():
             print(f"  {name:46} {reads:5.1f} {writes:5.1f}  {unmeasured or '-'}")
+
+
+def _print_aggregation(aggregation: tuple[list[Figure], list[Figure]]) -> None:
     print(
         f"  aggregation of the stream, per allowed call (batches of up to {BATCH_SIZE} records"
         f" or {BATCH_WINDOW_S} s, whichever fills first):"
     )
+    same, cross = aggregation
     for (rate, writes, invocation), (_, cross_writes, cross_invocation) in zip(
-        aggregation_same, aggregation_cross, strict=True
+        same, cross, strict=True
     ):
         cost = 1e6 * writes * PRICES["write_unit"] + invocation
         cross_cost = 1e6 * cross_writes * PRICES["write_unit"] + cross_invocation
@@ -281,12 +305,18 @@ def main(argv: list[str] | None = None) -> int:
             f"    {rate:4d} calls/s: {writes:5.3f} WRU, ${cost:.2f} per million"
             f" (another account's app: {cross_writes:5.3f} WRU, ${cross_cost:.2f})"
         )
+
+
+def _print_all_in(rows: list[Row], aggregation: tuple[list[Figure], list[Figure]]) -> bool:
+    """An allowed call all in, at each rate; True if one costs API Gateway's price or more at
+    100 calls a second."""
     yardstick = PRICES["api_gateway_rest"] * 1e6
     print(f"allowed call all in, $ per million (API Gateway REST: ${yardstick:.2f}):")
     over = False
-    for row_name, aggregated in (
-        ("allowed, same account, warm", aggregation_same),
-        ("allowed, another account's app, warm", aggregation_cross),
+    for row_name, aggregated in zip(
+        ("allowed, same account, warm", "allowed, another account's app, warm"),
+        aggregation,
+        strict=True,
     ):
         row = next(r for r in rows if r[0] == row_name)
         call_cost = dollars(row[1], row[2], row[4], AUTHORIZER_MEMORY_GB)
@@ -296,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
             totals.append(f"{rate}/s ${total:.2f}")
             over = over or (rate == 100 and total >= yardstick)
         print(f"  {row_name:46} " + ", ".join(totals))
-    return 1 if over else 0
+    return over
 
 
 def _measured_meter(endpoint: str) -> Any:
