@@ -1,6 +1,6 @@
 """moto's DynamoDB made to behave like DynamoDB under concurrency (DESIGN.md decision 13).
 
-moto 5.2 has two gaps that concurrent clients fall into, and the product's code must never
+moto 5.2 has three gaps that concurrent clients fall into, and the product's code must never
 work around them, so the local run and the tests close them here:
 
 - It serves requests from many threads with no lock. Its ``transact_write_items`` applies a
@@ -10,12 +10,16 @@ work around them, so the local run and the tests close them here:
   the calls table is large), and each copy takes the table's stream shard with it, so a stream
   reader following the old shard sees nothing more and pins the copy in memory.
 - Its streams backend keeps every shard iterator it ever handed out, each holding its shard.
+- Every Query sorts the whole table (DynamoType comparisons, each casting its value again)
+  before it keeps the queried partition: once the lock serializes requests, a listing of a
+  few thousand call records held every other client for up to a second and a half.
 
 ``install()`` serializes every DynamoDB and DynamoDB Streams request of this process's moto
 (DynamoDB's own per-item atomicity makes them look serial to a client anyway), replaces the
 transaction's undo with a journal of the items it touched (and of the stream records it
 added, so a cancelled transaction leaves no trace in the stream, as in DynamoDB), and lets
-shard iterators expire after 15 minutes, as DynamoDB Streams' do. It checks first that moto's
+shard iterators expire after 15 minutes, as DynamoDB Streams' do, and hands a query only
+the items of its partition (or of its index's hash key), in key order. It checks first that moto's
 code is the code this was written against and refuses to patch anything else: a moto upgrade
 must fail loudly here, not lose writes silently.
 """
@@ -29,7 +33,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 # What this module was written against: moto's version and a digest of each function it replaces.
 MOTO_VERSION = "5.2.1"
@@ -37,6 +41,9 @@ PATCHED_SOURCES = {
     "DynamoDBBackend.transact_write_items": "81db2cb7d94e39c9",
     "DynamoDBStreamsBackend.get_shard_iterator": "a0be676df0bfc9ef",
     "ShardIterator.get": "8932c0f7250e8996",
+    "Table.query": "002b4d00be6df07c",
+    "Table.all_items": "c80d2ee3c896acd0",
+    "Table.sorted_items": "216dac1cd6b659d2",
 }
 ITERATOR_LIFETIME_SECONDS = 15 * 60  # DynamoDB Streams' shard iterators expire after 15 minutes
 
@@ -61,9 +68,13 @@ def _targets() -> dict[str, Callable[..., Any]]:
     if _originals:
         return dict(_originals)
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
     from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
 
     return {
+        "Table.query": Table.query,
+        "Table.all_items": Table.all_items,
+        "Table.sorted_items": Table.sorted_items,
         "DynamoDBBackend.transact_write_items": DynamoDBBackend.transact_write_items,
         "DynamoDBStreamsBackend.get_shard_iterator": DynamoDBStreamsBackend.get_shard_iterator,
         "ShardIterator.get": ShardIterator.get,
@@ -245,6 +256,74 @@ def _expiring_iterators(function: Callable[..., Any]) -> Callable[..., Any]:
     return with_expiry
 
 
+class _QueryScope(NamedTuple):
+    """What a running query asks for, so that ``all_items`` hands it only its candidates."""
+
+    partition: Any  # the table's hash key value (a table query), else None
+    conditions: list[tuple[str, Any]]  # an index query's hash key conditions
+
+
+def _query_its_candidates(query: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's query collects its candidates from ``all_items()``, which sorts the whole table
+    by DynamoType comparisons, then keeps those of the queried partition and sorts them
+    again: a second per page of a few thousand call records, all under the lock. Here
+    ``all_items`` gives a query only the items that can match, already in key order, and
+    moto's own checks, sort and paging run on them unchanged."""
+
+    def with_scope(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        self.apiauth_query = _QueryScope(
+            None if index_name else hash_key, list(kwargs.get("hash_key_conditions") or [])
+        )
+        try:
+            return query(self, hash_key, *args, **kwargs)
+        finally:
+            self.apiauth_query = None
+
+    return with_scope
+
+
+def _all_items(all_items: Callable[..., Any]) -> Callable[..., Any]:
+    def candidates(self: Any) -> list[Any]:
+        scope: _QueryScope | None = getattr(self, "apiauth_query", None)
+        if scope is None:
+            return list(all_items(self))
+        if scope.partition is not None:
+            found = self.items.get(scope.partition)  # .get: moto's defaultdict would insert
+            if found is None:
+                return []
+            if not self.range_key_attr:
+                return [found]
+            return sorted(found.values(), key=lambda item: item.range_key.cast_value)
+        items = list(all_items_unsorted(self))
+        for name, wanted in scope.conditions:
+            if wanted.type == "S":  # exact for strings; moto checks every candidate again
+                items = [i for i in items if _text_of(i.attrs.get(name)) == wanted.value]
+        return items
+
+    return candidates
+
+
+def all_items_unsorted(table: Any) -> list[Any]:
+    if not table.range_key_attr:
+        return list(table.items.values())
+    return [item for partition in table.items.values() for item in partition.values()]
+
+
+def _text_of(value: Any) -> Any:
+    return value.value if value is not None and value.type == "S" else None
+
+
+def _sorted_items(
+    self: Any, hash_attrs: list[str], range_attrs: list[Any], items: list[Any]
+) -> list[Any]:
+    """moto's sorted_items, comparing each key's value once cast rather than on every
+    comparison (DynamoType orders by its cast value; the order is the same)."""
+    attrs = self._generate_attr_to_sort_by(hash_attrs, range_attrs)
+    items.sort(key=lambda item: tuple(item.attrs[name].cast_value for name in attrs))
+    return items
+
+
 def install() -> None:
     """Patch this process's moto once; every later call is a no-op."""
     global _installed
@@ -254,6 +333,7 @@ def install() -> None:
         check_moto()
         _originals.update(_targets())
         from moto.dynamodb.models import DynamoDBBackend
+        from moto.dynamodb.models.table import Table
         from moto.dynamodb.responses import DynamoHandler
         from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
         from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
@@ -267,4 +347,7 @@ def install() -> None:
             DynamoDBStreamsBackend.get_shard_iterator
         )
         ShardIterator.get = _expiring_iterators(ShardIterator.get)  # type: ignore[method-assign]
+        Table.query = _query_its_candidates(Table.query)  # type: ignore[method-assign]
+        Table.sorted_items = _sorted_items  # type: ignore[method-assign,assignment]
+        Table.all_items = _all_items(Table.all_items)  # type: ignore[method-assign]
         _installed = True

@@ -188,3 +188,123 @@ def test_shard_iterators_expire_after_fifteen_minutes(
     now[0] += embedded_dynamodb.ITERATOR_LIFETIME_SECONDS + 1
     stream_records(dynamodb)
     assert len(iterators) == 2
+
+
+@pytest.fixture
+def ranged() -> Iterator[Any]:
+    """A table with a range key and an index on ``g``: 40 partitions of 30 items each."""
+    with mock_aws():
+        client = client_for("dynamodb")
+        client.create_table(
+            TableName="ranged",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "g")
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "by-g",
+                    "KeySchema": [
+                        {"AttributeName": "g", "KeyType": "HASH"},
+                        {"AttributeName": "sk", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        items = []
+        for i in reversed(range(1200)):
+            item = {"pk": {"S": f"p{i % 40}"}, "sk": {"S": f"{i:05d}"}, "n": {"N": str(i)}}
+            if i % 3:
+                item["g"] = {"S": f"g{i % 7}"}
+            items.append({"PutRequest": {"Item": item}})
+        for start in range(0, len(items), 25):
+            client.batch_write_item(RequestItems={"ranged": items[start : start + 25]})
+        yield client
+
+
+def query_all(client: Any, **arguments: Any) -> list[str]:
+    """Every page of a query of 7 items a page, as the sort keys it returned."""
+    keys: list[str] = []
+    page: dict[str, Any] = {"TableName": "ranged", "Limit": 7, **arguments}
+    while True:
+        answer = client.query(**page)
+        keys.extend(item["sk"]["S"] for item in answer["Items"])
+        if "LastEvaluatedKey" not in answer:
+            return keys
+        page["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+
+@pytest.mark.parametrize("forward", [True, False])
+def test_a_table_query_returns_its_partition_in_key_order_page_by_page(
+    ranged: Any, forward: bool
+) -> None:
+    keys = query_all(
+        ranged,
+        KeyConditionExpression="pk = :p AND sk > :low",
+        ExpressionAttributeValues={":p": {"S": "p3"}, ":low": {"S": "00100"}},
+        ScanIndexForward=forward,
+    )
+    expected = sorted((f"{i:05d}" for i in range(3, 1200, 40) if i > 100), reverse=not forward)
+    assert keys == expected
+
+
+@pytest.mark.parametrize("forward", [True, False])
+def test_an_index_query_returns_the_items_with_its_key_in_order_page_by_page(
+    ranged: Any, forward: bool
+) -> None:
+    keys = query_all(
+        ranged,
+        IndexName="by-g",
+        KeyConditionExpression="g = :g",
+        FilterExpression="n < :most",
+        ExpressionAttributeValues={":g": {"S": "g2"}, ":most": {"N": "900"}},
+        ScanIndexForward=forward,
+    )
+    expected = [f"{i:05d}" for i in range(1200) if i % 3 and i % 7 == 2 and i < 900]
+    assert keys == sorted(expected, reverse=not forward)
+
+
+def test_a_query_of_an_absent_partition_is_empty_and_creates_nothing(ranged: Any) -> None:
+    answer = ranged.query(
+        TableName="ranged",
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "nowhere"}},
+    )
+    assert answer["Items"] == []
+    from moto.dynamodb.models import dynamodb_backends
+
+    table = dynamodb_backends["123456789012"]["us-east-1"].tables["ranged"]
+    assert len(table.items) == 40
+
+
+def test_a_query_reads_only_its_candidates(ranged: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unpatched, a query casts values of every item of the table, several times each."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    casts = [0]
+    cast = DynamoType.cast_value.fget  # type: ignore[attr-defined]
+
+    def counted(self: Any) -> Any:
+        casts[0] += 1
+        return cast(self)
+
+    monkeypatch.setattr(DynamoType, "cast_value", property(counted))
+    ranged.query(
+        TableName="ranged",
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "p3"}},
+        Limit=5,
+    )
+    ranged.query(
+        TableName="ranged",
+        IndexName="by-g",
+        KeyConditionExpression="g = :g",
+        ExpressionAttributeValues={":g": {"S": "g2"}},
+        Limit=5,
+    )
+    assert casts[0] < 1500  # the two queries' candidates (30 and 114 of 1,200 items) and sorts
