@@ -73,8 +73,6 @@ def test_a_gateway_cannot_change_hands_or_go_under_an_api_registered_meanwhile(
     admin: Admin, other: Admin
 ) -> None:
     """Root read the gateway with no API on it; the account registered one before root wrote."""
-    from dataclasses import replace
-
     from chalicelib.domain.errors import Conflict
 
     made = admin.post("/v1/gateways", {"gateway_id": "gwracing02", "account_id": "default"})
@@ -86,7 +84,7 @@ def test_a_gateway_cannot_change_hands_or_go_under_an_api_registered_meanwhile(
     )
     assert api.status == 201, api.body
     [other_gateway] = other.get("/v1/gateways").body["items"]
-    moved = replace(gateway, account_id=other_gateway["account_id"])
+    moved = gateway._replace(account_id=other_gateway["account_id"])
     with pytest.raises(Conflict):
         write(gateway_store.replace_gateway(moved, moved=True))
     with pytest.raises(Conflict):
