@@ -11,10 +11,13 @@ every item encoded here is one its model reads and writes back unchanged.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.limits import WINDOWS, Limit
 from chalicelib.domain.objects import App, AppCode, Authorization, Gateway, KeyPair, Route
+
+if TYPE_CHECKING:  # a frozen dataclass, admin only: not imported on the authorizer's path
+    from chalicelib.domain.admin import Api
 
 Item = dict[str, Any]
 
@@ -180,6 +183,41 @@ def gateway_item(gateway: Gateway) -> Item:
     )
 
 
+# -- apis ------------------------------------------------------------------------------------
+
+
+def api_of(item: Item) -> Api:
+    from chalicelib.domain.admin import Api  # admin only: off the authorizer's import path
+
+    return Api(
+        api_id=_text(item, "api_id"),
+        account_id=_text(item, "account_id"),
+        gateway_id=_text(item, "gateway_id"),
+        name=_text(item, "name"),
+        method=_text(item, "method"),
+        path=_text(item, "path"),
+        group=_optional(item, "group"),
+        description=_text(item, "description"),
+        created_at=_text(item, "created_at"),
+        updated_at=_text(item, "updated_at"),
+    )
+
+
+def api_item(api: Api) -> Item:
+    return _item(
+        api_id=_s(api.api_id),
+        account_id=_s(api.account_id),
+        gateway_id=_s(api.gateway_id),
+        name=_s(api.name),
+        method=_s(api.method),
+        path=_s(api.path),
+        group=_s(api.group),
+        description=_s(api.description),
+        created_at=_s(api.created_at),
+        updated_at=_s(api.updated_at),
+    )
+
+
 # -- routes ----------------------------------------------------------------------------------
 
 
@@ -237,13 +275,13 @@ def authorization_item(grant: Authorization) -> Item:
         group=_s(grant.group),
         stages=_list(grant.stages),
         expires_at=_s(grant.expires_at),
-        limits=limits_value(grant.limits),
+        limits=_limits(grant.limits),
         created_at=_s(grant.created_at),
         updated_at=_s(grant.updated_at),
     )
 
 
-def limits_value(limits: tuple[Limit, ...]) -> Item:
+def _limits(limits: tuple[Limit, ...]) -> Item:
     """An authorization's ``limits`` attribute: ``{"per_minute": 10, ...}``."""
     return {"M": {limit.window: {"N": str(limit.limit)} for limit in limits}}
 

@@ -39,7 +39,7 @@ def test_ending_a_grace_of_a_key_deleted_meanwhile_is_a_404_and_brings_nothing_b
 
 def test_renaming_a_key_deleted_meanwhile_is_a_404_and_adds_no_key(admin: Admin) -> None:
     key = deleted_key(admin)
-    renamed = key.__class__(**{**key.__dict__, "access_key": "RenamedAfterDelete1"})
+    renamed = key._replace(access_key="RenamedAfterDelete1")
     with pytest.raises(NotFound):
         write(app_store.rename_key(key, renamed))
     assert app_store.get_key("RenamedAfterDelete1") is None
