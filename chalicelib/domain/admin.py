@@ -1,5 +1,8 @@
 """The admin objects as values: what storage returns and the services work over.
 
+The objects the authorizer holds too (apps, key pairs, AppCodes, gateways, authorizations)
+are ``domain/objects.py``'s, re-exported here.
+
 No item shapes here: storage turns its items into these and back. Times are the stored
 ISO-8601 strings (``domain/clock.py``), so a value read and written back is unchanged.
 """
@@ -12,7 +15,11 @@ from datetime import datetime
 from typing import Any, Generic, NamedTuple, TypedDict, TypeVar
 
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.limits import Limit
+from chalicelib.domain.objects import App as App
+from chalicelib.domain.objects import AppCode as AppCode
+from chalicelib.domain.objects import Authorization as Authorization
+from chalicelib.domain.objects import Gateway as Gateway
+from chalicelib.domain.objects import KeyPair as KeyPair
 
 T = TypeVar("T")
 
@@ -62,58 +69,11 @@ class IssuedToken(NamedTuple):
     value: str
 
 
-@dataclass(frozen=True)
-class App:
-    app_id: str
-    account_id: str
-    name: str
-    description: str
-    tags: Mapping[str, str]
-    extension: Mapping[str, str]
-    enabled: bool
-    whitelist: tuple[str, ...]
-    default_access_key: str
-    created_at: str
-    updated_at: str
-    last_used_at: str | None = None
-    call_count: int = 0
-
-
-@dataclass(frozen=True)
-class KeyPair:
-    """An access key and its secret, sealed (envelope encryption, ``storage/sealing.py``)."""
-
-    access_key: str
-    app_id: str
-    account_id: str
-    name: str
-    enabled: bool
-    is_default: bool
-    created_at: str
-    updated_at: str
-    secret_sealed: bytes = field(repr=False)
-    data_key_sealed: bytes = field(repr=False)
-    last_used_at: str | None = None
-    call_count: int = 0
-    expires_at: str | None = None  # past it: KEY_EXPIRED
-    previous_secret_expires_at: str | None = None  # a rotation's grace, while it lasts
-
-
 class NewKey(NamedTuple):
     """A key pair just stored and its secret, which is shown in this answer."""
 
     key: KeyPair
     secret: str
-
-
-@dataclass(frozen=True)
-class AppCode:
-    code_hash: str = field(repr=False)  # the code itself is never stored
-    appcode_id: str
-    app_id: str
-    account_id: str
-    created_at: str
-    expires_at: str | None = None
 
 
 class IssuedAppCode(NamedTuple):
@@ -129,19 +89,6 @@ class AppDetail:
     keys: list[KeyPair]
     appcodes: list[AppCode]
     authorizations: list[GrantInUse]
-
-
-@dataclass(frozen=True)
-class Gateway:
-    """An API Gateway REST API (``requestContext.apiId``) bound to the account that owns it."""
-
-    gateway_id: str
-    account_id: str
-    name: str
-    base_url: str | None
-    checks_bodies: bool  # this deployment's own API: its middleware sees request bodies
-    created_at: str
-    updated_at: str
 
 
 @dataclass(frozen=True)
@@ -161,28 +108,6 @@ class Api:
 class ApiOnGateway(NamedTuple):
     api: Api
     gateway: Gateway | None  # its base URL gives the API a call URL
-
-
-@dataclass(frozen=True)
-class Authorization:
-    """An app allowed to call one API, a provider's group or all its APIs (``target``)."""
-
-    app_id: str
-    target: str  # api#<api_id>, group#<provider>#<group> or all#<provider>
-    authorization_id: str
-    provider_account_id: str
-    app_account_id: str
-    api_id: str | None
-    group: str | None
-    stages: tuple[str, ...]
-    expires_at: str | None
-    limits: tuple[Limit, ...]
-    created_at: str
-    updated_at: str | None = None
-
-    @property
-    def all_apis(self) -> bool:
-        return self.target.startswith("all#")
 
 
 # Per window of a limit: {"limit", "used", "remaining", "resets_at"}.

@@ -14,12 +14,11 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from ipaddress import IPv4Network
 from typing import NamedTuple
 
 from chalicelib.domain import signing
 from chalicelib.domain.ip_rules import compile_whitelist, is_ip_allowed
-from chalicelib.domain.limits import Limit
+from chalicelib.domain.objects import App, Authorization, Gateway, KeyPair, Route
 from chalicelib.domain.verdicts import SUCCESS
 
 STAGES = ("TEST", "PRE", "RELEASE")
@@ -57,51 +56,13 @@ class CallRequest(NamedTuple):
         )
 
 
-class KeyRecord(NamedTuple):
-    access_key: str
-    app_id: str
-    account_id: str
-    enabled: bool
-    secret: str
-    expires_at: str | None = None  # formatted time; past it every call is KEY_EXPIRED
-    # During a rotation's grace the previous secret verifies too, until its expiry.
-    previous_secret: str | None = None
-    previous_expires_at: str | None = None
-
-    def __repr__(self) -> str:
-        return f"KeyRecord(access_key={self.access_key!r}, app_id={self.app_id!r}, secret=<hidden>)"
-
-
-class AppRecord(NamedTuple):
-    app_id: str
-    account_id: str
-    enabled: bool
-    whitelist: tuple[str, ...]
-    extension_json: str
-    # Parsed once when the record is loaded (and cached), not on every call.
-    networks: tuple[IPv4Network, ...] = ()
-
-
-class GatewayRecord(NamedTuple):
-    gateway_id: str
-    account_id: str
-    # This deployment's own REST API (or the local run): its routes are this app's, whose
-    # middleware sees the body and can verify form-parameter signatures.
-    checks_bodies: bool = False
-
-
-class RouteRecord(NamedTuple):
-    api_id: str
-    account_id: str
-    group: str | None
-
-
-class Grant(NamedTuple):
-    target: str
-    stages: tuple[str, ...]
-    expires_at: str | None  # formatted time, compared as strings (fixed-width UTC)
-    authorization_id: str = ""
-    limits: tuple[Limit, ...] = ()
+# The objects the decision reads are the ones the admin side manages (``domain/objects.py``);
+# these names are the decision's for them.
+KeyRecord = KeyPair
+AppRecord = App
+GatewayRecord = Gateway
+RouteRecord = Route
+Grant = Authorization
 
 
 class Credentials(NamedTuple):
@@ -356,10 +317,11 @@ def _verify_signature(
         return Decision("FORM_BODY_UNSUPPORTED")
     text = string_to_sign(request, params, names)
     provided = request.header("x-ca-signature") or ""
-    if signing.signature_matches(provided, text, key.secret, method):
+    # A pair whose secret was not opened (read for the admin side) verifies nothing.
+    if key.secret and signing.signature_matches(provided, text, key.secret, method):
         return Decision(SUCCESS, string_to_sign=text, secret_used="current")
     previous = key.previous_secret
-    grace_ends = key.previous_expires_at
+    grace_ends = key.previous_secret_expires_at
     in_grace = previous and grace_ends and not is_expired(grace_ends, now_text)
     if in_grace and signing.signature_matches(provided, text, previous or "", method):
         return Decision(SUCCESS, string_to_sign=text, secret_used="previous")

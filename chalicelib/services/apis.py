@@ -223,7 +223,7 @@ def update_authorization(
             record(audit_event(principal, "authorization.update", authorization_id, recorded)),
         )
         # What was written, without reading it back.
-        grant = replace(grant, **new)
+        grant = grant._replace(**new)
     return in_use([grant])[0]
 
 

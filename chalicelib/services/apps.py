@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -107,7 +106,7 @@ def create_app(
         updated_at=now,
     )
     key, secret = _new_key(app, access_key, "default", is_default=True)
-    app = replace(app, default_access_key=key.access_key)
+    app = app._replace(default_access_key=key.access_key)
     grants = _own_grants_copied(principal, copied_from, app) if copied_from else []
     if len(grants) > MAX_COPIED_GRANTS:
         # One transaction holds at most 100 items: the copy would be half-written otherwise.
@@ -152,8 +151,7 @@ def _own_grants_copied(principal: Principal, source: App, copy: App) -> list[Aut
     authorization), so a copy of a throttled app is throttled too."""
     now = _now()
     return [
-        replace(
-            grant,
+        grant._replace(
             app_id=copy.app_id,
             authorization_id="auth-" + secrets.token_hex(8),
             app_account_id=copy.account_id,
@@ -194,7 +192,7 @@ def update_app(principal: Principal, app_id: str, changes: dict[str, Any]) -> Ap
             store.update_app(app, {**changes, "updated_at": now}),
             record(audit_event(principal, toggle_action("app", changes), app_id, changes)),
         )
-        app = replace(app, **changes, updated_at=now)
+        app = app._replace(**changes, updated_at=now)
     return app
 
 

@@ -6,7 +6,6 @@ gateways, so a route is one account's (DESIGN decision 9).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from chalicelib.domain.admin import Gateway, Page
@@ -117,12 +116,12 @@ def update_gateway(principal: Principal, gateway_id: str, changes: dict[str, Any
     moved = new_account is not None and new_account != gateway.account_id
     if new_account is not None and moved:
         _require_account(new_account)
-        gateway = replace(gateway, account_id=new_account)
+        gateway = gateway._replace(account_id=new_account)
     if changes.get("name") is not None:
-        gateway = replace(gateway, name=changes["name"])
+        gateway = gateway._replace(name=changes["name"])
     if "base_url" in changes:  # null clears it
-        gateway = replace(gateway, base_url=changes["base_url"] or None)
-    gateway = replace(gateway, updated_at=format_time(utc_now()))
+        gateway = gateway._replace(base_url=changes["base_url"] or None)
+    gateway = gateway._replace(updated_at=format_time(utc_now()))
     write(
         store.replace_gateway(gateway, moved=moved),
         record(audit_event(principal, "gateway.update", gateway_id, changes)),

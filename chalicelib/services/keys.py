@@ -3,7 +3,6 @@ its secret, delete. Adding one to an app is the app's (``services/apps.py``)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -59,7 +58,7 @@ def update_key(
             store.update_key(key, {**fields, "updated_at": now}),
             record(audit_event(principal, toggle_action("key", changes), access_key, recorded)),
         )
-        key = replace(key, **fields, updated_at=now)
+        key = key._replace(**fields, updated_at=now)
     if new_value is None or new_value == key.access_key:
         return key, None
     return _rename_key(principal, key, new_value)

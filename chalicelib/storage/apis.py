@@ -10,55 +10,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
-
 from chalicelib.domain.admin import Api, Authorization, Page
 from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.objects import Route
 from chalicelib.domain.verification import route_key
-from chalicelib.storage.counters import limits_of
+from chalicelib.storage import items, reads
 from chalicelib.storage.models import ApiModel, AuthorizationModel, RouteModel
-from chalicelib.storage.pagination import decode_cursor, encode_cursor, page
+from chalicelib.storage.pagination import decode_cursor, encode_cursor, query_page
 from chalicelib.storage.transactions import Transaction, Write
 
-
-def _api(item: ApiModel) -> Api:
-    return Api(
-        api_id=item.api_id,
-        account_id=item.account_id,
-        gateway_id=item.gateway_id,
-        name=item.name,
-        method=item.method,
-        path=item.path,
-        group=item.group,
-        description=item.description or "",
-        created_at=item.created_at,
-        updated_at=item.updated_at,
-    )
+UNBOUNDED_READS = 1_000_000
 
 
 def _api_item(api: Api) -> ApiModel:
-    return ApiModel(
-        api.api_id,
-        account_id=api.account_id,
-        gateway_id=api.gateway_id,
-        name=api.name,
-        method=api.method,
-        path=api.path,
-        group=api.group,
-        description=api.description,
-        created_at=api.created_at,
-        updated_at=api.updated_at,
-    )
+    return ApiModel.from_raw_data(items.api_item(api))
 
 
 def _route_item(api: Api) -> RouteModel:
-    return RouteModel(
-        route_key(api.gateway_id, api.method, api.path),
-        gateway_id=api.gateway_id,
-        api_id=api.api_id,
-        account_id=api.account_id,
-        group=api.group,
-    )
+    key = route_key(api.gateway_id, api.method, api.path)
+    route = Route(api.api_id, api.account_id, api.group)
+    return RouteModel.from_raw_data(items.route_item(key, api.gateway_id, route))
 
 
 def _route_taken(api: Api) -> Conflict:
@@ -66,25 +37,19 @@ def _route_taken(api: Api) -> Conflict:
 
 
 def get_api(api_id: str) -> Api | None:
-    try:
-        return _api(ApiModel.get(api_id))
-    except DoesNotExist:
-        return None
+    item = reads.get_item("apis", api_id=api_id)
+    return items.api_of(item) if item else None
 
 
 def list_apis(account_id: str, limit: int, cursor: str | None) -> Page[Api]:
     start = decode_cursor(cursor, {"account_id", "api_id"}, {"account_id": account_id})
-    results = ApiModel.by_account.query(account_id, limit=limit, last_evaluated_key=start)
-    items, last = page(results, limit)
-    return Page([_api(item) for item in items], encode_cursor(last))
+    arguments = reads.query("apis", "by_account", {"account_id": account_id})
+    found = query_page(arguments, start, limit, 1)
+    return Page([items.api_of(item) for item in found.items], encode_cursor(found.last_key))
 
 
 def route_exists(gateway_id: str, method: str, path: str) -> bool:
-    try:
-        RouteModel.get(route_key(gateway_id, method, path))
-    except DoesNotExist:
-        return False
-    return True
+    return reads.get_item("routes", route=route_key(gateway_id, method, path)) is not None
 
 
 def insert_api(api: Api) -> Write:
@@ -130,21 +95,8 @@ def delete_api(api: Api) -> Write:
     return delete
 
 
-def _grant(item: AuthorizationModel) -> Authorization:
-    return Authorization(
-        app_id=item.app_id,
-        target=item.target,
-        authorization_id=item.authorization_id,
-        provider_account_id=item.provider_account_id,
-        app_account_id=item.app_account_id,
-        api_id=item.api_id,
-        group=item.group,
-        stages=tuple(item.stages),
-        expires_at=item.expires_at,
-        limits=limits_of(item.limits),
-        created_at=item.created_at,
-        updated_at=item.updated_at,
-    )
+def _grant_item(grant: Authorization) -> AuthorizationModel:
+    return AuthorizationModel.from_raw_data(items.authorization_item(grant))
 
 
 def _stored(name: str, value: Any) -> Any:
@@ -156,26 +108,10 @@ def _stored(name: str, value: Any) -> Any:
     return value
 
 
-def _grant_item(grant: Authorization) -> AuthorizationModel:
-    return AuthorizationModel(
-        grant.app_id,
-        grant.target,
-        authorization_id=grant.authorization_id,
-        provider_account_id=grant.provider_account_id,
-        app_account_id=grant.app_account_id,
-        api_id=grant.api_id,
-        group=grant.group,
-        stages=_stored("stages", grant.stages),
-        expires_at=grant.expires_at,
-        limits=_stored("limits", grant.limits),
-        created_at=grant.created_at,
-        updated_at=grant.updated_at,
-    )
-
-
 def authorizations_of(app_id: str) -> list[Authorization]:
     """Every authorization of the app, whichever account granted it."""
-    return [_grant(item) for item in AuthorizationModel.query(app_id)]
+    found = reads.query_all(reads.query("authorizations", None, {"app_id": app_id}))
+    return [items.authorization_of(item) for item in found]
 
 
 def delete_authorizations_of(app_id: str) -> None:
@@ -193,9 +129,10 @@ def delete_authorizations_naming(provider_account_id: str, api_id: str) -> None:
 
 
 def granted_by(provider_account_id: str, authorization_id: str) -> Authorization | None:
-    for item in AuthorizationModel.by_id.query(authorization_id):
-        if item.provider_account_id == provider_account_id:
-            return _grant(item)
+    arguments = reads.query("authorizations", "by_id", {"authorization_id": authorization_id})
+    for grant in map(items.authorization_of, reads.query_all(arguments)):
+        if grant.provider_account_id == provider_account_id:
+            return grant
     return None
 
 
@@ -212,17 +149,15 @@ def list_authorizations(
         {"provider_account_id", "authorization_id", "app_id", "target"},
         {"provider_account_id": provider_account_id},
     )
-    condition = None
-    if app_id:
-        condition = AuthorizationModel.app_id == app_id
-    if api_id:
-        api_condition = AuthorizationModel.api_id == api_id
-        condition = api_condition if condition is None else condition & api_condition
-    results = AuthorizationModel.by_provider.query(
-        provider_account_id, filter_condition=condition, limit=limit, last_evaluated_key=start
+    where = {name: value for name, value in (("app_id", app_id), ("api_id", api_id)) if value}
+    arguments = reads.query(
+        "authorizations", "by_provider", {"provider_account_id": provider_account_id}, where
     )
-    items, last = page(results, limit)
-    return Page([_grant(item) for item in items], encode_cursor(last))
+    # As many reads as it takes to fill the page, as the listing always did.
+    found = query_page(arguments, start, limit, max_reads=UNBOUNDED_READS)
+    return Page(
+        [items.authorization_of(item) for item in found.items], encode_cursor(found.last_key)
+    )
 
 
 def insert_authorization(grant: Authorization, *, new_app: bool = False) -> Write:

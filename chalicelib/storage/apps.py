@@ -13,8 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
-
+from chalicelib.config import settings
 from chalicelib.domain.admin import (
     MAX_KEYS_PER_ACCOUNT,
     App,
@@ -25,6 +24,7 @@ from chalicelib.domain.admin import (
 )
 from chalicelib.domain.clock import format_time
 from chalicelib.domain.errors import Conflict, LimitExceeded, NotFound
+from chalicelib.storage import items, reads
 from chalicelib.storage.models import (
     AccountModel,
     AppCodeModel,
@@ -48,46 +48,13 @@ def _stored(value: Any) -> Any:
     return value
 
 
-def _app(item: AppModel) -> App:
-    return App(
-        app_id=item.app_id,
-        account_id=item.account_id,
-        name=item.name,
-        description=item.description or "",
-        tags=dict(item.tags.as_dict()) if item.tags else {},
-        extension=dict(item.extension.as_dict()) if item.extension else {},
-        enabled=bool(item.enabled),
-        whitelist=tuple(item.whitelist or []),
-        default_access_key=item.default_access_key,
-        created_at=item.created_at,
-        updated_at=item.updated_at,
-        last_used_at=item.last_used_at,
-        call_count=int(item.call_count or 0),
-    )
-
-
 def _app_item(app: App) -> AppModel:
-    return AppModel(
-        app.app_id,
-        account_id=app.account_id,
-        name=app.name,
-        description=app.description,
-        tags=dict(app.tags),
-        extension=dict(app.extension),
-        enabled=app.enabled,
-        whitelist=list(app.whitelist),
-        default_access_key=app.default_access_key,
-        created_at=app.created_at,
-        updated_at=app.updated_at,
-        call_count=app.call_count,
-    )
+    return AppModel.from_raw_data(items.app_item(app))
 
 
 def get_app(app_id: str) -> App | None:
-    try:
-        return _app(AppModel.get(app_id))
-    except DoesNotExist:
-        return None
+    item = reads.get_item("apps", app_id=app_id)
+    return items.app_of(item) if item else None
 
 
 def list_apps(
@@ -116,7 +83,7 @@ def list_apps(
             alternatives.append(f"#tags.#tag{n} = :tag{n}")
         filters.append("(" + " OR ".join(alternatives) + ")")
     arguments: dict[str, Any] = {
-        "TableName": AppModel.Meta.table_name,
+        "TableName": settings().table_name("apps"),
         "IndexName": "by_account",
         "KeyConditionExpression": "#account = :account",
         "ExpressionAttributeNames": names,
@@ -127,8 +94,7 @@ def list_apps(
     # A filter that matches little must not read the whole account in one request: the page
     # may come back short, with next_cursor (as call records do).
     found = query_page(arguments, start, limit, MAX_LIST_READS)
-    items = [_app(AppModel.from_raw_data(item)) for item in found.items]
-    return Page(items, encode_cursor(found.last_key))
+    return Page([items.app_of(item) for item in found.items], encode_cursor(found.last_key))
 
 
 def insert_app(app: App) -> Write:
@@ -186,46 +152,12 @@ def count_keys(account_id: str, delta: int) -> Write:
     return update
 
 
-def _key(item: KeyModel) -> KeyPair:
-    return KeyPair(
-        access_key=item.access_key,
-        app_id=item.app_id,
-        account_id=item.account_id,
-        name=item.name,
-        enabled=bool(item.enabled),
-        is_default=bool(item.is_default),
-        created_at=item.created_at,
-        updated_at=item.updated_at,
-        secret_sealed=item.secret_sealed,
-        data_key_sealed=item.data_key_sealed,
-        last_used_at=item.last_used_at,
-        call_count=int(item.call_count or 0),
-        expires_at=item.expires_at,
-        previous_secret_expires_at=item.previous_secret_expires_at,
-    )
-
-
 def _key_item(key: KeyPair) -> KeyModel:
-    return KeyModel(
-        key.access_key,
-        app_id=key.app_id,
-        account_id=key.account_id,
-        name=key.name,
-        enabled=key.enabled,
-        is_default=key.is_default,
-        secret_sealed=key.secret_sealed,
-        data_key_sealed=key.data_key_sealed,
-        created_at=key.created_at,
-        updated_at=key.updated_at,
-        last_used_at=key.last_used_at,
-        call_count=key.call_count,
-        expires_at=key.expires_at,
-        previous_secret_expires_at=key.previous_secret_expires_at,
-    )
+    return KeyModel.from_raw_data(items.key_item(key))
 
 
 def _previous(access_key: str) -> PreviousSecretModel:
-    return PreviousSecretModel(PreviousSecretModel.key_of(access_key))
+    return PreviousSecretModel(items.previous_secret_key(access_key))
 
 
 def _key_taken(access_key: str) -> Conflict:
@@ -233,14 +165,13 @@ def _key_taken(access_key: str) -> Conflict:
 
 
 def get_key(access_key: str) -> KeyPair | None:
-    try:
-        return _key(KeyModel.get(access_key))
-    except DoesNotExist:
-        return None
+    item = reads.get_item("keys", access_key=access_key)
+    return items.key_of(item) if item else None
 
 
 def keys_of(app_id: str) -> list[KeyPair]:
-    return [_key(item) for item in KeyModel.by_app.query(app_id)]
+    found = reads.query_all(reads.query("keys", "by_app", {"app_id": app_id}))
+    return [items.key_of(item) for item in found]
 
 
 def insert_key(key: KeyPair) -> Write:
@@ -319,12 +250,10 @@ def replace_secret(
         ]
         if grace_until is not None:
             # The secret being replaced, sealed as it was.
-            previous.secret_sealed = key.secret_sealed
-            previous.data_key_sealed = key.data_key_sealed
-            previous.expires_at = format_time(grace_until)
-            previous.purge_at = grace_until
-            actions.append(KeyModel.previous_secret_expires_at.set(previous.expires_at))
-            tx.save(previous)
+            expires_at = format_time(grace_until)
+            item = items.previous_secret_item(key, expires_at, int(grace_until.timestamp()))
+            actions.append(KeyModel.previous_secret_expires_at.set(expires_at))
+            tx.save(PreviousSecretModel.from_raw_data(item))
         else:
             actions.append(KeyModel.previous_secret_expires_at.remove())
             tx.delete(previous)
@@ -381,38 +310,22 @@ def delete_disabled_key(key: KeyPair) -> Write:
     return delete
 
 
-def _appcode(item: AppCodeModel) -> AppCode:
-    return AppCode(
-        code_hash=item.code_hash,
-        appcode_id=item.appcode_id,
-        app_id=item.app_id,
-        account_id=item.account_id,
-        created_at=item.created_at,
-        expires_at=item.expires_at,
-    )
-
-
 def appcodes_of(app_id: str) -> list[AppCode]:
-    return [_appcode(item) for item in AppCodeModel.by_app.query(app_id)]
+    found = reads.query_all(reads.query("appcodes", "by_app", {"app_id": app_id}))
+    return [items.appcode_of(item) for item in found]
 
 
 def appcode_of(account_id: str, appcode_id: str) -> AppCode | None:
-    for item in AppCodeModel.by_id.query(appcode_id):
-        if item.account_id == account_id:
-            return _appcode(item)
+    arguments = reads.query("appcodes", "by_id", {"appcode_id": appcode_id})
+    for code in map(items.appcode_of, reads.query_all(arguments)):
+        if code.account_id == account_id:
+            return code
     return None
 
 
 def insert_appcode(code: AppCode) -> Write:
     def add(tx: Transaction) -> None:
-        item = AppCodeModel(
-            code.code_hash,
-            appcode_id=code.appcode_id,
-            app_id=code.app_id,
-            account_id=code.account_id,
-            created_at=code.created_at,
-            expires_at=code.expires_at,
-        )
+        item = AppCodeModel.from_raw_data(items.appcode_item(code))
         tx.save(item, condition=AppCodeModel.code_hash.does_not_exist())
 
     return add

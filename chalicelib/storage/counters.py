@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.clock import format_time
-from chalicelib.domain.limits import WINDOWS, Limit, current_windows
+from chalicelib.domain.limits import Limit, current_windows
 from chalicelib.storage.models import CounterModel
-
-
-def limits_of(stored: Any) -> tuple[Limit, ...]:
-    """An authorization's limits from its stored map (a PynamoDB MapAttribute or a dict)."""
-    values: Mapping[str, Any] = stored.as_dict() if hasattr(stored, "as_dict") else stored or {}
-    return tuple(Limit(w, int(values[w])) for w in WINDOWS if values.get(w) is not None)
 
 
 def usage(

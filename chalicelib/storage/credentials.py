@@ -1,14 +1,13 @@
 """What the authorizer reads: keys, AppCodes, gateways, routes, apps and authorizations.
 
 Bare botocore (PynamoDB costs cold-start time), batched, and cached per warm container for
-``APIAUTH_CACHE_TTL_SECONDS``. It returns domain records; attribute names are those of
-``storage/models.py``. Cold, a call costs two BatchGetItems (key or AppCode + gateway +
-routes; app + candidate authorizations); warm, none.
+``APIAUTH_CACHE_TTL_SECONDS``. It decodes with the tables' one codec (``storage/items.py``)
+into the domain's objects, the same the admin side reads. Cold, a call costs two BatchGetItems
+(key or AppCode + gateway + routes; app + candidate authorizations); warm, none.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
@@ -16,8 +15,8 @@ from typing import Any, NamedTuple
 from chalicelib.config import settings
 from chalicelib.domain import verification as rules
 from chalicelib.domain.ip_rules import compile_whitelist
-from chalicelib.domain.limits import WINDOWS, Limit
-from chalicelib.storage import clients
+from chalicelib.domain.objects import App, AppCode, Authorization, Gateway, KeyPair, Route
+from chalicelib.storage import clients, items
 from chalicelib.storage.sealing import open_secret
 
 Item = dict[str, Any]
@@ -53,18 +52,13 @@ def reset_cache() -> None:
     _CACHE.clear()
 
 
-class AppCodeRecord(NamedTuple):
-    app_id: str
-    expires_at: str | None
-
-
 class Identity(NamedTuple):
     """What the first batch finds: the key (or the AppCode's app), the gateway, the route."""
 
-    key: rules.KeyRecord | None
+    key: KeyPair | None  # its secrets opened
     app_id: str | None
-    gateway: rules.GatewayRecord | None
-    route: rules.RouteRecord | None
+    gateway: Gateway | None
+    route: Route | None
     appcode_expires_at: str | None = None
 
 
@@ -80,21 +74,21 @@ def load_identity(credentials: rules.Credentials | None, request: rules.CallRequ
         lookups.append(_appcode_lookup(credentials.appcode))
     gateway, exact_route, any_route, *identity = _cached(lookups)
     found = identity[0] if identity else None
-    key = found if isinstance(found, rules.KeyRecord) else None
-    appcode = found if isinstance(found, AppCodeRecord) else None
+    key = found if isinstance(found, KeyPair) else None
+    appcode = found if isinstance(found, AppCode) else None
     route = exact_route or any_route
     return Identity(
         key,
         key.app_id if key else appcode.app_id if appcode else None,
-        gateway if isinstance(gateway, rules.GatewayRecord) else None,
-        route if isinstance(route, rules.RouteRecord) else None,
+        gateway if isinstance(gateway, Gateway) else None,
+        route if isinstance(route, Route) else None,
         appcode.expires_at if appcode else None,
     )
 
 
 def load_app_and_grants(
-    app_id: str | None, route: rules.RouteRecord | None
-) -> tuple[rules.AppRecord | None, list[rules.Grant]]:
+    app_id: str | None, route: Route | None
+) -> tuple[App | None, list[Authorization]]:
     """The app and the authorizations that could cover a call to ``route``, in one batch."""
     if app_id is None:
         return None, []
@@ -104,7 +98,7 @@ def load_app_and_grants(
             _Lookup(
                 "app:" + app_id,
                 lambda: [("apps", {"app_id": {"S": app_id}})],
-                lambda items: _app_record(items[0]),
+                lambda found: _app(found[0]),
             ),
             _Lookup(
                 f"grants:{app_id}:{','.join(targets)}",
@@ -112,12 +106,12 @@ def load_app_and_grants(
                     ("authorizations", {"app_id": {"S": app_id}, "target": {"S": target}})
                     for target in targets
                 ],
-                lambda items: [_grant(item) for item in items if item is not None],
+                lambda found: [items.authorization_of(item) for item in found if item],
             ),
         ]
     )
     return (
-        app if isinstance(app, rules.AppRecord) else None,
+        app if isinstance(app, App) else None,
         list(grants) if isinstance(grants, list) else [],
     )
 
@@ -145,9 +139,9 @@ def _cached(lookups: Sequence[_Lookup]) -> list[object]:
             missing.append((index, lookup.requests()))
     if not missing:
         return values
-    items = _batch_get([request for _, requests in missing for request in requests])
+    found = _batch_get([request for _, requests in missing for request in requests])
     for index, requests in missing:
-        own, items = items[: len(requests)], items[len(requests) :]
+        own, found = found[: len(requests)], found[len(requests) :]
         values[index] = _CACHE.put(lookups[index].cache_key, lookups[index].convert(own))
     return values
 
@@ -158,9 +152,9 @@ def _key_lookup(access_key: str) -> _Lookup:
         "key:" + access_key,
         lambda: [
             ("keys", {"access_key": {"S": access_key}}),
-            ("keys", {"access_key": {"S": f"{access_key}#previous"}}),
+            ("keys", {"access_key": {"S": items.previous_secret_key(access_key)}}),
         ],
-        lambda items: _key_record(items[0], items[1]),
+        lambda found: _key(found[0], found[1]),
     )
 
 
@@ -169,7 +163,7 @@ def _appcode_lookup(appcode: str) -> _Lookup:
     return _Lookup(
         "appcode:" + code_hash,
         lambda: [("appcodes", {"code_hash": {"S": code_hash}})],
-        lambda items: _appcode_record(items[0]),
+        lambda found: _appcode(found[0]),
     )
 
 
@@ -178,7 +172,7 @@ def _gateway_lookup(gateway_id: str) -> _Lookup:
         "gateway:" + gateway_id,
         # An event without apiId looks up an id no gateway can have ("#" is never bound).
         lambda: [("gateways", {"gateway_id": {"S": gateway_id or "#none"}})],
-        lambda items: _gateway_record(items[0]),
+        lambda found: found[0] and items.gateway_of(found[0]),
     )
 
 
@@ -186,105 +180,39 @@ def _route_lookup(route: str) -> _Lookup:
     return _Lookup(
         "route:" + route,
         lambda: [("routes", {"route": {"S": route}})],
-        lambda items: _route_record(items[0]),
+        lambda found: found[0] and items.route_of(found[0]),
     )
 
 
-# -- items to domain records -----------------------------------------------------------------
+# -- items to what the decision reads ------------------------------------------------------
 
 
-def _key_record(item: Item | None, previous: Item | None) -> rules.KeyRecord | None:
+def _key(item: Item | None, previous: Item | None) -> KeyPair | None:
+    """The key pair with its secrets opened (the previous one while its grace lasts)."""
     if item is None:
         return None
-    access_key = _text(item, "access_key")
-    previous_expires_at = _text(item, "previous_secret_expires_at") or None
-    return rules.KeyRecord(
-        access_key=access_key,
-        app_id=_text(item, "app_id"),
-        account_id=_text(item, "account_id"),
-        enabled=_flag(item, "enabled", True),
-        secret=_open(item, access_key),
-        expires_at=_text(item, "expires_at") or None,
-        previous_secret=_open(previous, access_key) if previous and previous_expires_at else None,
-        previous_expires_at=previous_expires_at,
+    key = items.key_of(item)
+    in_grace = previous is not None and key.previous_secret_expires_at is not None
+    return key._replace(
+        secret=open_secret(key.secret_sealed, key.data_key_sealed, key.access_key),
+        previous_secret=_open(previous, key.access_key) if previous and in_grace else None,
     )
 
 
 def _open(item: Item, access_key: str) -> str:
-    return open_secret(
-        bytes(item["secret_sealed"]["B"]), bytes(item["data_key_sealed"]["B"]), access_key
-    )
+    return open_secret(*items.sealed_secret_of(item), access_key)
 
 
-def _appcode_record(item: Item | None) -> AppCodeRecord | None:
-    if item is None or not _text(item, "app_id"):
-        return None
-    return AppCodeRecord(_text(item, "app_id"), _text(item, "expires_at") or None)
+def _appcode(item: Item | None) -> AppCode | None:
+    code = items.appcode_of(item) if item is not None else None
+    return code if code is not None and code.app_id else None
 
 
-def _app_record(item: Item | None) -> rules.AppRecord | None:
+def _app(item: Item | None) -> App | None:
     if item is None:
         return None
-    whitelist = tuple(_text_list(item, "whitelist"))
-    extension = {k: v["S"] for k, v in item.get("extension", {}).get("M", {}).items() if "S" in v}
-    return rules.AppRecord(
-        app_id=_text(item, "app_id"),
-        account_id=_text(item, "account_id"),
-        enabled=_flag(item, "enabled", True),
-        whitelist=whitelist,
-        extension_json=json.dumps(extension, ensure_ascii=False),
-        networks=compile_whitelist(whitelist),
-    )
-
-
-def _gateway_record(item: Item | None) -> rules.GatewayRecord | None:
-    if item is None:
-        return None
-    return rules.GatewayRecord(
-        gateway_id=_text(item, "gateway_id"),
-        account_id=_text(item, "account_id"),
-        checks_bodies=_flag(item, "checks_bodies", False),
-    )
-
-
-def _route_record(item: Item | None) -> rules.RouteRecord | None:
-    if item is None:
-        return None
-    return rules.RouteRecord(
-        api_id=_text(item, "api_id"),
-        account_id=_text(item, "account_id"),
-        group=_text(item, "group") or None,
-    )
-
-
-def _grant(item: Item) -> rules.Grant:
-    limits = (item.get("limits") or {}).get("M", {})
-    return rules.Grant(
-        target=_text(item, "target"),
-        stages=tuple(_text_list(item, "stages")),
-        expires_at=_text(item, "expires_at") or None,
-        authorization_id=_text(item, "authorization_id"),
-        limits=tuple(
-            Limit(window, int(limits[window]["N"]))
-            for window in WINDOWS
-            if "N" in limits.get(window, {})
-        ),
-    )
-
-
-def _text(item: Item | None, name: str) -> str:
-    value = (item or {}).get(name) or {}
-    return str(value.get("S", ""))
-
-
-def _flag(item: Item, name: str, default: bool) -> bool:
-    value = item.get(name)
-    return bool(value["BOOL"]) if value and "BOOL" in value else default
-
-
-def _text_list(item: Item, name: str) -> list[str]:
-    value = item.get(name) or {}
-    return [entry["S"] for entry in value.get("L", []) if "S" in entry]
+    app = items.app_of(item)
+    return app._replace(networks=compile_whitelist(app.whitelist))
 
 
 # -- DynamoDB --------------------------------------------------------------------------------
@@ -303,8 +231,8 @@ def _batch_get(requests: Sequence[tuple[str, Item]]) -> list[Item | None]:
     }
     for attempt in range(5):
         response = clients.dynamodb().batch_get_item(RequestItems=pending)
-        for table, items in response.get("Responses", {}).items():
-            found.extend((table, item) for item in items)
+        for table, table_items in response.get("Responses", {}).items():
+            found.extend((table, item) for item in table_items)
         pending = response.get("UnprocessedKeys") or {}
         if not pending:
             break

@@ -1,65 +1,48 @@
-"""The gateways table (GatewayModel): which account owns which API Gateway REST API."""
+"""The gateways table (GatewayModel): which account owns which API Gateway REST API.
+
+Items are decoded and encoded by ``storage/items.py``, the authorizer's codec too.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
-
 from chalicelib.domain.admin import Gateway, Page
 from chalicelib.domain.errors import Conflict, DomainError, NotFound
+from chalicelib.storage import items, reads
 from chalicelib.storage.models import GatewayModel
-from chalicelib.storage.pagination import decode_cursor, encode_cursor, page
+from chalicelib.storage.pagination import decode_cursor, encode_cursor, query_page
 from chalicelib.storage.transactions import Transaction, Write
 
 
-def _gateway(item: GatewayModel) -> Gateway:
-    return Gateway(
-        gateway_id=item.gateway_id,
-        account_id=item.account_id,
-        name=item.name or "",
-        base_url=item.base_url,
-        checks_bodies=bool(item.checks_bodies),
-        created_at=item.created_at,
-        updated_at=item.updated_at,
-    )
-
-
 def _item(gateway: Gateway) -> GatewayModel:
-    return GatewayModel(
-        gateway.gateway_id,
-        account_id=gateway.account_id,
-        name=gateway.name,
-        base_url=gateway.base_url,
-        checks_bodies=gateway.checks_bodies,
-        created_at=gateway.created_at,
-        updated_at=gateway.updated_at,
-    )
+    return GatewayModel.from_raw_data(items.gateway_item(gateway))
 
 
 def get_gateway(gateway_id: str) -> Gateway | None:
-    try:
-        return _gateway(GatewayModel.get(gateway_id))
-    except DoesNotExist:
-        return None
+    item = reads.get_item("gateways", gateway_id=gateway_id)
+    return items.gateway_of(item) if item else None
 
 
 def first_of_account(account_id: str, count: int) -> list[Gateway]:
     """Up to ``count`` of the account's gateways, in one read."""
-    return [_gateway(item) for item in GatewayModel.by_account.query(account_id, limit=count)]
+    arguments = reads.query("gateways", "by_account", {"account_id": account_id})
+    found = query_page(arguments, None, count, 1)
+    return [items.gateway_of(item) for item in found.items]
 
 
 def list_gateways(account_id: str | None, limit: int, cursor: str | None) -> Page[Gateway]:
     """The account's gateways, or every gateway (``account_id`` None: one partition of the
     ``all`` index, a Query, not a Scan)."""
     if account_id is None:
-        start = decode_cursor(cursor, {"listed", "gateway_id"}, {"listed": "gateway"})
-        results = GatewayModel.all.query("gateway", limit=limit, last_evaluated_key=start)
+        listed = items.GATEWAYS_LISTED
+        start = decode_cursor(cursor, {"listed", "gateway_id"}, {"listed": listed})
+        arguments = reads.query("gateways", "all", {"listed": listed})
     else:
         start = decode_cursor(cursor, {"account_id", "gateway_id"}, {"account_id": account_id})
-        results = GatewayModel.by_account.query(account_id, limit=limit, last_evaluated_key=start)
-    items, last = page(results, limit)
-    return Page([_gateway(item) for item in items], encode_cursor(last))
+        arguments = reads.query("gateways", "by_account", {"account_id": account_id})
+    found = query_page(arguments, start, limit, 1)
+    return Page([items.gateway_of(item) for item in found.items], encode_cursor(found.last_key))
 
 
 def put_gateway(gateway: Gateway) -> None:
@@ -83,7 +66,7 @@ def _field_actions(gateway: Gateway) -> list[Any]:
         model.account_id.set(gateway.account_id),
         model.name.set(gateway.name),
         model.checks_bodies.set(gateway.checks_bodies),
-        model.listed.set("gateway"),
+        model.listed.set(items.GATEWAYS_LISTED),
         model.updated_at.set(gateway.updated_at),
     ]
     actions.append(

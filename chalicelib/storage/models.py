@@ -2,8 +2,9 @@
 
 The authorizer's hot path does not import this module (PynamoDB costs cold-start time); it
 reads and writes the same items with a bare botocore client (``storage/credentials.py``,
-``storage/call_records.py``). Attribute names here are the contract between the two; the API
-tests write with these models and the authorizer reads what they wrote.
+``storage/call_records.py``). The items of the tables both sides read are encoded and decoded
+by ``storage/items.py`` (stdlib only); writes build these models from its items, and
+``tests/unit/test_items.py`` checks that each model writes those items back unchanged.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.config import settings
+from chalicelib.storage.items import previous_secret_key
 
 
 def _meta(table: str, **extra: Any) -> Any:
@@ -136,7 +138,7 @@ class PreviousSecretModel(Model):
 
     @staticmethod
     def key_of(access_key: str) -> str:
-        return f"{access_key}#previous"
+        return previous_secret_key(access_key)
 
 
 class AppCodesById(GlobalSecondaryIndex["AppCodeModel"]):

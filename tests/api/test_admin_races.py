@@ -39,7 +39,7 @@ def test_ending_a_grace_of_a_key_deleted_meanwhile_is_a_404_and_brings_nothing_b
 
 def test_renaming_a_key_deleted_meanwhile_is_a_404_and_adds_no_key(admin: Admin) -> None:
     key = deleted_key(admin)
-    renamed = key.__class__(**{**key.__dict__, "access_key": "RenamedAfterDelete1"})
+    renamed = key._replace(access_key="RenamedAfterDelete1")
     with pytest.raises(NotFound):
         write(app_store.rename_key(key, renamed))
     assert app_store.get_key("RenamedAfterDelete1") is None
@@ -73,8 +73,6 @@ def test_a_gateway_cannot_change_hands_or_go_under_an_api_registered_meanwhile(
     admin: Admin, other: Admin
 ) -> None:
     """Root read the gateway with no API on it; the account registered one before root wrote."""
-    from dataclasses import replace
-
     from chalicelib.domain.errors import Conflict
 
     made = admin.post("/v1/gateways", {"gateway_id": "gwracing02", "account_id": "default"})
@@ -86,7 +84,7 @@ def test_a_gateway_cannot_change_hands_or_go_under_an_api_registered_meanwhile(
     )
     assert api.status == 201, api.body
     [other_gateway] = other.get("/v1/gateways").body["items"]
-    moved = replace(gateway, account_id=other_gateway["account_id"])
+    moved = gateway._replace(account_id=other_gateway["account_id"])
     with pytest.raises(Conflict):
         write(gateway_store.replace_gateway(moved, moved=True))
     with pytest.raises(Conflict):

@@ -15,11 +15,47 @@ from chalicelib.domain.limits import Limit
 NOW = datetime(2026, 11, 22, 5, 0, 0, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)
 SECRET = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-123"
-KEY = rules.KeyRecord("AKEY12345", "app-1", "acc-a", True, SECRET)
-APP = rules.AppRecord("app-1", "acc-a", True, (), "{}")
-GATEWAY = rules.GatewayRecord("gw-p", "acc-p")
+KEY = rules.KeyRecord(
+    access_key="AKEY12345",
+    app_id="app-1",
+    account_id="acc-a",
+    name="",
+    enabled=True,
+    is_default=True,
+    created_at="",
+    updated_at="",
+    secret_sealed=b"",
+    data_key_sealed=b"",
+    secret=SECRET,
+)
+APP = rules.AppRecord(
+    app_id="app-1",
+    account_id="acc-a",
+    name="",
+    description="",
+    tags={},
+    extension={},
+    enabled=True,
+    whitelist=(),
+    default_access_key="AKEY12345",
+    created_at="",
+    updated_at="",
+)
+GATEWAY = rules.GatewayRecord("gw-p", "acc-p", "", None, False, "", "")
 ROUTE = rules.RouteRecord("api-1", "acc-p", "orders")
-GRANT = rules.Grant("api#api-1", ("TEST", "PRE", "RELEASE"), None)
+GRANT = rules.Grant(
+    app_id="app-1",
+    target="api#api-1",
+    authorization_id="",
+    provider_account_id="acc-p",
+    app_account_id="acc-a",
+    api_id="api-1",
+    group=None,
+    stages=("TEST", "PRE", "RELEASE"),
+    expires_at=None,
+    limits=(),
+    created_at="",
+)
 
 
 def signed(**changes: str) -> rules.CallRequest:
@@ -384,10 +420,10 @@ def test_an_appcode_past_its_expiry_is_key_expired() -> None:
 
 def test_the_previous_secret_verifies_only_during_its_grace() -> None:
     rotated = KEY._replace(secret="the-new-secret-the-new-secret-123", previous_secret=SECRET)
-    during = rotated._replace(previous_expires_at="2026-11-22T05:00:00.001Z")
+    during = rotated._replace(previous_secret_expires_at="2026-11-22T05:00:00.001Z")
     decision = decide(signed(), key=during)
     assert decision.allowed and decision.secret_used == "previous"
-    after = rotated._replace(previous_expires_at=format_time(NOW))
+    after = rotated._replace(previous_secret_expires_at=format_time(NOW))
     assert decide(signed(), key=after).verdict == "INVALID_SIGNATURE"
     assert decide(signed(), key=rotated).verdict == "INVALID_SIGNATURE"  # no expiry: no grace
     assert decide(signed()).secret_used == "current"

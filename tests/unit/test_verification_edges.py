@@ -17,11 +17,47 @@ NOW = datetime(2026, 11, 22, 5, 0, 0, tzinfo=UTC)
 NOW_TEXT = format_time(NOW)
 NOW_MS = int(NOW.timestamp() * 1000)
 SECRET = "edge-secret-edge-secret-edge-secret-01"
-KEY = rules.KeyRecord("AKEY12345", "app-1", "acc-a", True, SECRET)
-APP = rules.AppRecord("app-1", "acc-a", True, (), "{}")
-GATEWAY = rules.GatewayRecord("gw-p", "acc-p")
+KEY = rules.KeyRecord(
+    access_key="AKEY12345",
+    app_id="app-1",
+    account_id="acc-a",
+    name="",
+    enabled=True,
+    is_default=True,
+    created_at="",
+    updated_at="",
+    secret_sealed=b"",
+    data_key_sealed=b"",
+    secret=SECRET,
+)
+APP = rules.AppRecord(
+    app_id="app-1",
+    account_id="acc-a",
+    name="",
+    description="",
+    tags={},
+    extension={},
+    enabled=True,
+    whitelist=(),
+    default_access_key="AKEY12345",
+    created_at="",
+    updated_at="",
+)
+GATEWAY = rules.GatewayRecord("gw-p", "acc-p", "", None, False, "", "")
 ROUTE = rules.RouteRecord("api-1", "acc-p", None)
-GRANT = rules.Grant("api#api-1", ("RELEASE",), None)
+GRANT = rules.Grant(
+    app_id="app-1",
+    target="api#api-1",
+    authorization_id="",
+    provider_account_id="acc-p",
+    app_account_id="acc-a",
+    api_id="api-1",
+    group=None,
+    stages=("RELEASE",),
+    expires_at=None,
+    limits=(),
+    created_at="",
+)
 CALLER_IP = "198.51.100.7"
 SIGNED_NAMES = "x-ca-timestamp,x-ca-key,x-ca-nonce"
 

@@ -1,0 +1,122 @@
+"""The objects the authorizer decides with and the admin API manages: one value per object.
+
+The admin side reads, changes and writes them; the authorizer reads the same values (from the
+same codec, ``storage/items.py``) and decides with them. NamedTuples rather than frozen
+dataclasses: this module is on the authorizer's cold-start path, where a frozen dataclass
+costs milliseconds to create at import (DESIGN budget). Times are the stored ISO-8601 strings
+(``domain/clock.py``), compared as strings (fixed-width UTC).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from ipaddress import IPv4Network
+from typing import NamedTuple
+
+from chalicelib.domain.limits import Limit
+
+
+class App(NamedTuple):
+    app_id: str
+    account_id: str
+    name: str
+    description: str
+    tags: Mapping[str, str]
+    extension: Mapping[str, str]
+    enabled: bool
+    whitelist: tuple[str, ...]
+    default_access_key: str
+    created_at: str
+    updated_at: str
+    last_used_at: str | None = None
+    call_count: int = 0
+    # The whitelist parsed, once per cache fill where calls are decided (else empty).
+    networks: tuple[IPv4Network, ...] = ()
+
+    @property
+    def extension_json(self) -> str:
+        """What the backend receives as the app's ``extension`` in the authorizer's context."""
+        return json.dumps(dict(self.extension), ensure_ascii=False)
+
+
+class KeyPair(NamedTuple):
+    """An access key and its secret, sealed as stored (envelope encryption,
+    ``storage/sealing.py``); opened (``secret``, ``previous_secret``) only where calls are
+    verified with it."""
+
+    access_key: str
+    app_id: str
+    account_id: str
+    name: str
+    enabled: bool
+    is_default: bool
+    created_at: str
+    updated_at: str
+    secret_sealed: bytes
+    data_key_sealed: bytes
+    last_used_at: str | None = None
+    call_count: int = 0
+    expires_at: str | None = None  # past it: KEY_EXPIRED (the item stays)
+    # During a rotation's grace the previous secret verifies too, until then.
+    previous_secret_expires_at: str | None = None
+    secret: str | None = None
+    previous_secret: str | None = None
+
+    def __repr__(self) -> str:
+        return f"KeyPair(access_key={self.access_key!r}, app_id={self.app_id!r}, secret=<hidden>)"
+
+
+class AppCode(NamedTuple):
+    code_hash: str  # the code itself is never stored
+    appcode_id: str
+    app_id: str
+    account_id: str
+    created_at: str
+    expires_at: str | None = None
+
+    def __repr__(self) -> str:
+        return f"AppCode(appcode_id={self.appcode_id!r}, app_id={self.app_id!r})"
+
+
+class Gateway(NamedTuple):
+    """An API Gateway REST API (``requestContext.apiId``) bound to the account that owns it."""
+
+    gateway_id: str
+    account_id: str
+    name: str
+    base_url: str | None
+    # This deployment's own REST API (or the local run): its routes are this app's, whose
+    # middleware sees the body and can verify form-parameter signatures.
+    checks_bodies: bool
+    created_at: str
+    updated_at: str
+
+
+class Route(NamedTuple):
+    """Which API a call is: the route item (``<gateway_id> <METHOD> <resource>``) of an API."""
+
+    api_id: str
+    account_id: str
+    group: str | None
+
+
+class Authorization(NamedTuple):
+    """An app allowed to call one API, a provider's group or all its APIs (``target``)."""
+
+    app_id: str
+    target: str  # api#<api_id>, group#<provider>#<group> or all#<provider>
+    authorization_id: str
+    provider_account_id: str
+    app_account_id: str
+    api_id: str | None
+    group: str | None
+    stages: tuple[str, ...]
+    expires_at: str | None
+    limits: tuple[Limit, ...]  # counted per UTC window
+    created_at: str
+    updated_at: str | None = None
+
+    @property
+    def all_apis(self) -> bool:
+        return self.target.startswith("all#")
