@@ -169,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     endpoint, prepare = _on_dynalite(stack) if args.dynalite else (None, None)
     with stack, moto_with_demo(endpoint, prepare) as demo:
         from app import request_authorizer
+        from chalicelib.domain.admin import AuthorizationChanges, NewApp, NewAuthorization
+        from chalicelib.domain.limits import limits_from
         from chalicelib.domain.principal import Principal
         from chalicelib.services import accounts, apis, apps
         from chalicelib.storage.credentials import reset_cache
@@ -180,9 +182,9 @@ def main(argv: list[str] | None = None) -> int:
         root = Principal("default", "bench", True)
         partner = accounts.create_account(root, "partner")["account_id"]
         partner_app, partner_key, partner_secret = apps.create_app(
-            Principal(partner, "bench", False), name="partner caller"
+            Principal(partner, "bench", False), NewApp(name="partner caller")
         )
-        apis.create_authorization(root, partner_app.app_id, None, "demo", False, None, None)
+        apis.create_authorization(root, NewAuthorization(partner_app.app_id, group="demo"))
         cross = {"access_key": partner_key.access_key, "secret": partner_secret}
         [grant] = AuthorizationModel.query(demo["app_id"])
         counter = iter(range(10**6))
@@ -227,10 +229,12 @@ def main(argv: list[str] | None = None) -> int:
         call("allowed, same account, cold cache", demo, cold=True)
         call("allowed, another account's app, warm", cross)
         limits = {"per_second": 10**6, "per_minute": 10**6, "per_day": 10**6}
-        apis.update_authorization(root, grant.authorization_id, {"limits": limits})
+        apis.update_authorization(
+            root, grant.authorization_id, AuthorizationChanges(limits=limits_from(limits))
+        )
         reset_cache()
         call("allowed, with 3 limit windows, warm", demo)
-        apis.update_authorization(root, grant.authorization_id, {"limits": None})
+        apis.update_authorization(root, grant.authorization_id, AuthorizationChanges(limits=None))
         reset_cache()
         call("denied, bad signature", demo, change=garbage)
         call("denied, unknown key on a registered API", demo, change=unknown)
