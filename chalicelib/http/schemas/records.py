@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.domain.verdicts import FAILURE, MESSAGES, SUCCESS
 from chalicelib.http.schemas.common import Answer, Id, Page, QueryTime, Strict, Time
 
 
@@ -13,7 +14,11 @@ class RecordFilter(Page):
     app_id: Id | None = None
     api_id: Id | None = None
     access_key: Id | None = None
-    result: Id | None = None
+    result: Id | None = Field(
+        default=None,
+        description="success, failure or one verdict code",
+        examples=[SUCCESS, FAILURE, *MESSAGES],
+    )
     from_: QueryTime | None = Field(default=None, alias="from")
     to: QueryTime | None = None
 
