@@ -230,6 +230,8 @@ def measure_calls(demo: dict[str, str], calls: int, cold: bool) -> dict[str, flo
 def measure_limits(demo: dict[str, str], calls: int) -> dict[str, float]:
     """DynamoDB requests per warm call with limits on the authorization: allowed, throttled."""
     from app import request_authorizer
+    from chalicelib.domain.admin import AuthorizationChanges
+    from chalicelib.domain.limits import limits_from
     from chalicelib.domain.principal import Principal
     from chalicelib.services import apis
     from chalicelib.storage import clients
@@ -239,7 +241,9 @@ def measure_limits(demo: dict[str, str], calls: int) -> dict[str, float]:
     [grant] = AuthorizationModel.query(demo["app_id"])
     root = Principal("default", "bench", True)
     limits = {"per_second": 10**6, "per_minute": 10**6, "per_day": 10**6}
-    apis.update_authorization(root, grant.authorization_id, {"limits": limits})
+    apis.update_authorization(
+        root, grant.authorization_id, AuthorizationChanges(limits=limits_from(limits))
+    )
     reset_cache()
     meter = AwsMeter()
     meter.attach(clients.dynamodb())
@@ -251,7 +255,9 @@ def measure_limits(demo: dict[str, str], calls: int) -> dict[str, float]:
         assert result["policyDocument"]["Statement"][0]["Effect"] == "Allow", result
         allowed.append(sum(1 for r in meter.requests if r.startswith("dynamodb.")))
     # A quota already used up: every further call is refused.
-    apis.update_authorization(root, grant.authorization_id, {"limits": {"per_day": 1}})
+    apis.update_authorization(
+        root, grant.authorization_id, AuthorizationChanges(limits=limits_from({"per_day": 1}))
+    )
     reset_cache()
     request_authorizer(signed_event(demo, "quota-warmup")[0], None)
     throttled: list[int] = []
@@ -260,7 +266,7 @@ def measure_limits(demo: dict[str, str], calls: int) -> dict[str, float]:
         result = request_authorizer(signed_event(demo, f"over-{index}")[0], None)
         assert result["context"].get("error_code") == "QUOTA_EXHAUSTED", result
         throttled.append(sum(1 for r in meter.requests if r.startswith("dynamodb.")))
-    apis.update_authorization(root, grant.authorization_id, {"limits": None})
+    apis.update_authorization(root, grant.authorization_id, AuthorizationChanges(limits=None))
     reset_cache()
     return {"allowed": max(allowed), "throttled": max(throttled)}
 

@@ -214,6 +214,8 @@ def _run_calls(calls: Calls, demo: dict[str, str]) -> None:
     """Each kind of call in the table: allowed (warm, cold, across accounts, with limits) and
     denied (bad signature, unknown key, no account, replay)."""
     from app import request_authorizer
+    from chalicelib.domain.admin import AuthorizationChanges, NewApp, NewAuthorization
+    from chalicelib.domain.limits import limits_from
     from chalicelib.domain.principal import Principal
     from chalicelib.services import accounts, apis, apps
     from chalicelib.storage.credentials import reset_cache
@@ -222,9 +224,9 @@ def _run_calls(calls: Calls, demo: dict[str, str]) -> None:
     root = Principal("default", "bench", True)
     partner = accounts.create_account(root, "partner")["account_id"]
     partner_app, partner_key, partner_secret = apps.create_app(
-        Principal(partner, "bench", False), name="partner caller"
+        Principal(partner, "bench", False), NewApp(name="partner caller")
     )
-    apis.create_authorization(root, partner_app.app_id, None, "demo", False, None, None)
+    apis.create_authorization(root, NewAuthorization(partner_app.app_id, group="demo"))
     cross = {"access_key": partner_key.access_key, "secret": partner_secret}
     [grant] = AuthorizationModel.query(demo["app_id"])
 
@@ -232,10 +234,12 @@ def _run_calls(calls: Calls, demo: dict[str, str]) -> None:
     calls.call("allowed, same account, cold cache", demo, cold=True)
     calls.call("allowed, another account's app, warm", cross)
     limits = {"per_second": 10**6, "per_minute": 10**6, "per_day": 10**6}
-    apis.update_authorization(root, grant.authorization_id, {"limits": limits})
+    apis.update_authorization(
+        root, grant.authorization_id, AuthorizationChanges(limits=limits_from(limits))
+    )
     reset_cache()
     calls.call("allowed, with 3 limit windows, warm", demo)
-    apis.update_authorization(root, grant.authorization_id, {"limits": None})
+    apis.update_authorization(root, grant.authorization_id, AuthorizationChanges(limits=None))
     reset_cache()
     calls.call("denied, bad signature", demo, change=_garbage)
     calls.call("denied, unknown key on a registered API", demo, change=_unknown)

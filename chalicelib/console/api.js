@@ -16,7 +16,6 @@ export class ApiError extends Error {
     this.status = status;
     this.code = (body && body.code) || String(status);
     this.field = (body && body.field) || null;
-    this.fromApi = Boolean(body && body.code); // our error format, not the gateway's own answer
   }
 }
 
@@ -80,13 +79,6 @@ export const post = (path, body = {}) => api('POST', path, { body });
 export const patch = (path, body) => api('PATCH', path, { body });
 export const put = (path, body) => api('PUT', path, { body });
 export const del = (path) => api('DELETE', path);
-
-// A server without an endpoint this console knows (an older deployment) answers 404 or 405,
-// or, as API Gateway and chalice local do for an unknown route, a 403 not in our error format.
-export function isUnavailable(error) {
-  if (!(error instanceof ApiError)) return false;
-  return [404, 405].includes(error.status) || (error.status === 403 && !error.fromApi);
-}
 
 // Every item of a list, following next_cursor (bounded: a console page, not an export).
 export async function getAll(path, query = {}, maxPages = 10) {

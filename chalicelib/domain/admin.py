@@ -10,11 +10,13 @@ ISO-8601 strings (``domain/clock.py``), so a value read and written back is unch
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, Generic, NamedTuple, TypedDict, TypeVar
+from enum import Enum
+from typing import Any, Final, Generic, Literal, NamedTuple, TypedDict, TypeVar
 
 from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.limits import Limit
 from chalicelib.domain.objects import App as App
 from chalicelib.domain.objects import AppCode as AppCode
 from chalicelib.domain.objects import Authorization as Authorization
@@ -134,6 +136,129 @@ class AuditEvent:
     changes: Mapping[str, Any]  # the fields changed, never a secret
     at: datetime  # to the microsecond: one caller's quick writes keep their order
     expires_at: datetime  # when retention ends (the table's TTL removes it)
+
+
+# -- what an admin write asks for: the values the HTTP layer hands the services -----------------
+
+
+class _Keep(Enum):
+    KEEP = "keep"
+
+
+# "Not given" in a change where None means "clear it" (PATCH {"expires_at": null}).
+KEEP: Final = _Keep.KEEP
+Keep = Literal[_Keep.KEEP]
+
+
+def given(changes: object) -> dict[str, Any]:
+    """The fields a change value sets, by name: those neither KEEP nor, where None cannot
+    clear the field, None."""
+    clearable: frozenset[str] = getattr(changes, "CLEARABLE", frozenset())
+    return {
+        f.name: value
+        for f in fields(changes)  # type: ignore[arg-type]
+        if (value := getattr(changes, f.name)) is not KEEP
+        and (value is not None or f.name in clearable)
+    }
+
+
+@dataclass(frozen=True)
+class NewApp:
+    name: str
+    description: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    extension: Mapping[str, str] = field(default_factory=dict)
+    access_key: str | None = None  # None: one is generated
+    whitelist: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AppChanges:
+    """A PATCH of an app: None leaves a field as it is."""
+
+    name: str | None = None
+    description: str | None = None
+    tags: Mapping[str, str] | None = None
+    extension: Mapping[str, str] | None = None
+    enabled: bool | None = None
+
+
+@dataclass(frozen=True)
+class KeyChanges:
+    """A PATCH of a key pair: None leaves a field as it is; ``expires_at`` None clears it."""
+
+    CLEARABLE = frozenset({"expires_at"})
+
+    name: str | None = None
+    enabled: bool | None = None
+    access_key: str | None = None  # a new value comes with a new secret
+    expires_at: datetime | None | Keep = KEEP
+
+
+@dataclass(frozen=True)
+class NewApi:
+    name: str
+    method: str
+    path: str
+    gateway_id: str | None = None  # None: the account's only gateway
+    group: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ApiChanges:
+    """A PATCH of an API: None leaves a field as it is."""
+
+    name: str | None = None
+    method: str | None = None
+    path: str | None = None
+    group: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class NewGateway:
+    gateway_id: str
+    account_id: str
+    name: str = ""
+    base_url: str | None = None
+
+
+@dataclass(frozen=True)
+class GatewayChanges:
+    """A PATCH of a gateway: None leaves a field as it is; ``base_url`` None clears it."""
+
+    CLEARABLE = frozenset({"base_url"})
+
+    account_id: str | None = None
+    name: str | None = None
+    base_url: str | None | Keep = KEEP
+
+
+@dataclass(frozen=True)
+class NewAuthorization:
+    """An app allowed to call exactly one of: an API, a group of the granting account's APIs,
+    or all of them; in ``stages`` (empty: every stage) until ``expires_at`` (None: no end)."""
+
+    app_id: str
+    api_id: str | None = None
+    group: str | None = None
+    all_apis: bool = False
+    stages: tuple[str, ...] = ()
+    expires_at: datetime | None = None
+    limits: tuple[Limit, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuthorizationChanges:
+    """A PATCH of an authorization: KEEP leaves a field as it is; None clears it (stages:
+    every stage, expires_at: no end, limits: none)."""
+
+    CLEARABLE = frozenset({"stages", "expires_at", "limits"})
+
+    stages: tuple[str, ...] | None | Keep = KEEP
+    expires_at: datetime | None | Keep = KEEP
+    limits: tuple[Limit, ...] | None | Keep = KEEP
 
 
 def tag_filter(tag: str) -> list[tuple[str, str]]:

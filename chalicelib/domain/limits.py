@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
@@ -15,6 +16,18 @@ QUOTA_WINDOWS = frozenset({"per_day", "per_month"})
 class Limit(NamedTuple):
     window: str
     limit: int
+
+
+def limits_from(given: Mapping[str, int | None] | None) -> tuple[Limit, ...]:
+    """Limits from a map of window to calls (``{"per_minute": 60}``); a window left out or
+    None is unlimited. The order is WINDOWS', whatever the map's."""
+    values = given or {}
+    return tuple(Limit(w, int(v)) for w in WINDOWS if (v := values.get(w)) is not None)
+
+
+def limits_map(limits: tuple[Limit, ...]) -> dict[str, int]:
+    """The map of window to calls that the admin API shows and the audit log records."""
+    return {limit.window: limit.limit for limit in limits}
 
 
 class Window(NamedTuple):

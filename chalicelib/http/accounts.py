@@ -8,7 +8,7 @@ from chalice.app import Blueprint
 
 from chalicelib.http.admin import admin_route
 from chalicelib.http.lazy_import import lazy_module
-from chalicelib.http.views import page_view, token_view
+from chalicelib.http.views import account_view, page_view, token_view
 
 if TYPE_CHECKING:
     from chalicelib.domain.principal import Principal
@@ -31,7 +31,7 @@ bp = Blueprint(__name__)
 )
 def create_account(principal: Principal, body: schemas.CreateAccount) -> dict[str, Any]:
     """Create an account and its first admin token (root token only; the token is shown once)."""
-    return dict(service.create_account(principal, body.name))
+    return account_view(service.create_account(principal, body.name))
 
 
 @admin_route(

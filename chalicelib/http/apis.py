@@ -23,7 +23,7 @@ bp = Blueprint(__name__)
 @admin_route(bp, "/v1/apis", "POST", status=201, body="CreateApi", tag="apis", response="ApiView")
 def create_api(principal: Principal, body: schemas.CreateApi) -> dict[str, Any]:
     """Register an API: method + path template (e.g. GET /orders/{id}), optional group."""
-    return api_view(service.create_api(principal, **body.model_dump(exclude_none=True)))
+    return api_view(service.create_api(principal, body.value()))
 
 
 @admin_route(bp, "/v1/apis", "GET", query="Page", tag="apis", response="ApiList")
@@ -41,7 +41,7 @@ def get_api(principal: Principal, api_id: str) -> dict[str, Any]:
 @admin_route(bp, "/v1/apis/{api_id}", "PATCH", body="UpdateApi", tag="apis", response="ApiView")
 def update_api(principal: Principal, api_id: str, body: schemas.UpdateApi) -> dict[str, Any]:
     """Change an API's name, method, path, group or description."""
-    return api_view(service.update_api(principal, api_id, body.model_dump(exclude_none=True)))
+    return api_view(service.update_api(principal, api_id, body.changes()))
 
 
 @admin_route(bp, "/v1/apis/{api_id}", "DELETE", status=204, tag="apis")
@@ -61,17 +61,7 @@ def delete_api(principal: Principal, api_id: str) -> None:
 )
 def create_authorization(principal: Principal, body: schemas.CreateAuthorization) -> dict[str, Any]:
     """Authorize an app (of any account) for one API, a group or all your APIs, by stage."""
-    granted = service.create_authorization(
-        principal,
-        app_id=body.app_id,
-        api_id=body.api_id,
-        group=body.group,
-        all_apis=body.all,
-        stages=list(body.stages) if body.stages else None,
-        expires_at=body.expires_at,
-        limits=body.limits.model_dump(exclude_none=True) if body.limits else None,
-    )
-    return authorization_view(granted)
+    return authorization_view(service.create_authorization(principal, body.value()))
 
 
 @admin_route(
@@ -86,9 +76,7 @@ def update_authorization(
     principal: Principal, authorization_id: str, body: schemas.UpdateAuthorization
 ) -> dict[str, Any]:
     """Change an authorization's stages, end date or limits (null clears a field)."""
-    changes = body.model_dump(exclude_unset=True)
-    if "limits" in changes:
-        changes["limits"] = body.limits.model_dump(exclude_none=True) if body.limits else None
+    changes = body.changes()
     return authorization_view(service.update_authorization(principal, authorization_id, changes))
 
 

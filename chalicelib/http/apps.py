@@ -8,7 +8,15 @@ from chalice.app import Blueprint
 
 from chalicelib.http.admin import admin_route
 from chalicelib.http.lazy_import import lazy_module
-from chalicelib.http.views import app_detail_view, app_view, appcode_view, key_view, page_view
+from chalicelib.http.views import (
+    app_detail_view,
+    app_view,
+    appcode_view,
+    created_app_view,
+    key_view,
+    page_view,
+    whitelist_view,
+)
 
 if TYPE_CHECKING:
     from chalicelib.domain.principal import Principal
@@ -25,8 +33,7 @@ bp = Blueprint(__name__)
 )
 def create_app(principal: Principal, body: schemas.CreateApp) -> dict[str, Any]:
     """Create an app with its default key pair; the secret is in keys[0] (shown here)."""
-    app, key, secret = service.create_app(principal, **body.model_dump(exclude_none=True))
-    return {**app_view(app), "keys": [key_view(key, secret)]}
+    return created_app_view(*service.create_app(principal, body.value()))
 
 
 @admin_route(bp, "/v1/apps", "GET", query="AppFilter", tag="apps", response="AppList")
@@ -45,7 +52,7 @@ def get_app(principal: Principal, app_id: str) -> dict[str, Any]:
 @admin_route(bp, "/v1/apps/{app_id}", "PATCH", body="UpdateApp", tag="apps", response="AppView")
 def update_app(principal: Principal, app_id: str, body: schemas.UpdateApp) -> dict[str, Any]:
     """Rename, describe, retag, change the extension, enable or disable an app."""
-    return app_view(service.update_app(principal, app_id, body.model_dump(exclude_none=True)))
+    return app_view(service.update_app(principal, app_id, body.changes()))
 
 
 @admin_route(bp, "/v1/apps/{app_id}", "DELETE", status=204, tag="apps")
@@ -65,8 +72,7 @@ def delete_app(principal: Principal, app_id: str) -> None:
 )
 def copy_app(principal: Principal, app_id: str, body: schemas.CopyApp) -> dict[str, Any]:
     """A new app with the same whitelist, tags, extension and authorizations, new keys."""
-    copy, new_key = service.copy_app(principal, app_id, body.name)
-    return {**app_detail_view(copy), "keys": [key_view(*new_key)]}
+    return app_detail_view(*service.copy_app(principal, app_id, body.name))
 
 
 @admin_route(
@@ -98,8 +104,7 @@ def create_appcode(
     principal: Principal, app_id: str, body: schemas.CreateAppCode
 ) -> dict[str, Any]:
     """A new AppCode for simple authentication (may expire); the code is shown only here."""
-    code, value = service.create_appcode(principal, app_id, body.expires_at)
-    return {**appcode_view(code), "appcode": value}
+    return appcode_view(*service.create_appcode(principal, app_id, body.expires_at))
 
 
 @admin_route(bp, "/v1/appcodes/{appcode_id}", "DELETE", status=204, tag="appcodes")
@@ -111,7 +116,7 @@ def delete_appcode(principal: Principal, appcode_id: str) -> None:
 @admin_route(bp, "/v1/apps/{app_id}/whitelist", "GET", tag="whitelist", response="WhitelistView")
 def get_whitelist(principal: Principal, app_id: str) -> dict[str, Any]:
     """The app's IP whitelist; empty means any address."""
-    return {"app_id": app_id, "entries": list(service.get_whitelist(principal, app_id))}
+    return whitelist_view(app_id, service.get_whitelist(principal, app_id))
 
 
 @admin_route(
@@ -124,4 +129,4 @@ def get_whitelist(principal: Principal, app_id: str) -> dict[str, Any]:
 )
 def put_whitelist(principal: Principal, app_id: str, body: schemas.Whitelist) -> dict[str, Any]:
     """Replace the whitelist: up to 50 IPv4 addresses, ranges (192.168.1.*) or CIDRs."""
-    return {"app_id": app_id, "entries": service.put_whitelist(principal, app_id, body.entries)}
+    return whitelist_view(app_id, service.put_whitelist(principal, app_id, body.entries))

@@ -31,7 +31,7 @@ bp = Blueprint(__name__)
 )
 def create_gateway(principal: Principal, body: schemas.CreateGateway) -> dict[str, Any]:
     """Bind an API Gateway REST API (its id, requestContext.apiId) to an account (root only)."""
-    return gateway_view(service.create_gateway(principal, **body.model_dump(exclude_none=True)))
+    return gateway_view(service.create_gateway(principal, body.value()))
 
 
 @admin_route(bp, "/v1/gateways", "GET", query="Page", tag="gateways", response="GatewayList")
@@ -58,8 +58,7 @@ def update_gateway(
     principal: Principal, gateway_id: str, body: schemas.UpdateGateway
 ) -> dict[str, Any]:
     """Rename a gateway, change its base URL, or give it to another account (root only)."""
-    changes = body.model_dump(exclude_unset=True)
-    return gateway_view(service.update_gateway(principal, gateway_id, changes))
+    return gateway_view(service.update_gateway(principal, gateway_id, body.changes()))
 
 
 @admin_route(bp, "/v1/gateways/{gateway_id}", "DELETE", status=204, tag="gateways")

@@ -29,7 +29,7 @@ def get_key(principal: Principal, access_key: str, query: schemas.KeyQuery) -> d
 @admin_route(bp, "/v1/keys/{access_key}", "PATCH", body="UpdateKey", tag="keys", response="KeyView")
 def update_key(principal: Principal, access_key: str, body: schemas.UpdateKey) -> dict[str, Any]:
     """Rename, enable/disable, set or clear the expiry, or change the access key (new secret)."""
-    return key_view(*service.update_key(principal, access_key, body.model_dump(exclude_unset=True)))
+    return key_view(*service.update_key(principal, access_key, body.changes()))
 
 
 @admin_route(

@@ -1,4 +1,5 @@
-"""The JSON the admin API answers with, built from domain values (one function per object).
+"""The JSON the admin API answers with: each answer model (``chalicelib/http/schemas``) reads
+its fields from a domain value; a view gives only what is computed or nested.
 
 No secret leaves through a view unless the caller passes it in: a key pair's secret, a token's
 or an AppCode's value appear only in the answer that issues them (or a logged reveal).
@@ -6,10 +7,12 @@ or an AppCode's value appear only in the answer that issues them (or a logged re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalicelib.domain.clock import format_time, utc_now
+from chalicelib.domain.limits import limits_map
+from chalicelib.http.lazy_import import lazy_module
 
 if TYPE_CHECKING:
     from chalicelib.domain.admin import (
@@ -18,13 +21,17 @@ if TYPE_CHECKING:
         AppCode,
         AppDetail,
         AuditEvent,
-        Authorization,
         Gateway,
         GrantInUse,
         KeyPair,
+        NewAccount,
+        NewKey,
         Page,
         Token,
     )
+    from chalicelib.http import schemas
+else:
+    schemas = lazy_module("chalicelib.http.schemas")  # pydantic: once an admin route answers
 
 T = TypeVar("T")
 View = dict[str, Any]
@@ -34,63 +41,38 @@ def page_view(page: Page[T], view: Callable[[T], View]) -> View:
     return {"items": [view(item) for item in page.items], "next_cursor": page.next_cursor}
 
 
+def account_view(account: NewAccount) -> View:
+    return schemas.AccountCreated.of(None, **account)
+
+
 def token_view(token: Token, value: str | None = None) -> View:
-    view: View = {
-        "token_id": token.token_id,
-        "name": token.name,
-        "account_id": token.account_id,
-        "is_root": token.is_root,
-        "created_at": token.created_at,
-    }
-    if value is not None:
-        view["token"] = value
-    return view
+    if value is None:
+        return schemas.TokenView.of(token)
+    return schemas.TokenCreated.of(token, token=value)
 
 
 def app_view(app: App) -> View:
-    return {
-        "app_id": app.app_id,
-        "account_id": app.account_id,
-        "name": app.name,
-        "description": app.description,
-        "tags": dict(app.tags),
-        "extension": dict(app.extension),
-        "enabled": app.enabled,
-        "whitelist": list(app.whitelist),
-        "default_access_key": app.default_access_key,
-        "created_at": app.created_at,
-        "updated_at": app.updated_at,
-        "last_used_at": app.last_used_at,
-        "call_count": app.call_count,
-    }
+    return schemas.AppView.of(app)
 
 
-def app_detail_view(detail: AppDetail) -> View:
-    return {
-        **app_view(detail.app),
-        "keys": [key_view(key) for key in detail.keys],
-        "appcodes": [appcode_view(code) for code in detail.appcodes],
-        "authorizations": [authorization_view(grant) for grant in detail.authorizations],
-    }
+def created_app_view(app: App, key: KeyPair, secret: str) -> View:
+    return schemas.AppCreated.of(app, keys=[key_view(key, secret)])
+
+
+def app_detail_view(detail: AppDetail, new_key: NewKey | None = None) -> View:
+    """The app with its keys, AppCode ids and grants; a copy shows its new key pair instead."""
+    shape = schemas.AppCopied if new_key else schemas.AppDetail
+    return shape.of(
+        detail.app,
+        keys=[key_view(*new_key)] if new_key else [key_view(key) for key in detail.keys],
+        appcodes=[appcode_view(code) for code in detail.appcodes],
+        authorizations=[authorization_view(grant) for grant in detail.authorizations],
+    )
 
 
 def key_view(key: KeyPair, secret: str | None = None) -> View:
-    view: View = {
-        "access_key": key.access_key,
-        "app_id": key.app_id,
-        "name": key.name,
-        "enabled": key.enabled,
-        "is_default": key.is_default,
-        "created_at": key.created_at,
-        "updated_at": key.updated_at,
-        "last_used_at": key.last_used_at,
-        "call_count": key.call_count,
-        "expires_at": key.expires_at,
-        "previous_secret_expires_at": _live_grace(key),
-    }
-    if secret is not None:
-        view["secret"] = secret
-    return view
+    issued = {} if secret is None else {"secret": secret}
+    return schemas.KeyView.of(key, previous_secret_expires_at=_live_grace(key), **issued)
 
 
 def _live_grace(key: KeyPair) -> str | None:
@@ -99,69 +81,35 @@ def _live_grace(key: KeyPair) -> str | None:
     return until if until and until > format_time(utc_now()) else None
 
 
-def appcode_view(code: AppCode) -> View:
-    return {
-        "appcode_id": code.appcode_id,
-        "app_id": code.app_id,
-        "created_at": code.created_at,
-        "expires_at": code.expires_at,
-    }
+def appcode_view(code: AppCode, value: str | None = None) -> View:
+    if value is None:
+        return schemas.AppCodeSummary.of(code)
+    return schemas.AppCodeCreated.of(code, appcode=value)
+
+
+def whitelist_view(app_id: str, entries: Sequence[str]) -> View:
+    return schemas.WhitelistView.of(None, app_id=app_id, entries=list(entries))
 
 
 def gateway_view(gateway: Gateway) -> View:
-    return {
-        "gateway_id": gateway.gateway_id,
-        "account_id": gateway.account_id,
-        "name": gateway.name,
-        "base_url": gateway.base_url,
-        "checks_bodies": gateway.checks_bodies,
-        "created_at": gateway.created_at,
-        "updated_at": gateway.updated_at,
-    }
+    return schemas.GatewayView.of(gateway)
 
 
 def api_view(placed: ApiOnGateway) -> View:
     api, gateway = placed
     base_url = (gateway.base_url or "").rstrip("/") if gateway else ""
-    return {
-        "api_id": api.api_id,
-        "account_id": api.account_id,
-        "gateway_id": api.gateway_id,
-        "name": api.name,
-        "method": api.method,
-        "path": api.path,
-        "group": api.group,
-        "description": api.description,
-        "call_url": base_url + api.path if base_url else None,
-        "created_at": api.created_at,
-        "updated_at": api.updated_at,
-    }
-
-
-def authorization_fields(grant: Authorization) -> View:
-    """What an authorization grants, without its ids, times or use."""
-    return {
-        "app_id": grant.app_id,
-        "provider_account_id": grant.provider_account_id,
-        "api_id": grant.api_id,
-        "group": grant.group,
-        "all": grant.all_apis,
-        "stages": list(grant.stages),
-        "expires_at": grant.expires_at,
-        "limits": {limit.window: limit.limit for limit in grant.limits},
-    }
+    return schemas.ApiView.of(api, call_url=base_url + api.path if base_url else None)
 
 
 def authorization_view(granted: GrantInUse) -> View:
     grant, usage = granted
-    return {
-        "authorization_id": grant.authorization_id,
-        **authorization_fields(grant),
-        # Each window's use now: {"per_minute": {"limit", "used", "remaining", "resets_at"}}.
-        "usage": _plain(usage),
-        "created_at": grant.created_at,
-        "updated_at": grant.updated_at or grant.created_at,
-    }
+    return schemas.AuthorizationView.of(
+        grant,
+        all=grant.all_apis,
+        limits=limits_map(grant.limits),
+        usage=_plain(usage),
+        updated_at=grant.updated_at or grant.created_at,
+    )
 
 
 def _plain(usage: Mapping[str, Mapping[str, Any]]) -> View:
@@ -169,13 +117,4 @@ def _plain(usage: Mapping[str, Mapping[str, Any]]) -> View:
 
 
 def event_view(event: AuditEvent) -> View:
-    return {
-        "event_id": event.event_id,
-        "time": format_time(event.at),
-        "account_id": event.account_id,
-        "token_id": event.token_id,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "changes": dict(event.changes),
-    }
+    return schemas.AuditEvent.of(event, time=format_time(event.at), changes=dict(event.changes))

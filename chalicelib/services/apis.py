@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
-from chalicelib.domain.admin import Api, ApiOnGateway, Authorization, GrantInUse, Page
+from chalicelib.domain.admin import (
+    Api,
+    ApiChanges,
+    ApiOnGateway,
+    Authorization,
+    AuthorizationChanges,
+    GrantInUse,
+    NewApi,
+    NewAuthorization,
+    Page,
+    given,
+)
 from chalicelib.domain.clock import format_time, utc_now
 from chalicelib.domain.errors import NotFound, ValidationFailed
-from chalicelib.domain.limits import WINDOWS, Limit
+from chalicelib.domain.limits import limits_map
 from chalicelib.domain.principal import Principal, owned
 from chalicelib.domain.verification import STAGES
 from chalicelib.services.audit import audit_event
@@ -48,26 +57,20 @@ def _api_fields(api: Api) -> dict[str, Any]:
     }
 
 
-def create_api(
-    principal: Principal,
-    name: str,
-    method: str,
-    path: str,
-    gateway_id: str | None = None,
-    group: str | None = None,
-    description: str = "",
-) -> ApiOnGateway:
-    gateway = owned_gateway(principal, gateway_id) if gateway_id else only_gateway(principal)
+def create_api(principal: Principal, new: NewApi) -> ApiOnGateway:
+    gateway = (
+        owned_gateway(principal, new.gateway_id) if new.gateway_id else only_gateway(principal)
+    )
     now = _now()
     api = Api(
         api_id="api-" + secrets.token_hex(8),
         account_id=principal.account_id,
         gateway_id=gateway.gateway_id,
-        name=name,
-        method=method.upper(),
-        path=path,
-        group=group,
-        description=description,
+        name=new.name,
+        method=new.method.upper(),
+        path=new.path,
+        group=new.group,
+        description=new.description,
         created_at=now,
         updated_at=now,
     )
@@ -89,8 +92,9 @@ def get_api(principal: Principal, api_id: str) -> ApiOnGateway:
     return _placed([owned_api(principal, api_id)])[0]
 
 
-def update_api(principal: Principal, api_id: str, changes: dict[str, Any]) -> ApiOnGateway:
+def update_api(principal: Principal, api_id: str, asked: ApiChanges) -> ApiOnGateway:
     api = owned_api(principal, api_id)
+    changes = given(asked)
     if "method" in changes:
         changes["method"] = str(changes["method"]).upper()
     changed = replace(api, **changes, updated_at=_now())
@@ -117,75 +121,45 @@ def in_use(grants: list[Authorization]) -> list[GrantInUse]:
     return [GrantInUse(grant, current.get(grant.authorization_id, {})) for grant in grants]
 
 
-def _limits(given: Mapping[str, int | None] | None) -> tuple[Limit, ...]:
-    values = given or {}
-    return tuple(
-        Limit(window, int(value)) for window in WINDOWS if (value := values.get(window)) is not None
-    )
-
-
-def _stages(given: list[str] | None) -> tuple[str, ...]:
+def _stages(given: tuple[str, ...] | None) -> tuple[str, ...]:
     """The stages named, each once; none named: every stage."""
     return tuple(dict.fromkeys(given)) if given else tuple(STAGES)
 
 
-def create_authorization(
-    principal: Principal,
-    app_id: str,
-    api_id: str | None,
-    group: str | None,
-    all_apis: bool,
-    stages: list[str] | None,
-    expires_at: datetime | None,
-    limits: dict[str, int] | None = None,
-) -> GrantInUse:
-    chosen = [name for name, value in (("api_id", api_id), ("group", group)) if value]
-    if all_apis:
-        chosen.append("all")
-    if len(chosen) != 1:
-        raise ValidationFailed(
-            "give exactly one of api_id, group or all=true (got "
-            + (", ".join(chosen) or "none")
-            + ")",
-            "api_id",
-        )
-    if expires_at is not None and expires_at <= utc_now():
+def create_authorization(principal: Principal, new: NewAuthorization) -> GrantInUse:
+    target = _target(principal, new)
+    if new.expires_at is not None and new.expires_at <= utc_now():
         raise ValidationFailed("must be in the future", "expires_at")
     # The app may belong to any account (cross-account grants); only its existence is checked.
-    app = apps.get_app(app_id)
+    app = apps.get_app(new.app_id)
     if app is None:
-        raise NotFound(f"app {app_id} not found")
-    if api_id:
-        owned_api(principal, api_id)
-        target = f"api#{api_id}"
-    elif group:
-        target = f"group#{principal.account_id}#{group}"
-    else:
-        target = f"all#{principal.account_id}"
+        raise NotFound(f"app {new.app_id} not found")
+    if new.api_id:
+        owned_api(principal, new.api_id)
     now = _now()
     grant = Authorization(
-        app_id=app_id,
+        app_id=new.app_id,
         target=target,
         authorization_id="auth-" + secrets.token_hex(8),
         provider_account_id=principal.account_id,
         app_account_id=app.account_id,
-        api_id=api_id,
-        group=group,
-        stages=_stages(stages),
-        expires_at=format_time(expires_at) if expires_at else None,
-        limits=_limits(limits),
+        api_id=new.api_id,
+        group=new.group,
+        stages=_stages(new.stages),
+        expires_at=format_time(new.expires_at) if new.expires_at else None,
+        limits=new.limits,
         created_at=now,
         updated_at=now,
     )
     recorded = {
-        "app_id": app_id,
+        "app_id": grant.app_id,
         "provider_account_id": principal.account_id,
-        "api_id": api_id,
-        "group": group,
+        "api_id": grant.api_id,
+        "group": grant.group,
         "all": grant.all_apis,
         "stages": list(grant.stages),
         "expires_at": grant.expires_at,
-        "limits": {limit.window: limit.limit for limit in grant.limits},
+        "limits": limits_map(grant.limits),
     }
     write(
         store.insert_authorization(grant),
@@ -196,6 +170,25 @@ def create_authorization(
     return in_use([grant])[0]
 
 
+def _target(principal: Principal, new: NewAuthorization) -> str:
+    """What the grant covers, as its key names it; exactly one of api_id, group or all."""
+    chosen = [name for name, value in (("api_id", new.api_id), ("group", new.group)) if value]
+    if new.all_apis:
+        chosen.append("all")
+    if len(chosen) != 1:
+        raise ValidationFailed(
+            "give exactly one of api_id, group or all=true (got "
+            + (", ".join(chosen) or "none")
+            + ")",
+            "api_id",
+        )
+    if new.api_id:
+        return f"api#{new.api_id}"
+    if new.group:
+        return f"group#{principal.account_id}#{new.group}"
+    return f"all#{principal.account_id}"
+
+
 def _granted(principal: Principal, authorization_id: str) -> Authorization:
     grant = store.granted_by(principal.account_id, authorization_id)
     if grant is None:
@@ -204,20 +197,24 @@ def _granted(principal: Principal, authorization_id: str) -> Authorization:
 
 
 def update_authorization(
-    principal: Principal, authorization_id: str, changes: dict[str, Any]
+    principal: Principal, authorization_id: str, asked: AuthorizationChanges
 ) -> GrantInUse:
-    """Change stages, end date or limits; a field sent as null clears it (stages: all)."""
+    """Change stages, end date or limits; a field set to None clears it (stages: all)."""
     grant = _granted(principal, authorization_id)
+    changes = given(asked)
     new: dict[str, Any] = {}
+    recorded: dict[str, Any] = {}
     if "stages" in changes:
         new["stages"] = _stages(changes["stages"])
+        recorded["stages"] = list(changes["stages"]) if changes["stages"] else None
     if "expires_at" in changes:
-        new["expires_at"] = format_time(changes["expires_at"]) if changes["expires_at"] else None
+        expires_at = changes["expires_at"]
+        new["expires_at"] = recorded["expires_at"] = format_time(expires_at) if expires_at else None
     if "limits" in changes:
-        new["limits"] = _limits(changes["limits"])
+        new["limits"] = changes["limits"] or ()
+        recorded["limits"] = limits_map(new["limits"]) if changes["limits"] is not None else None
     if new:
         new["updated_at"] = _now()
-        recorded = {k: format_time(v) if isinstance(v, datetime) else v for k, v in changes.items()}
         write(
             store.update_authorization(grant, new),
             record(audit_event(principal, "authorization.update", authorization_id, recorded)),

@@ -8,17 +8,20 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from chalicelib.domain.admin import (
     App,
+    AppChanges,
     AppCode,
     AppDetail,
+    AuditEvent,
     Authorization,
     IssuedAppCode,
     KeyPair,
+    NewApp,
     NewKey,
     Page,
+    given,
 )
 from chalicelib.domain.clock import format_time, utc_now
 from chalicelib.domain.errors import Conflict, LimitExceeded, NotFound
@@ -80,14 +83,7 @@ def owned_app(principal: Principal, app_id: str) -> App:
 
 
 def create_app(
-    principal: Principal,
-    name: str,
-    description: str = "",
-    tags: dict[str, str] | None = None,
-    extension: dict[str, str] | None = None,
-    access_key: str | None = None,
-    whitelist: Sequence[str] = (),
-    copied_from: App | None = None,
+    principal: Principal, new: NewApp, copied_from: App | None = None
 ) -> tuple[App, KeyPair, str]:
     """The app, its default key pair and that pair's secret, written in one transaction with
     the audit event; a copy also gets the source's grants by the caller's own account."""
@@ -95,17 +91,17 @@ def create_app(
     app = App(
         app_id="app-" + secrets.token_hex(8),
         account_id=principal.account_id,
-        name=name,
-        description=description,
-        tags=tags or {},
-        extension=extension or {},
+        name=new.name,
+        description=new.description,
+        tags=dict(new.tags),
+        extension=dict(new.extension),
         enabled=True,
-        whitelist=tuple(whitelist),
+        whitelist=tuple(new.whitelist),
         default_access_key="",
         created_at=now,
         updated_at=now,
     )
-    key, secret = _new_key(app, access_key, "default", is_default=True)
+    key, secret = _new_key(app, new.access_key, "default", is_default=True)
     app = app._replace(default_access_key=key.access_key)
     grants = _own_grants_copied(principal, copied_from, app) if copied_from else []
     if len(grants) > MAX_COPIED_GRANTS:
@@ -114,34 +110,40 @@ def create_app(
             f"the app has {len(grants)} authorizations granted by your account and a copy "
             f"carries at most {MAX_COPIED_GRANTS}; grant a group or all APIs instead"
         )
-    if copied_from:
-        event = audit_event(
-            principal,
-            "app.copy",
-            app.app_id,
-            {
-                "source_app_id": copied_from.app_id,
-                "name": name,
-                "access_key": key.access_key,
-                "authorizations": [g.authorization_id for g in grants],
-            },
-        )
-    else:
-        fields = {"name": name, "description": description, "tags": tags, "extension": extension}
-        event = audit_event(
-            principal,
-            "app.create",
-            app.app_id,
-            {k: v for k, v in fields.items() if v} | {"access_key": key.access_key},
-        )
     write(
         store.count_keys(principal.account_id, 1),
         store.insert_app(app),
         store.insert_key(key),
         *(apis.insert_authorization(grant, new_app=True) for grant in grants),
-        record(event),
+        record(_creation_event(principal, new, key, copied_from, grants)),
     )
     return app, key, secret
+
+
+def _creation_event(
+    principal: Principal,
+    new: NewApp,
+    key: KeyPair,
+    copied_from: App | None,
+    grants: list[Authorization],
+) -> AuditEvent:
+    app_id = key.app_id
+    if copied_from:
+        copied = {
+            "source_app_id": copied_from.app_id,
+            "name": new.name,
+            "access_key": key.access_key,
+            "authorizations": [g.authorization_id for g in grants],
+        }
+        return audit_event(principal, "app.copy", app_id, copied)
+    fields = {
+        "name": new.name,
+        "description": new.description,
+        "tags": dict(new.tags),
+        "extension": dict(new.extension),
+    }
+    created = {k: v for k, v in fields.items() if v} | {"access_key": key.access_key}
+    return audit_event(principal, "app.create", app_id, created)
 
 
 def _own_grants_copied(principal: Principal, source: App, copy: App) -> list[Authorization]:
@@ -184,8 +186,9 @@ def get_app(principal: Principal, app_id: str) -> AppDetail:
     )
 
 
-def update_app(principal: Principal, app_id: str, changes: dict[str, Any]) -> App:
+def update_app(principal: Principal, app_id: str, asked: AppChanges) -> App:
     app = owned_app(principal, app_id)
+    changes = given(asked)
     if changes:
         now = _now()
         write(
@@ -214,15 +217,14 @@ def delete_app(principal: Principal, app_id: str) -> None:
 def copy_app(principal: Principal, app_id: str, name: str | None) -> tuple[AppDetail, NewKey]:
     """The copy as read back, and its default key pair with the secret (shown this once)."""
     source = owned_app(principal, app_id)
-    app, key, secret = create_app(
-        principal,
+    copy = NewApp(
         name=name or f"{source.name} (copy)",
         description=source.description,
-        tags=dict(source.tags),
-        extension=dict(source.extension),
+        tags=source.tags,
+        extension=source.extension,
         whitelist=source.whitelist,
-        copied_from=source,
     )
+    app, key, secret = create_app(principal, copy, copied_from=source)
     return get_app(principal, app.app_id), NewKey(key, secret)
 
 

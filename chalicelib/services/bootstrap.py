@@ -5,7 +5,7 @@ Used by the local runner, the tests and the deployment's bootstrap step (docs/de
 
 from __future__ import annotations
 
-from chalicelib.domain.admin import IssuedToken
+from chalicelib.domain.admin import IssuedToken, NewApi, NewApp, NewAuthorization
 from chalicelib.domain.principal import Principal
 from chalicelib.services import accounts, apis, apps, gateways
 from chalicelib.services.accounts import DEFAULT_ACCOUNT
@@ -35,16 +35,7 @@ def register_demo(own_gateway: str = gateways.LOCAL_GATEWAY) -> dict[str, str]:
     principal = Principal(DEFAULT_ACCOUNT, "bootstrap", True)
     for name, method, path in DEMO_APIS:
         if not route_exists(own_gateway, method, path):
-            apis.create_api(
-                principal,
-                name=name,
-                method=method,
-                path=path,
-                gateway_id=own_gateway,
-                group=DEMO_GROUP,
-            )
-    app, key, secret = apps.create_app(principal, name="demo", description="demo caller")
-    apis.create_authorization(
-        principal, app.app_id, None, DEMO_GROUP, False, stages=None, expires_at=None
-    )
+            apis.create_api(principal, NewApi(name, method, path, own_gateway, DEMO_GROUP))
+    app, key, secret = apps.create_app(principal, NewApp("demo", description="demo caller"))
+    apis.create_authorization(principal, NewAuthorization(app.app_id, group=DEMO_GROUP))
     return {"app_id": app.app_id, "access_key": key.access_key, "secret": secret}

@@ -6,9 +6,7 @@ gateways, so a route is one account's (DESIGN decision 9).
 
 from __future__ import annotations
 
-from typing import Any
-
-from chalicelib.domain.admin import Gateway, Page
+from chalicelib.domain.admin import KEEP, Gateway, GatewayChanges, NewGateway, Page, given
 from chalicelib.domain.clock import format_time, utc_now
 from chalicelib.domain.errors import Forbidden, NotFound, ValidationFailed
 from chalicelib.domain.principal import Principal
@@ -68,21 +66,15 @@ def gateways_by_id(gateway_ids: set[str]) -> dict[str, Gateway]:
     }
 
 
-def create_gateway(
-    principal: Principal,
-    gateway_id: str,
-    account_id: str,
-    name: str = "",
-    base_url: str | None = None,
-) -> Gateway:
+def create_gateway(principal: Principal, new: NewGateway) -> Gateway:
     _require_root(principal)
-    _require_account(account_id)
+    _require_account(new.account_id)
     now = format_time(utc_now())
-    gateway = Gateway(gateway_id, account_id, name, base_url, False, now, now)
-    fields = {"account_id": account_id, "name": name, "base_url": base_url}
+    gateway = Gateway(new.gateway_id, new.account_id, new.name, new.base_url, False, now, now)
+    fields = {"account_id": new.account_id, "name": new.name, "base_url": new.base_url}
     write(
         store.insert_gateway(gateway),
-        record(audit_event(principal, "gateway.create", gateway_id, fields)),
+        record(audit_event(principal, "gateway.create", new.gateway_id, fields)),
     )
     return gateway
 
@@ -109,22 +101,21 @@ def list_gateways(principal: Principal, limit: int, cursor: str | None) -> Page[
     return store.list_gateways(account, limit, cursor)
 
 
-def update_gateway(principal: Principal, gateway_id: str, changes: dict[str, Any]) -> Gateway:
+def update_gateway(principal: Principal, gateway_id: str, asked: GatewayChanges) -> Gateway:
     _require_root(principal)
     gateway = visible_gateway(principal, gateway_id)
-    new_account = changes.get("account_id")
-    moved = new_account is not None and new_account != gateway.account_id
-    if new_account is not None and moved:
-        _require_account(new_account)
-        gateway = gateway._replace(account_id=new_account)
-    if changes.get("name") is not None:
-        gateway = gateway._replace(name=changes["name"])
-    if "base_url" in changes:  # null clears it
-        gateway = gateway._replace(base_url=changes["base_url"] or None)
+    moved = asked.account_id is not None and asked.account_id != gateway.account_id
+    if asked.account_id is not None and moved:
+        _require_account(asked.account_id)
+        gateway = gateway._replace(account_id=asked.account_id)
+    if asked.name is not None:
+        gateway = gateway._replace(name=asked.name)
+    if asked.base_url is not KEEP:  # None clears it
+        gateway = gateway._replace(base_url=asked.base_url or None)
     gateway = gateway._replace(updated_at=format_time(utc_now()))
     write(
         store.replace_gateway(gateway, moved=moved),
-        record(audit_event(principal, "gateway.update", gateway_id, changes)),
+        record(audit_event(principal, "gateway.update", gateway_id, given(asked))),
     )
     return gateway
 

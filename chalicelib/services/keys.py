@@ -3,10 +3,11 @@ its secret, delete. Adding one to an app is the app's (``services/apps.py``)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.domain.admin import KeyPair, NewKey
+from chalicelib.domain.admin import KeyChanges, KeyPair, NewKey, given
 from chalicelib.domain.clock import format_time, utc_now
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.principal import Principal, owned
@@ -37,31 +38,25 @@ def get_key(principal: Principal, access_key: str, reveal: bool) -> tuple[KeyPai
 
 
 def update_key(
-    principal: Principal, access_key: str, changes: dict[str, Any]
+    principal: Principal, access_key: str, asked: KeyChanges
 ) -> tuple[KeyPair, str | None]:
-    """Rename, enable/disable, set or clear (null) the expiry, or change the access key (which
+    """Rename, enable/disable, set or clear (None) the expiry, or change the access key (which
     comes with a new secret, shown in this answer)."""
     key = owned_key(principal, access_key)
-    new_value = changes.pop("access_key", None)
-    recorded = dict(changes)
-    fields: dict[str, Any] = {}
-    if "expires_at" in changes:
-        expires_at = changes.pop("expires_at")
-        fields["expires_at"] = recorded["expires_at"] = (
-            format_time(expires_at) if expires_at else None
-        )
-    changes = {n: v for n, v in changes.items() if v is not None}
-    fields.update(changes)
+    fields = given(replace(asked, access_key=None))
+    if "expires_at" in fields:
+        expires_at = fields["expires_at"]
+        fields["expires_at"] = format_time(expires_at) if expires_at else None
     if fields:
         now = _now()
         write(
             store.update_key(key, {**fields, "updated_at": now}),
-            record(audit_event(principal, toggle_action("key", changes), access_key, recorded)),
+            record(audit_event(principal, toggle_action("key", fields), access_key, fields)),
         )
         key = key._replace(**fields, updated_at=now)
-    if new_value is None or new_value == key.access_key:
+    if asked.access_key is None or asked.access_key == key.access_key:
         return key, None
-    return _rename_key(principal, key, new_value)
+    return _rename_key(principal, key, asked.access_key)
 
 
 def _rename_key(principal: Principal, key: KeyPair, new_value: str) -> NewKey:

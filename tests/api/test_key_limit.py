@@ -109,6 +109,7 @@ def moto_server() -> Iterator[str]:
 
 
 def test_concurrent_key_creation_stops_exactly_at_the_limit(moto_server: str) -> None:
+    from chalicelib.domain.admin import NewApp
     from chalicelib.domain.errors import DomainError
     from chalicelib.domain.principal import Principal
     from chalicelib.http.errors import status_of
@@ -120,7 +121,7 @@ def test_concurrent_key_creation_stops_exactly_at_the_limit(moto_server: str) ->
     assert AppModel.Meta.host == moto_server
     ensure_account("acc-busy", "busy")
     principal = Principal("acc-busy", "tok-test", False)
-    app, _, _ = apps.create_app(principal, name="busy")
+    app, _, _ = apps.create_app(principal, NewApp(name="busy"))
     set_key_count("acc-busy", 490)
 
     outcomes: list[Any] = []

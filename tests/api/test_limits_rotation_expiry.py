@@ -223,6 +223,8 @@ def test_warm_calls_with_limits_still_cost_one_dynamodb_request(
 def test_fifty_concurrent_calls_against_ten_a_minute_let_exactly_ten_through(
     moto_server: str,
 ) -> None:
+    from chalicelib.domain.admin import AuthorizationChanges
+    from chalicelib.domain.limits import limits_from
     from chalicelib.domain.principal import Principal
     from chalicelib.services import apis
     from chalicelib.services.bootstrap import register_demo, register_root
@@ -234,7 +236,9 @@ def test_fifty_concurrent_calls_against_ten_a_minute_let_exactly_ten_through(
     caller = register_demo(own_gateway=GATEWAY_ID)
     [grant] = AuthorizationModel.query(caller["app_id"])
     apis.update_authorization(
-        Principal("default", "t", True), grant.authorization_id, {"limits": {"per_minute": 10}}
+        Principal("default", "t", True),
+        grant.authorization_id,
+        AuthorizationChanges(limits=limits_from({"per_minute": 10})),
     )
     events = [signed_event(caller) for _ in range(50)]
     outcomes: list[str] = []
@@ -261,6 +265,8 @@ def test_fifty_concurrent_calls_against_ten_a_minute_let_exactly_ten_through(
 def test_concurrent_replays_of_a_throttled_call_are_one_throttled_and_the_rest_replays(
     moto_server: str,
 ) -> None:
+    from chalicelib.domain.admin import AuthorizationChanges
+    from chalicelib.domain.limits import limits_from
     from chalicelib.domain.principal import Principal
     from chalicelib.services import apis
     from chalicelib.services.bootstrap import register_demo, register_root
@@ -272,7 +278,9 @@ def test_concurrent_replays_of_a_throttled_call_are_one_throttled_and_the_rest_r
     caller = register_demo(own_gateway=GATEWAY_ID)
     [grant] = AuthorizationModel.query(caller["app_id"])
     apis.update_authorization(
-        Principal("default", "t", True), grant.authorization_id, {"limits": {"per_minute": 1}}
+        Principal("default", "t", True),
+        grant.authorization_id,
+        AuthorizationChanges(limits=limits_from({"per_minute": 1})),
     )
     assert error_code(run(signed_event(caller))) == "success"
     event = signed_event(caller)

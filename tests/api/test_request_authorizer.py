@@ -417,15 +417,16 @@ def test_the_signed_path_keeps_the_stage_of_an_execute_api_url(demo: dict[str, s
 @pytest.fixture
 def other_team(admin_principal: Any, demo: dict[str, str]) -> dict[str, str]:
     """Another account's gateway with POST /orders and GET /demo/hello, the demo app granted."""
+    from chalicelib.domain.admin import NewApi, NewAuthorization, NewGateway
     from chalicelib.domain.principal import Principal
     from chalicelib.services import accounts, apis, gateways
 
     account = accounts.create_account(admin_principal, "orders team")["account_id"]
-    gateways.create_gateway(admin_principal, OTHER_TEAM_GATEWAY, account)
+    gateways.create_gateway(admin_principal, NewGateway(OTHER_TEAM_GATEWAY, account))
     team = Principal(account, "t", False)
-    orders = apis.create_api(team, name="orders", method="POST", path="/orders")
-    hello = apis.create_api(team, name="hello", method="GET", path="/demo/hello")
-    apis.create_authorization(team, demo["app_id"], None, None, True, None, None)
+    orders = apis.create_api(team, NewApi(name="orders", method="POST", path="/orders"))
+    hello = apis.create_api(team, NewApi(name="hello", method="GET", path="/demo/hello"))
+    apis.create_authorization(team, NewAuthorization(demo["app_id"], all_apis=True))
     return {"account_id": account, "orders": orders.api.api_id, "hello": hello.api.api_id}
 
 
@@ -583,12 +584,13 @@ def test_a_value_that_cannot_be_an_access_key_is_never_looked_up(
 def test_an_api_registered_for_any_method_matches_every_method(
     demo: dict[str, str], admin_principal: Any
 ) -> None:
+    from chalicelib.domain.admin import NewApi, NewAuthorization
     from chalicelib.services import apis
 
     api = apis.create_api(
-        admin_principal, name="any", method="ANY", path="/things", gateway_id=GATEWAY_ID
+        admin_principal, NewApi(name="any", method="ANY", path="/things", gateway_id=GATEWAY_ID)
     ).api
-    apis.create_authorization(admin_principal, demo["app_id"], api.api_id, None, False, None, None)
+    apis.create_authorization(admin_principal, NewAuthorization(demo["app_id"], api.api_id))
     for method in ("GET", "DELETE", "PATCH"):
         context = run(signed_event(demo, method=method, resource="/things"))["context"]
         assert context["api_id"] == api.api_id
@@ -650,10 +652,11 @@ def test_a_nonce_crafted_from_a_kept_records_nonce_and_sort_key_is_decided_not_r
 def test_an_event_without_a_gateway_id_is_api_not_found_even_if_root_bound_odd_ids(
     demo: dict[str, str], admin_principal: Any
 ) -> None:
+    from chalicelib.domain.admin import NewGateway
     from chalicelib.services import gateways
 
     for odd in ("-", "none"):
-        gateways.create_gateway(admin_principal, odd, "default")
+        gateways.create_gateway(admin_principal, NewGateway(odd, "default"))
     event = signed_event(demo)
     del event["requestContext"]["apiId"]
     assert_denied(run(event), "API_NOT_FOUND")

@@ -47,3 +47,15 @@ def test_a_grant_covers_all_apis_only_for_an_all_target(target: str, all_apis: b
         created_at="2026-11-22T05:00:00.000Z",
     )
     assert grant.all_apis is all_apis
+
+
+def test_a_change_gives_only_the_fields_sent_and_null_clears_only_where_it_may() -> None:
+    from chalicelib.domain.admin import KEEP, AppChanges, AuthorizationChanges, KeyChanges, given
+
+    assert given(AppChanges()) == {}
+    assert given(AppChanges(name="shop", enabled=False)) == {"name": "shop", "enabled": False}
+    # An app's field cannot be cleared: None is "not sent".
+    assert given(AppChanges(description=None)) == {}
+    assert given(KeyChanges(expires_at=None)) == {"expires_at": None}
+    assert given(KeyChanges(expires_at=KEEP, name="")) == {"name": ""}
+    assert given(AuthorizationChanges(limits=None, stages=KEEP)) == {"limits": None}

@@ -152,3 +152,12 @@ def test_current_windows_carry_each_limits_window_and_count_in_order() -> None:
 def test_an_unknown_window_is_named_in_the_error() -> None:
     with pytest.raises(ValueError, match="unknown window 'per_week'"):
         window_bounds("per_week", utc(2026, 1, 1))
+
+
+def test_limits_come_from_a_map_in_window_order_and_go_back_to_it() -> None:
+    from chalicelib.domain.limits import Limit, limits_from, limits_map
+
+    limits = limits_from({"per_day": 5, "per_second": 1, "per_minute": None})
+    assert limits == (Limit("per_second", 1), Limit("per_day", 5))
+    assert limits_map(limits) == {"per_second": 1, "per_day": 5}
+    assert limits_from(None) == () and limits_map(()) == {}

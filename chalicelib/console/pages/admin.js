@@ -1,5 +1,5 @@
 // Admin tokens, the audit trail, and for the root token: accounts and gateways.
-import { del, get, getAll, isUnavailable, patch, post } from '../api.js';
+import { del, get, getAll, patch, post } from '../api.js';
 import {
   append, attempt, badge, clear, confirmDialog, dialog, field, formatTime, h, localToIso, showOnce, table,
   toast, toastError,
@@ -7,10 +7,6 @@ import {
 import { t } from '../i18n.js';
 import { pager } from './apps.js';
 import { showFieldError } from './forms.js';
-
-function unavailable(main, title) {
-  append(main, [h('h1', null, title), h('p', { class: 'notice', id: 'unavailable' }, t('notAvailable'))]);
-}
 
 function simpleForm(fields, submitLabel, onSubmit) {
   const form = h('form', { class: 'toolbar', novalidate: true }, Object.values(fields).map((x) => x.row),
@@ -74,13 +70,7 @@ export async function renderAccounts(main) {
 }
 
 export async function renderGateways(main, _params, ctx) {
-  let items;
-  try {
-    items = await getAll('/v1/gateways');
-  } catch (error) {
-    if (isUnavailable(error)) return unavailable(main, t('gateways'));
-    throw error;
-  }
+  const items = await getAll('/v1/gateways');
   if (!ctx.isCurrent()) return undefined;
   const reload = () => { clear(main); return renderGateways(main, _params, ctx); };
   const rows = items.map((g) => h('tr', null,
@@ -159,11 +149,6 @@ export async function renderAudit(main, _params, ctx) {
         cursor: state.cursors[state.cursors.length - 1],
       });
     } catch (error) {
-      if (isUnavailable(error)) {
-        clear(main);
-        unavailable(main, t('audit'));
-        return;
-      }
       if (error.status !== 401 && !showFieldError(error, f)) toastError(error);
       return;
     }

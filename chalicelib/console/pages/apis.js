@@ -1,17 +1,17 @@
 // APIs by gateway and group (list, create, edit, delete), the authorizations this account
 // granted, and the authorize dialog (an API, a group or all; stages; an end date; any app by id).
-import { del, get, getAll, isUnavailable, patch, post } from '../api.js';
+import { del, get, getAll, patch, post } from '../api.js';
 import {
   append, attempt, clear, confirmDialog, copyButton, dialog, field, formatTime, h, isoToLocal, localToIso,
   table, toast, toastError,
 } from '../dom.js';
 import { t } from '../i18n.js';
 import { apiLabel, callUrl, loadApis } from './catalog.js';
-import { liveCheck, showFieldError } from './forms.js';
+import { enumOf, liveCheck, showFieldError } from './forms.js';
 
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY'];
-const STAGES = ['TEST', 'PRE', 'RELEASE'];
-const LIMIT_WINDOWS = ['per_second', 'per_minute', 'per_day', 'per_month'];
+// The stages and limit windows a grant may name, as the server's document declares them.
+const grantChoices = () => Promise.all([enumOf('CreateAuthorization', 'stages'), enumOf('AuthorizationView', 'limits')])
+  .then(([stages, windows]) => ({ stages, windows }));
 
 export function targetText(grant, catalog) {
   if (grant.api_id) {
@@ -25,19 +25,18 @@ export function targetText(grant, catalog) {
 export const stagesText = (grant) => (grant.stages || []).join(', ');
 export const untilText = (grant) => (grant.expires_at ? formatTime(grant.expires_at) : t('noEnd'));
 
-// Stages, end date and limits of an existing authorization (PATCH; older servers lack it).
+// Stages, end date and limits of an existing authorization.
 export function editGrantButton(grant, onDone) {
-  return h('button', { type: 'button', class: 'btn btn-small', onclick: () => dialog(t('editAuthorization'), (body, close) => {
+  return h('button', { type: 'button', class: 'btn btn-small', onclick: () => dialog(t('editAuthorization'), async (body, close) => {
+    const { stages, windows } = await grantChoices();
     const stageSet = h('fieldset', null, h('legend', null, t('stages')),
-      STAGES.map((stage) => h('div', { class: 'check' },
+      stages.map((stage) => h('div', { class: 'check' },
         h('input', { type: 'checkbox', id: `edit-stage-${stage}`, name: 'stage', value: stage, checked: (grant.stages || []).includes(stage) }),
         h('label', { for: `edit-stage-${stage}` }, stage))));
     const until = field(t('until'), h('input', { type: 'datetime-local', id: 'edit-until', value: isoToLocal(grant.expires_at) }), t('untilHint'));
     const current = grant.limits || {};
-    const limitFields = Object.fromEntries(LIMIT_WINDOWS.map((w) => {
-      const value = current[w] && typeof current[w] === 'object' ? current[w].limit : current[w];
-      return [w, field(t(w), h('input', { type: 'number', min: 1, step: 1, value: value ?? '' }))];
-    }));
+    const limitFields = Object.fromEntries(windows.map((w) => [w,
+      field(t(w), h('input', { type: 'number', min: 1, step: 1, value: current[w] ?? '' }))]));
     const formError = h('div', { class: 'field-error', role: 'alert' });
     const form = h('form', { novalidate: true }, h('p', null, targetText(grant)), stageSet, until.row,
       h('details', null, h('summary', null, t('limitsOptional')), h('div', { class: 'grid4' }, Object.values(limitFields).map((f) => f.row))),
@@ -58,22 +57,20 @@ export function editGrantButton(grant, onDone) {
         await onDone();
       } catch (error) {
         if (error.status === 401) return;
-        if (isUnavailable(error)) formError.textContent = t('editAuthorizationUnavailable');
-        else if (error.field === 'limits' && /extra/i.test(error.message)) formError.textContent = t('limitsUnavailable');
-        else if (!showFieldError(error, { expires_at: until })) formError.textContent = error.message;
+        if (!showFieldError(error, { expires_at: until })) formError.textContent = error.message;
       }
     });
     append(body, form);
   }) }, t('edit'));
 }
 
-export function limitsText(limits) {
-  if (!limits || !Object.keys(limits).length) return '—';
-  return Object.entries(limits).map(([window, value]) => {
-    if (value && typeof value === 'object') {
-      return `${window}: ${value.limit ?? ''} (${t('used')} ${value.used ?? 0}, ${t('remaining')} ${value.remaining ?? '—'})`;
-    }
-    return `${window}: ${value}`;
+// Each window's limit and, from the grant's usage, what is used and left of it now.
+export function limitsText(grant) {
+  const entries = Object.entries(grant.limits);
+  if (!entries.length) return '—';
+  return entries.map(([window, limit]) => {
+    const use = grant.usage[window];
+    return use ? `${window}: ${limit} (${t('used')} ${use.used}, ${t('remaining')} ${use.remaining})` : `${window}: ${limit}`;
   }).join('; ');
 }
 
@@ -87,26 +84,21 @@ export function revokeButton(grant, onDone) {
 }
 
 async function loadGateways() {
-  try {
-    return (await get('/v1/gateways', { limit: 200 })).items;
-  } catch (error) {
-    if (isUnavailable(error) || error.status === 400) return null; // a server from before gateways
-    throw error;
-  }
+  return (await get('/v1/gateways', { limit: 200 })).items;
 }
 
 export async function render(main, _params, ctx) {
   const [catalog, gateways] = await Promise.all([loadApis(), loadGateways()]);
   if (!ctx.isCurrent()) return;
   const groups = [...catalog.byGroup.keys()].sort();
-  const gatewayFilter = gateways ? field(t('gateway'), h('select', { id: 'filter-gateway' },
-    h('option', { value: '' }, t('any')), gateways.map((g) => h('option', { value: g.gateway_id }, g.name || g.gateway_id)))) : null;
+  const gatewayFilter = field(t('gateway'), h('select', { id: 'filter-gateway' },
+    h('option', { value: '' }, t('any')), gateways.map((g) => h('option', { value: g.gateway_id }, g.name || g.gateway_id))));
   const groupFilter = field(t('group'), h('select', { id: 'filter-group' },
     h('option', { value: '' }, t('any')), groups.map((g) => h('option', { value: g }, g))));
   const list = h('div');
   const grants = h('div');
   const draw = () => {
-    const gateway = gatewayFilter ? gatewayFilter.input.value : '';
+    const gateway = gatewayFilter.input.value;
     const group = groupFilter.input.value;
     const shown = catalog.items.filter((api) => (!gateway || api.gateway_id === gateway) && (!group || api.group === group));
     const rows = shown.map((api) => {
@@ -115,7 +107,7 @@ export async function render(main, _params, ctx) {
         h('td', { 'data-label': t('name') }, api.name, h('div', { class: 'muted mono' }, api.api_id)),
         h('td', { 'data-label': t('route') }, h('code', null, `${api.method} ${api.path}`)),
         h('td', { 'data-label': t('group') }, api.group || '—'),
-        gateways ? h('td', { 'data-label': t('gateway') }, api.gateway_id || '—') : null,
+        h('td', { 'data-label': t('gateway') }, api.gateway_id),
         h('td', { 'data-label': t('callUrl') }, link ? [h('code', null, link), copyButton(() => link, t('copyCallUrl'))] : '—'),
         h('td', { class: 'row-actions' },
           h('button', { type: 'button', class: 'btn btn-small', onclick: () => openAuthorize({ apiId: api.api_id, catalog, onDone: drawGrants }) }, t('authorize')),
@@ -128,25 +120,20 @@ export async function render(main, _params, ctx) {
               await reload();
             }), { danger: true }) }, t('delete'))));
     });
-    const headers = [t('name'), t('route'), t('group')];
-    if (gateways) headers.push(t('gateway'));
-    headers.push(t('callUrl'), t('actions'));
+    const headers = [t('name'), t('route'), t('group'), t('gateway'), t('callUrl'), t('actions')];
     clear(list).append(table(headers, rows, { caption: t('apis'), empty: t('noApis') }));
   };
   async function drawGrants() {
     const items = await getAll('/v1/authorizations');
-    const hasLimits = items.some((grant) => 'limits' in grant);
     const rows = items.map((grant) => h('tr', null,
       h('td', { 'data-label': t('app') }, h('code', null, grant.app_id)),
       h('td', { 'data-label': t('target') }, targetText(grant, catalog)),
       h('td', { 'data-label': t('stages') }, stagesText(grant)),
       h('td', { 'data-label': t('until') }, untilText(grant)),
-      hasLimits ? h('td', { 'data-label': t('limits') }, limitsText(grant.limits)) : null,
+      h('td', { 'data-label': t('limits') }, limitsText(grant)),
       h('td', { 'data-label': t('created') }, formatTime(grant.created_at)),
       h('td', { class: 'row-actions' }, editGrantButton(grant, drawGrants), revokeButton(grant, drawGrants))));
-    const headers = [t('app'), t('target'), t('stages'), t('until')];
-    if (hasLimits) headers.push(t('limits'));
-    headers.push(t('created'), t('actions'));
+    const headers = [t('app'), t('target'), t('stages'), t('until'), t('limits'), t('created'), t('actions')];
     clear(grants).append(table(headers, rows, { empty: t('noAuthorizations') }));
   }
   async function reload() {
@@ -154,14 +141,13 @@ export async function render(main, _params, ctx) {
     Object.assign(catalog, fresh);
     draw();
   }
-  (gatewayFilter ? [gatewayFilter, groupFilter] : [groupFilter]).forEach((f) => f.input.addEventListener('change', draw));
+  [gatewayFilter, groupFilter].forEach((f) => f.input.addEventListener('change', draw));
   append(main, [
     h('div', { class: 'page-head' }, h('h1', null, t('apis')),
       h('div', { class: 'head-actions' },
         h('button', { type: 'button', class: 'btn', id: 'authorize-open', onclick: () => openAuthorize({ catalog, onDone: drawGrants }) }, t('authorize')),
         h('button', { type: 'button', class: 'btn btn-primary', id: 'create-api', onclick: () => openApi(null, gateways, reload) }, t('createApi')))),
-    gateways === null ? h('p', { class: 'hint' }, t('gatewaysUnavailable')) : null,
-    h('div', { class: 'toolbar' }, gatewayFilter ? gatewayFilter.row : null, groupFilter.row),
+    h('div', { class: 'toolbar' }, gatewayFilter.row, groupFilter.row),
     list,
     h('h2', null, t('grantedAuthorizations')),
     h('p', { class: 'hint' }, t('grantedLead')),
@@ -173,14 +159,15 @@ export async function render(main, _params, ctx) {
 
 function openApi(api, gateways, reload) {
   dialog(api ? t('editApi') : t('createApi'), async (body, close) => {
+    const methods = await enumOf('CreateApi', 'method');
     const f = {
       name: field(t('name'), h('input', { type: 'text', value: api ? api.name : '' })),
-      method: field(t('method'), h('select', null, METHODS.map((m) => h('option', { value: m, selected: api ? api.method === m : m === 'GET' }, m)))),
+      method: field(t('method'), h('select', null, methods.map((m) => h('option', { value: m, selected: api ? api.method === m : m === 'GET' }, m)))),
       path: field(t('path'), h('input', { type: 'text', value: api ? api.path : '', placeholder: '/orders/{id}', spellcheck: 'false' }), t('pathHint')),
       group: field(t('group'), h('input', { type: 'text', value: api && api.group ? api.group : '' }), t('optional')),
       description: field(t('description'), h('textarea', { rows: 2, value: api ? api.description : '' })),
     };
-    if (gateways && gateways.length && !api) {
+    if (gateways.length && !api) {
       f.gateway_id = field(t('gateway'), h('select', null, gateways.map((g) => h('option', { value: g.gateway_id }, g.name || g.gateway_id))));
     }
     const form = h('form', { novalidate: true }, Object.values(f).map((x) => x.row),
@@ -218,6 +205,7 @@ export function openAuthorize({ appId, apiId, catalog, onDone }) {
     const cat = catalog || await loadApis();
     const myApps = await getAll('/v1/apps').catch(() => []);
     const groups = [...cat.byGroup.keys()].sort();
+    const { stages, windows } = await grantChoices();
     const radio = (name, value, label, checked) => {
       const id = `${name}-${value}`;
       return h('div', { class: 'radio' }, h('input', { type: 'radio', name, id, value, checked }), h('label', { for: id }, label));
@@ -241,11 +229,11 @@ export function openAuthorize({ appId, apiId, catalog, onDone }) {
       radio('appsource', 'other', t('anotherAccountsApp'), !ownsPreset), otherApp.row);
     // Stages, end, limits
     const stageSet = h('fieldset', null, h('legend', null, t('stages')),
-      STAGES.map((stage) => h('div', { class: 'check' },
+      stages.map((stage) => h('div', { class: 'check' },
         h('input', { type: 'checkbox', id: `stage-${stage}`, name: 'stage', value: stage, checked: true }),
         h('label', { for: `stage-${stage}` }, stage))));
     const until = field(t('until'), h('input', { type: 'datetime-local', id: 'grant-until' }), t('untilHint'));
-    const limitFields = Object.fromEntries(LIMIT_WINDOWS.map((w) => [w, field(t(w), h('input', { type: 'number', min: 1, step: 1, id: `limit-${w}` }))]));
+    const limitFields = Object.fromEntries(windows.map((w) => [w, field(t(w), h('input', { type: 'number', min: 1, step: 1, id: `limit-${w}` }))]));
     const limitsSet = h('details', null, h('summary', null, t('limitsOptional')),
       h('div', { class: 'grid4' }, Object.values(limitFields).map((f) => f.row)));
     const formError = h('div', { class: 'field-error', role: 'alert' });
@@ -274,8 +262,7 @@ export function openAuthorize({ appId, apiId, catalog, onDone }) {
         if (onDone) await onDone();
       } catch (error) {
         if (error.status === 401) return;
-        if (error.field === 'limits' && /extra/i.test(error.message)) formError.textContent = t('limitsUnavailable');
-        else if (!showFieldError(error, { expires_at: until, app_id: source === 'mine' ? ownApp : otherApp })) formError.textContent = error.message;
+        if (!showFieldError(error, { expires_at: until, app_id: source === 'mine' ? ownApp : otherApp })) formError.textContent = error.message;
       }
     });
   }, { wide: true });

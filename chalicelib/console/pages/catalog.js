@@ -1,5 +1,5 @@
 // The account's APIs by id and group, and their call URLs: shared by the pages that name APIs.
-import { basePath, getAll } from '../api.js';
+import { getAll } from '../api.js';
 
 export async function loadApis() {
   const items = await getAll('/v1/apis');
@@ -13,12 +13,9 @@ export async function loadApis() {
   return { items, byId, byGroup };
 }
 
-// The gateway's base_url gives the call URL; a server from before gateways serves every API
-// on its own routes, so its own address is the call URL there.
+// The gateway's base_url gives the call URL (the server computes it; none without one).
 export function callUrl(api) {
-  if (api.call_url) return api.call_url;
-  if (api.gateway_id === undefined) return `${location.origin}${basePath}${api.path}`;
-  return '';
+  return api.call_url || '';
 }
 
 export function apiLabel(api) {

@@ -15,6 +15,27 @@ export async function schemaOf(model) {
   return (doc && doc.components && doc.components.schemas && doc.components.schemas[model]) || null;
 }
 
+// A property's enum (of its items for a list, of its keys for a map), as the document
+// declares it: the stages, windows and methods the console offers are the ones the server takes.
+export async function enumOf(model, property) {
+  const schema = await schemaOf(model);
+  let prop = schema && schema.properties ? schema.properties[property] : null;
+  if (prop && prop.anyOf) prop = prop.anyOf.find((branch) => branch.type !== 'null') || null;
+  if (prop && prop.items) prop = prop.items;
+  if (prop && prop.propertyNames) prop = prop.propertyNames;
+  return (prop && prop.enum) || [];
+}
+
+// The examples of an operation's query parameter (e.g. every result a call record may have).
+export async function queryExamples(path, method, name) {
+  const doc = await openapi();
+  const operation = doc && doc.paths && doc.paths[path] && doc.paths[path][method];
+  const parameter = operation && operation.parameters.find((p) => p.name === name && p.in === 'query');
+  const schema = parameter && parameter.schema;
+  const branch = schema && schema.anyOf ? schema.anyOf.find((b) => b.examples) : schema;
+  return (branch && branch.examples) || (schema && schema.examples) || [];
+}
+
 function stringBranch(schema) {
   if (!schema) return null;
   if (schema.anyOf) return schema.anyOf.find((branch) => branch.type === 'string') || null;

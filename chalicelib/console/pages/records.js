@@ -5,14 +5,11 @@ import { t } from '../i18n.js';
 import { stackedBars } from '../chart.js';
 import { pager } from './apps.js';
 import { loadApis } from './catalog.js';
+import { queryExamples } from './forms.js';
 
-export const VERDICT_CODES = [
-  'MISSING_CREDENTIALS', 'INVALID_KEY', 'INVALID_APPCODE', 'KEY_DISABLED', 'APP_DISABLED', 'KEY_EXPIRED',
-  'INVALID_TIMESTAMP', 'TIMESTAMP_EXPIRED', 'INVALID_NONCE', 'NONCE_USED', 'IP_NOT_ALLOWED',
-  'UNSUPPORTED_SIGNATURE_METHOD', 'DUPLICATE_PARAMETER', 'INVALID_SIGNATURE', 'FORM_BODY_UNSUPPORTED',
-  'API_NOT_FOUND', 'INVALID_STAGE', 'NOT_AUTHORIZED', 'AUTHORIZATION_EXPIRED', 'THROTTLED',
-  'QUOTA_EXHAUSTED', 'INVALID_CONTENT_MD5',
-];
+// Every result a record may have (success, failure and each verdict code), from the document.
+const verdictCodes = () => queryExamples('/v1/call-records', 'get', 'result')
+  .then((results) => results.filter((r) => r !== 'success' && r !== 'failure'));
 
 function tick(bucket) {
   return (time) => {
@@ -25,9 +22,10 @@ function tick(bucket) {
 }
 
 export async function render(main, _params, ctx) {
-  const [catalog, myApps] = await Promise.all([
+  const [catalog, myApps, codes] = await Promise.all([
     loadApis().catch(() => ({ items: [], byId: new Map() })),
     getAll('/v1/apps').catch(() => []),
+    verdictCodes(),
   ]);
   if (!ctx.isCurrent()) return;
   const appNames = new Map(myApps.map((a) => [a.app_id, a.name]));
@@ -36,7 +34,7 @@ export async function render(main, _params, ctx) {
     result: field(t('result'), h('select', { id: 'filter-result' },
       h('option', { value: '' }, t('allResults')), h('option', { value: 'success' }, t('success')),
       h('option', { value: 'failure' }, t('failure')),
-      h('optgroup', { label: t('failureCodes') }, VERDICT_CODES.map((code) => h('option', { value: code }, code))))),
+      h('optgroup', { label: t('failureCodes') }, codes.map((code) => h('option', { value: code }, code))))),
     from: field(t('from'), h('input', { type: 'datetime-local', id: 'filter-from', step: 1 })),
     to: field(t('to'), h('input', { type: 'datetime-local', id: 'filter-to', step: 1 })),
     app: field(t('app'), h('input', { type: 'text', id: 'filter-app', list: 'my-apps', spellcheck: 'false', value: params.get('app_id') || '' }), t('appFilterHint')),

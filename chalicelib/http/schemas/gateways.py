@@ -1,0 +1,57 @@
+"""Gateways: API Gateway REST APIs bound to the accounts that own them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from chalicelib.domain.admin import GatewayChanges, NewGateway
+from chalicelib.http.schemas.common import Answer, Name, OptionalName, Strict, Time
+
+GatewayId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$"),
+    Field(description="the REST API's id as requestContext.apiId gives it, e.g. a1b2c3d4e5"),
+]
+BaseUrl = Annotated[
+    str,
+    StringConstraints(pattern=r"^https?://[^\s?#]{1,500}$"),
+    Field(description="e.g. https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod"),
+]
+
+
+class CreateGateway(Strict):
+    gateway_id: GatewayId
+    account_id: Name
+    name: OptionalName = ""
+    base_url: BaseUrl | None = None
+
+    def value(self) -> NewGateway:
+        return NewGateway(**self.model_dump())
+
+
+class UpdateGateway(Strict):
+    account_id: Name | None = None
+    name: OptionalName | None = None
+    base_url: BaseUrl | None = None
+
+    def changes(self) -> GatewayChanges:
+        return GatewayChanges(**self.model_dump(exclude_unset=True))
+
+
+class GatewayView(Answer):
+    gateway_id: str
+    account_id: str
+    name: str
+    base_url: str | None
+    checks_bodies: bool = Field(
+        description="this deployment's own REST API: form-bodied calls are verified there"
+    )
+    created_at: Time
+    updated_at: Time
+
+
+class GatewayList(Answer):
+    items: list[GatewayView]
+    next_cursor: str | None
