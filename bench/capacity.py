@@ -938,7 +938,8 @@ def demonstrate(endpoint: str, emulate: bool = True) -> int:
     from chalicelib.config import settings
     from chalicelib.domain.clock import format_time, utc_now
     from chalicelib.domain.records import CallRecord, RecordRef
-    from chalicelib.storage import call_records, clients, usage
+    from chalicelib.storage import clients, usage
+    from chalicelib.storage.calls import items, transaction, writes
     from chalicelib.storage.models import AccountModel, GatewayModel
 
     tables = model_tables()
@@ -1007,26 +1008,26 @@ def demonstrate(endpoint: str, emulate: bool = True) -> int:
         assert item is not None
         return {"id": item["id"]}
 
-    item = call_records.record_item(record)
-    long_item = call_records.record_item(long)
+    item = items.record_item(record)
+    long_item = items.record_item(long)
     write(
         "PutItem call record (4 sparse GSIs), < 1 KB",
         record_table,
         key_of(item),
-        lambda: call_records.save(record),
+        lambda: writes.save(record),
     )
     write(
         "PutItem call record (4 sparse GSIs), > 1 KB",
         record_table,
         key_of(long_item),
-        lambda: call_records.save(long),
+        lambda: writes.save(long),
     )
-    ref = RecordRef(record.viewers, call_records.record_id(record))
+    ref = RecordRef(record.viewers, items.record_id(record))
     write(
         "UpdateItem call record marked failed (leaves 2 GSIs)",
         record_table,
         key_of(item),
-        lambda: call_records.mark_failed(ref, "INVALID_SIGNATURE"),
+        lambda: writes.mark_failed(ref, "INVALID_SIGNATURE"),
     )
     scope, start = f"app#{record.app_id}", record.time[:13]
     usage_key = {"scope": {"S": scope}, "bucket_start": {"S": start}}
@@ -1050,31 +1051,31 @@ def demonstrate(endpoint: str, emulate: bool = True) -> int:
             gateway_id="gw-capacity", account_id=account, created_at=now, updated_at=now
         ).save(),
     )
-    nonce = call_records.Nonce("AKCAPACITY000001#nonce-capacity", int(time.time()) + 900)
+    nonce = items.Nonce("AKCAPACITY000001#nonce-capacity", int(time.time()) + 900)
     verified = record._replace(request_id="req-capacity-5")
-    verified_item = call_records.record_item(verified, nonce)
+    verified_item = items.record_item(verified, nonce)
     for label in ("PutItem verified call (the nonce)", "PutItem replay (condition fails)"):
         write(
-            label, record_table, key_of(verified_item), lambda: call_records.save(verified, nonce)
+            label, record_table, key_of(verified_item), lambda: writes.save(verified, nonce)
         )
-    cross_item = call_records.record_item(crossing)
+    cross_item = items.record_item(crossing)
     write(
         "PutItem call record, 2 viewers",
         record_table,
         key_of(cross_item),
-        lambda: call_records.save(crossing),
+        lambda: writes.save(crossing),
     )
     # An allowed call with a limit: the record (its nonce) and the counter, in one request.
-    window = call_records.Counter("auth-capacity#minute#0", 100, int(time.time()) + 120, "minute")
+    window = transaction.Counter("auth-capacity#minute#0", 100, int(time.time()) + 120, "minute")
     allowed = record._replace(request_id="req-capacity-4")
-    limited = call_records.Nonce("AKCAPACITY000001#nonce-capacity-2", int(time.time()) + 900)
-    allowed_item = call_records.record_item(allowed, limited)
+    limited = items.Nonce("AKCAPACITY000001#nonce-capacity-2", int(time.time()) + 900)
+    allowed_item = items.record_item(allowed, limited)
     for label in ("TransactWriteItems allowed call", "TransactWriteItems replay (cancelled)"):
         write(
             label,
             record_table,
             key_of(allowed_item),
-            lambda: call_records.save(allowed, limited, [window]),
+            lambda: writes.save(allowed, limited, [window]),
         )
     read(
         "GetItem call record, consistent",

@@ -14,7 +14,7 @@ from chalicelib.domain import verification as rules
 from chalicelib.domain.call_context import CallContext
 from chalicelib.domain.verdicts import SUCCESS
 from chalicelib.services.call_verification import Outcome, verify_call
-from chalicelib.storage import call_records
+from chalicelib.storage.calls.writes import mark_failed
 
 
 def check_body(request: rules.CallRequest, body: bytes, context: CallContext) -> Outcome:
@@ -31,7 +31,7 @@ def check_body(request: rules.CallRequest, body: bytes, context: CallContext) ->
     if (body or declared) and not hmac.compare_digest(
         declared.encode(), signing.content_md5(body).encode()
     ):
-        call_records.mark_failed(context.record_ref, "INVALID_CONTENT_MD5")
+        mark_failed(context.record_ref, "INVALID_CONTENT_MD5")
         return Outcome("INVALID_CONTENT_MD5", CallContext(request_id=context.request_id))
     return Outcome(SUCCESS, context)
 

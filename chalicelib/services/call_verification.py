@@ -19,7 +19,10 @@ from chalicelib.domain.clock import format_time, utc_now
 from chalicelib.domain.limits import Window, current_windows, verdict_for
 from chalicelib.domain.records import CallRecord
 from chalicelib.domain.verdicts import SUCCESS
-from chalicelib.storage import call_records, credentials
+from chalicelib.storage import credentials
+from chalicelib.storage.calls import items, writes
+from chalicelib.storage.calls.items import Nonce
+from chalicelib.storage.calls.transaction import Counter
 
 
 class Outcome(NamedTuple):
@@ -105,7 +108,7 @@ def _record_verified(
     windows = current_windows(decision.grant.limits, now) if decision.grant else []
     counters = [_counter(decision.grant, window) for window in windows if decision.grant]
     nonce = _nonce(facts.credentials, decision)
-    refused = call_records.save(record._replace(latency_ms=_since(started)), nonce, counters)
+    refused = writes.save(record._replace(latency_ms=_since(started)), nonce, counters)
     if refused and refused != "nonce":
         # A limit refused it and nothing was written. The refusal is recorded under the nonce
         # all the same (CONTRACT 3.3), so the same bytes never pass later; a concurrent replay
@@ -113,7 +116,7 @@ def _record_verified(
         window = next(w for w in windows if w.window == refused)
         limited = record._replace(result=verdict_for(refused), retry_after=window.retry_after(now))
         limited = limited._replace(latency_ms=_since(started))
-        refused = call_records.save(limited, nonce)
+        refused = writes.save(limited, nonce)
         if refused != "nonce":
             return _denied(limited)
     if refused == "nonce":
@@ -124,10 +127,10 @@ def _record_verified(
     return Outcome(SUCCESS, _allowed_context(request, facts, decision, record, nonce))
 
 
-def _nonce(found: rules.Credentials, decision: rules.Decision) -> call_records.Nonce | None:
+def _nonce(found: rules.Credentials, decision: rules.Decision) -> Nonce | None:
     if not decision.nonce:
         return None
-    return call_records.Nonce(f"{found.access_key}#{decision.nonce}", _nonce_expiry())
+    return Nonce(f"{found.access_key}#{decision.nonce}", _nonce_expiry())
 
 
 def _allowed_context(
@@ -135,7 +138,7 @@ def _allowed_context(
     facts: rules.Facts,
     decision: rules.Decision,
     record: CallRecord,
-    nonce: call_records.Nonce | None,
+    nonce: Nonce | None,
 ) -> CallContext:
     app, route, found = facts.app, facts.route, facts.credentials
     assert app is not None and route is not None
@@ -150,16 +153,16 @@ def _allowed_context(
         stage=record.stage,
         extension=app.extension_json,
         request_id=request.request_id,
-        record_id=call_records.record_id(record, nonce.key if nonce else ""),
+        record_id=items.record_id(record, nonce.key if nonce else ""),
         secret=decision.secret_used if signed else "",
         content_md5=(request.header("content-md5") or "").strip() if signed else "",
     )
 
 
-def _counter(grant: rules.Grant, window: Window) -> call_records.Counter:
+def _counter(grant: rules.Grant, window: Window) -> Counter:
     # Kept a day past its window: TTL deletes lazily, and the key names the window anyway.
     expires = int(window.end.timestamp()) + 86400
-    return call_records.Counter(
+    return Counter(
         window.counter_key(grant.authorization_id), window.limit, expires, window.window
     )
 
@@ -210,7 +213,7 @@ def _deny(
     record: CallRecord, started: float, message: str = "", string_to_sign: str = ""
 ) -> Outcome:
     record = record._replace(latency_ms=_since(started))
-    call_records.save(record)
+    writes.save(record)
     return _denied(record, message, string_to_sign)
 
 
