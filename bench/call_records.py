@@ -51,7 +51,7 @@ def fill(count: int, seed: int) -> None:
     from chalicelib.domain.clock import format_time, utc_now
     from chalicelib.domain.records import CallRecord
     from chalicelib.storage import clients
-    from chalicelib.storage.call_records import record_item
+    from chalicelib.storage.calls.items import record_item
 
     rng = random.Random(seed)
     now = utc_now()
@@ -106,7 +106,7 @@ QUERIES: dict[str, dict[str, Any]] = {
 def run_queries(repeats: int) -> dict[str, tuple[int, int, float]]:
     from chalicelib.domain.clock import format_time, utc_now
     from chalicelib.domain.principal import Principal
-    from chalicelib.services.call_records import list_records
+    from chalicelib.services.call_records import RecordQuery, list_records
 
     principal = Principal(ACCOUNT, "bench", False)
     figures = {}
@@ -117,7 +117,7 @@ def run_queries(repeats: int) -> dict[str, tuple[int, int, float]]:
         times = []
         for _ in range(repeats):
             started = time.perf_counter()
-            page = list_records(principal, limit=PAGE, **arguments)
+            page = list_records(principal, RecordQuery(limit=PAGE, **arguments))
             times.append(time.perf_counter() - started)
         figures[name] = (page.scanned, len(page.records), statistics.median(times))
     return figures

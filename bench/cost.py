@@ -371,7 +371,7 @@ def measure_aggregation(meter: Meter) -> tuple[list[Figure], list[Figure]]:
     from chalicelib.domain.clock import format_time, utc_now
     from chalicelib.domain.records import CallRecord
     from chalicelib.services.usage import aggregate
-    from chalicelib.storage.call_records import record_item
+    from chalicelib.storage.calls.items import record_item
     from chalicelib.storage.models import AppModel
 
     app = next(iter(AppModel.scan()))

@@ -155,30 +155,30 @@ def _record_writes(demo: Demonstration, record: CallRecord) -> Item:
     """Call records saved and marked failed; returns the long record's key, read back later."""
     from chalicelib.config import settings
     from chalicelib.domain.records import RecordRef
-    from chalicelib.storage import call_records
+    from chalicelib.storage.calls import items, writes
 
     table = settings().table_name("calls")
     long = record._replace(request_id="req-capacity-2", path="/demo/" + "x" * 1000)
-    item = call_records.record_item(record)
-    long_item = call_records.record_item(long)
+    item = items.record_item(record)
+    long_item = items.record_item(long)
     demo.write(
         "PutItem call record (4 sparse GSIs), < 1 KB",
         table,
         _key_of(item),
-        lambda: call_records.save(record),
+        lambda: writes.save(record),
     )
     demo.write(
         "PutItem call record (4 sparse GSIs), > 1 KB",
         table,
         _key_of(long_item),
-        lambda: call_records.save(long),
+        lambda: writes.save(long),
     )
-    ref = RecordRef(record.viewers, call_records.record_id(record))
+    ref = RecordRef(record.viewers, items.record_id(record))
     demo.write(
         "UpdateItem call record marked failed (leaves 2 GSIs)",
         table,
         _key_of(item),
-        lambda: call_records.mark_failed(ref, "INVALID_SIGNATURE"),
+        lambda: writes.mark_failed(ref, "INVALID_SIGNATURE"),
     )
     return _key_of(long_item)
 
@@ -222,31 +222,31 @@ def _signed_call_writes(demo: Demonstration, record: CallRecord) -> None:
     """What the authorizer writes for a verified call, a replay, a call across accounts and an
     allowed call with a limit (the record, its nonce and the counter, in one request)."""
     from chalicelib.config import settings
-    from chalicelib.storage import call_records
+    from chalicelib.storage.calls import items, transaction, writes
 
     table = settings().table_name("calls")
-    nonce = call_records.Nonce("AKCAPACITY000001#nonce-capacity", int(time.time()) + 900)
+    nonce = items.Nonce("AKCAPACITY000001#nonce-capacity", int(time.time()) + 900)
     verified = record._replace(request_id="req-capacity-5")
-    verified_item = call_records.record_item(verified, nonce)
+    verified_item = items.record_item(verified, nonce)
     for label in ("PutItem verified call (the nonce)", "PutItem replay (condition fails)"):
-        demo.write(label, table, _key_of(verified_item), lambda: call_records.save(verified, nonce))
+        demo.write(label, table, _key_of(verified_item), lambda: writes.save(verified, nonce))
     crossing = record._replace(request_id="req-capacity-3", caller_account_id="acc-other")
     demo.write(
         "PutItem call record, 2 viewers",
         table,
-        _key_of(call_records.record_item(crossing)),
-        lambda: call_records.save(crossing),
+        _key_of(items.record_item(crossing)),
+        lambda: writes.save(crossing),
     )
-    window = call_records.Counter("auth-capacity#minute#0", 100, int(time.time()) + 120, "minute")
+    window = transaction.Counter("auth-capacity#minute#0", 100, int(time.time()) + 120, "minute")
     allowed = record._replace(request_id="req-capacity-4")
-    limited = call_records.Nonce("AKCAPACITY000001#nonce-capacity-2", int(time.time()) + 900)
-    allowed_item = call_records.record_item(allowed, limited)
+    limited = items.Nonce("AKCAPACITY000001#nonce-capacity-2", int(time.time()) + 900)
+    allowed_item = items.record_item(allowed, limited)
     for label in ("TransactWriteItems allowed call", "TransactWriteItems replay (cancelled)"):
         demo.write(
             label,
             table,
             _key_of(allowed_item),
-            lambda: call_records.save(allowed, limited, [window]),
+            lambda: writes.save(allowed, limited, [window]),
         )
 
 

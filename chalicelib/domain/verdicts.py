@@ -4,7 +4,7 @@ from __future__ import annotations
 
 SUCCESS = "success"
 FAILURE = "failure"
-NONCE_USED = "NONCE_USED"  # a replay: its records are kept apart (storage/call_records.py)
+NONCE_USED = "NONCE_USED"  # a replay: its records are kept apart (storage/calls/items.py)
 
 # code -> X-Ca-Error-Message (Alibaba's text)
 MESSAGES: dict[str, str] = {

@@ -81,6 +81,32 @@ class FormBody(NamedTuple):
     problem: str = ""  # e.g. an unknown charset: the signature cannot be checked
 
 
+class Facts(NamedTuple):
+    """What the call carries and what storage found for it: all ``decide`` reads besides the
+    request. ``None`` where nothing was found."""
+
+    credentials: Credentials
+    key: KeyRecord | None
+    app: AppRecord | None
+    gateway: GatewayRecord | None
+    route: RouteRecord | None
+    grants: Sequence[Grant] = ()
+    appcode_expires_at: str | None = None  # formatted time, for an AppCode call
+
+
+class Clock(NamedTuple):
+    """The time a call is decided at, once as a datetime and once formatted for comparisons
+    with stored times, and how far a caller's timestamp may be from it."""
+
+    now: datetime
+    text: str
+    timestamp_tolerance_seconds: int
+
+    @property
+    def now_ms(self) -> int:
+        return int(self.now.timestamp() * 1000)
+
+
 class Decision(NamedTuple):
     verdict: str
     # Set once the signature verified: the nonce to consume together with the record.
@@ -232,59 +258,58 @@ def signed_headers_problem(request: CallRequest, listed: Sequence[str]) -> str |
 
 
 def decide(
-    request: CallRequest,
-    credentials: Credentials,
-    key: KeyRecord | None,
-    app: AppRecord | None,
-    gateway: GatewayRecord | None,
-    route: RouteRecord | None,
-    grants: Sequence[Grant],
-    now: datetime,
-    now_text: str,
-    timestamp_tolerance_seconds: int,
-    form: FormBody | None = None,
-    appcode_expires_at: str | None = None,
+    request: CallRequest, facts: Facts, clock: Clock, form: FormBody | None = None
 ) -> Decision:
     """Every check after "credentials present", in the contract's order.
 
     ``form`` is the form body where the body is (the middleware); None in the authorizer,
     which never sees a body.
     """
-    signed = credentials.mode == "signature"
-    if signed and key is None:
-        return Decision("INVALID_KEY")
-    if app is None:
-        return Decision("INVALID_KEY" if signed else "INVALID_APPCODE")
-    if key is not None and not key.enabled:
-        return Decision("KEY_DISABLED")
-    if not app.enabled:
-        return Decision("APP_DISABLED")
-    if is_expired(key.expires_at if key is not None else appcode_expires_at, now_text):
-        return Decision("KEY_EXPIRED")
-    if signed:
-        now_ms = int(now.timestamp() * 1000)
-        failure = check_timestamp(
-            request.header("x-ca-timestamp"), now_ms, timestamp_tolerance_seconds
-        )
-        failure = failure or check_nonce(request.header("x-ca-nonce"))
-        if failure:
-            return Decision(failure)
-    if app.whitelist:  # empty: any address
-        networks = app.networks or compile_whitelist(app.whitelist)
-        # Entries that compile to nothing allow nothing (is_ip_allowed reads () as "any").
-        if not networks or not is_ip_allowed(request.source_ip, networks):
-            return Decision("IP_NOT_ALLOWED")
+    refused = _check_caller(request, facts, clock)
+    if refused:
+        return Decision(refused)
     nonce: str | None = None
     secret_used = ""
-    if signed:
-        assert key is not None
-        verified = _verify_signature(request, key, gateway, form, now_text)
+    if facts.credentials.mode == "signature":
+        assert facts.key is not None
+        verified = _verify_signature(request, facts.key, facts.gateway, form, clock.text)
         if not verified.allowed or verified.deferred_to_body:
             return verified
         nonce = (request.header("x-ca-nonce") or "").strip()
         secret_used = verified.secret_used
-    verdict, grant = _check_api(request, gateway, route, grants, now_text)
+    verdict, grant = _check_api(request, facts.gateway, facts.route, facts.grants, clock.text)
     return Decision(verdict, nonce=nonce, grant=grant, secret_used=secret_used)
+
+
+def _check_caller(request: CallRequest, facts: Facts, clock: Clock) -> str | None:
+    """Key (or AppCode) known, key and app enabled, key not expired, timestamp, nonce
+    well-formed, caller IP: the checks before the signature, the verdict of the first that
+    fails."""
+    key, app = facts.key, facts.app
+    signed = facts.credentials.mode == "signature"
+    if signed and key is None:
+        return "INVALID_KEY"
+    if app is None:
+        return "INVALID_KEY" if signed else "INVALID_APPCODE"
+    if key is not None and not key.enabled:
+        return "KEY_DISABLED"
+    if not app.enabled:
+        return "APP_DISABLED"
+    if is_expired(key.expires_at if key is not None else facts.appcode_expires_at, clock.text):
+        return "KEY_EXPIRED"
+    if signed:
+        failure = check_timestamp(
+            request.header("x-ca-timestamp"), clock.now_ms, clock.timestamp_tolerance_seconds
+        )
+        failure = failure or check_nonce(request.header("x-ca-nonce"))
+        if failure:
+            return failure
+    if app.whitelist:  # empty: any address
+        networks = app.networks or compile_whitelist(app.whitelist)
+        # Entries that compile to nothing allow nothing (is_ip_allowed reads () as "any").
+        if not networks or not is_ip_allowed(request.source_ip, networks):
+            return "IP_NOT_ALLOWED"
+    return None
 
 
 def _verify_signature(

@@ -6,12 +6,17 @@ turns an error raised in middleware into a 500, so a denial is returned as a Res
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from chalice.app import Request, Response
 
-from chalicelib.http.request_authorizer import call_request, error_message, request_id_of
+from chalicelib.domain.call_context import CallContext
+from chalicelib.http.gateway_responses import ACCESS_DENIED, Denial, render
+from chalicelib.http.request_authorizer import call_request, request_id_of
+
+if TYPE_CHECKING:
+    from chalicelib.services.call_verification import Outcome
 
 
 def _raw_body(request: Request) -> bytes:
@@ -21,31 +26,30 @@ def _raw_body(request: Request) -> bytes:
 
 def check_body(event: Request, get_response: Callable[[Request], Response]) -> Response:
     authorizer = (event.context or {}).get("authorizer") or {}
-    context = {k: v for k, v in authorizer.items() if isinstance(v, str) and k != "principalId"}
+    context = CallContext.from_map(authorizer)
     gateway_request_id = (event.context or {}).get("requestId")
-    request_id = context.get("request_id") or (
+    request_id = context.request_id or (
         request_id_of(gateway_request_id) if gateway_request_id else ""
     )
-    if "auth_method" in context or "body_check" in context:
+    if context.from_request_authorizer:
         from chalicelib.services.body_check import check_body as check
 
         outcome = check(call_request(event.to_original_event()), _raw_body(event), context)
-        if outcome.status != 200:
-            message = error_message(outcome.verdict, outcome.string_to_sign, outcome.message)
-            return Response(
-                body=json.dumps({"code": outcome.verdict, "message": message}),
-                status_code=outcome.status,
-                headers={
-                    "Content-Type": "application/json",
-                    "X-Ca-Error-Code": outcome.verdict,
-                    "X-Ca-Error-Message": message,
-                    "X-Ca-Request-Id": request_id,
-                },
-            )
+        if not outcome.allowed:
+            return _denied(outcome, request_id)
         # What the route sees is what was decided with the body (for a form, only here).
         authorizer.clear()
-        authorizer.update(outcome.context, principalId=outcome.context.get("app_id", ""))
+        authorizer.update(outcome.context.to_map(), principalId=outcome.context.app_id)
     response = get_response(event)
     if request_id and "X-Ca-Request-Id" not in response.headers:
         response.headers["X-Ca-Request-Id"] = request_id
     return response
+
+
+def _denied(outcome: Outcome, request_id: str) -> Response:
+    """What API Gateway would answer for the authorizer's Deny: the same table's response."""
+    denial = Denial.of(outcome.verdict, outcome.string_to_sign, outcome.message)
+    status, headers, body = render(ACCESS_DENIED, denial.context(outcome.context), request_id)
+    return Response(
+        body=body, status_code=status, headers={"Content-Type": "application/json", **headers}
+    )

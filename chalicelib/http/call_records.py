@@ -32,7 +32,7 @@ bp = Blueprint(__name__)
 )
 def list_records(principal: Principal, query: schemas.RecordFilter) -> dict[str, Any]:
     """Calls to your APIs and calls made with your apps' keys, newest first."""
-    found = service.list_records(principal, **query.model_dump())
+    found = service.list_records(principal, service.RecordQuery(**query.model_dump()))
     return {
         "items": [record_view(record) for record in found.records],
         "next_cursor": found.next_cursor,

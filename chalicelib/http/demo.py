@@ -6,6 +6,7 @@ from typing import Any
 
 from chalice.app import Blueprint, Request
 
+from chalicelib.domain.call_context import CallContext
 from chalicelib.http.gateway_authorizer import RequestAuthorizer
 
 bp = Blueprint(__name__)
@@ -17,19 +18,14 @@ def _raw_body(request: Request) -> bytes:
     return body.encode("utf-8") if isinstance(body, str) else body
 
 
-def _authorizer_context(request: Request) -> dict[str, str]:
-    context = (request.context or {}).get("authorizer") or {}
-    return {k: v for k, v in context.items() if isinstance(v, str) and k != "principalId"}
-
-
-def _public_context(context: dict[str, str]) -> dict[str, str]:
-    internal = {"record_id", "body_check"}
-    return {k: v for k, v in context.items() if k not in internal}
+def _public_context(request: Request) -> dict[str, str]:
+    """What the authorizer (and the body check) let the call through with, for its caller."""
+    return CallContext.from_map((request.context or {}).get("authorizer") or {}).public()
 
 
 @bp.route("/demo/hello", methods=["GET"], authorizer=signature_authorizer)
 def hello() -> dict[str, Any]:
-    return {"message": "hello", "context": _public_context(_authorizer_context(bp.current_request))}
+    return {"message": "hello", "context": _public_context(bp.current_request)}
 
 
 @bp.route(
@@ -48,5 +44,5 @@ def echo() -> dict[str, Any]:
     body = _raw_body(request)
     return {
         "body": body.decode("utf-8", errors="replace"),
-        "context": _public_context(_authorizer_context(request)),
+        "context": _public_context(request),
     }

@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import time
 import uuid
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from chalicelib.domain import verification as rules
-from chalicelib.domain.signing import string_to_sign_for_error
-from chalicelib.domain.verdicts import MESSAGES
+from chalicelib.http.gateway_responses import UNAUTHORIZED, Denial, kind_of
 from chalicelib.services.call_verification import Outcome, verify_call
-
-
-def error_message(verdict: str, string_to_sign: str = "", override: str = "") -> str:
-    """X-Ca-Error-Message: Alibaba's text, non-ASCII percent-encoded as UTF-8."""
-    message = override or MESSAGES.get(verdict, "Unauthorized")
-    if verdict == "INVALID_SIGNATURE" and string_to_sign:
-        message = f"{message}, Server StringToSign:{string_to_sign_for_error(string_to_sign)}"
-    return quote(message, safe=" !\"#$&'()*+,-./:;<=>?@[\\]^_`{|}~", errors="replace")
-
 
 # What API Gateway gives: a UUID (REST APIs) or a base64-like id (HTTP APIs, "JTHoQgr2oAMEPMg=").
 _GATEWAY_REQUEST_ID = re.compile(r"[A-Za-z0-9._:+/=-]{1,128}")
@@ -114,29 +103,21 @@ def call_request(event: dict[str, Any]) -> rules.CallRequest:
 
 
 def policy(event: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
-    allowed = outcome.status == 200
-    context = dict(outcome.context)
-    principal = context.get("app_id") or "anonymous"
-    if not allowed:
-        message = error_message(outcome.verdict, outcome.string_to_sign, outcome.message)
-        context.update(
-            status=str(outcome.status),
-            error_code=outcome.verdict,
-            error_message=message,
-            # Ready-made JSON for API Gateway's ACCESS_DENIED response template, which can
-            # only substitute variables, not escape them.
-            error_body=json.dumps({"code": outcome.verdict, "message": message}),
-        )
-        if outcome.verdict in ("TIMESTAMP_EXPIRED", "INVALID_TIMESTAMP"):
-            context["server_time"] = str(int(time.time() * 1000))
+    """The IAM policy API Gateway reads: Allow with the call's context, or Deny with what the
+    ACCESS_DENIED gateway response shows (``gateway_responses``)."""
+    if outcome.allowed:
+        context = outcome.context.to_map()
+    else:
+        denial = Denial.of(outcome.verdict, outcome.string_to_sign, outcome.message)
+        context = denial.context(outcome.context)
     return {
-        "principalId": principal,
+        "principalId": outcome.context.app_id or "anonymous",
         "policyDocument": {
             "Version": "2012-10-17",
             "Statement": [
                 {
                     "Action": "execute-api:Invoke",
-                    "Effect": "Allow" if allowed else "Deny",
+                    "Effect": "Allow" if outcome.allowed else "Deny",
                     "Resource": str(event.get("methodArn") or "*"),
                 }
             ],
@@ -150,8 +131,10 @@ def authorize(event: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     if not isinstance(event, dict):
         event = {}
-    outcome = verify_call(call_request(event), started)
-    if outcome.status == 401:
+    request = call_request(event)
+    outcome = verify_call(request, started)
+    sent_credentials = not rules.sent_no_credentials(request)
+    if not outcome.allowed and kind_of(outcome.verdict, sent_credentials) == UNAUTHORIZED:
         # API Gateway answers 401 only when the authorizer fails with exactly this message.
         raise Exception("Unauthorized")  # noqa: TRY002
     return policy(event, outcome)

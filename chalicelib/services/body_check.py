@@ -8,32 +8,32 @@ verified the signature over Content-MD5, and here the body must match it.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping
 
 from chalicelib.domain import signing
 from chalicelib.domain import verification as rules
-from chalicelib.domain.records import RecordRef
+from chalicelib.domain.call_context import CallContext
+from chalicelib.domain.verdicts import SUCCESS
 from chalicelib.services.call_verification import Outcome, verify_call
-from chalicelib.storage import call_records
+from chalicelib.storage.calls.writes import mark_failed
 
 
-def check_body(request: rules.CallRequest, body: bytes, context: Mapping[str, str]) -> Outcome:
+def check_body(request: rules.CallRequest, body: bytes, context: CallContext) -> Outcome:
     """The call's final outcome given its body; ``context`` is what the authorizer allowed with.
 
     An allowed outcome carries the context the route must see (the authorizer's, or for a
     form body the one decided here).
     """
-    if context.get("body_check") == "form":
+    if context.body_check:
         return verify_call(request, form=read_form(request, body))
-    if context.get("auth_method") != "signature":
-        return Outcome(context.get("result", "success"), 200, dict(context))
+    if context.auth_method != "signature":
+        return Outcome(SUCCESS, context)
     declared = (request.header("content-md5") or "").strip()
     if (body or declared) and not hmac.compare_digest(
         declared.encode(), signing.content_md5(body).encode()
     ):
-        call_records.mark_failed(record_ref(context), "INVALID_CONTENT_MD5")
-        return Outcome("INVALID_CONTENT_MD5", 403, {"request_id": context.get("request_id", "")})
-    return Outcome("success", 200, dict(context))
+        mark_failed(context.record_ref, "INVALID_CONTENT_MD5")
+        return Outcome("INVALID_CONTENT_MD5", CallContext(request_id=context.request_id))
+    return Outcome(SUCCESS, context)
 
 
 def read_form(request: rules.CallRequest, body: bytes) -> rules.FormBody:
@@ -45,9 +45,3 @@ def read_form(request: rules.CallRequest, body: bytes) -> rules.FormBody:
     if params is None:
         return rules.FormBody(problem=f"Invalid Signature, the form body is not valid {charset}")
     return rules.FormBody(tuple(params))
-
-
-def record_ref(context: Mapping[str, str]) -> RecordRef:
-    """Where the authorizer wrote the allowed call's record, and who sees it."""
-    viewers = (context.get("provider_account_id", ""), context.get("account_id", ""))
-    return RecordRef(tuple(v for v in dict.fromkeys(viewers) if v), context.get("record_id", ""))

@@ -1,5 +1,5 @@
 """Call records and their stats for an account: the filters checked here, the queries in
-``storage/call_records.py`` (which index serves which filter), the counts in ``usage``.
+``storage/calls/`` (``plans``: which index serves which filter), the counts in ``usage``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from chalicelib.domain.principal import Principal
 from chalicelib.domain.verdicts import RESULT_FILTERS
 from chalicelib.services.usage import GRANULARITIES, read_counts
 from chalicelib.storage import apps as app_store
-from chalicelib.storage import call_records
+from chalicelib.storage.calls.listing import RecordPage, query
+from chalicelib.storage.calls.plans import RecordFilter
 
 MAX_STAT_BUCKETS = 2000
 
@@ -34,32 +35,33 @@ def _check_result(result: str | None) -> None:
         )
 
 
-def list_records(
-    principal: Principal,
-    *,
-    app_id: str | None = None,
-    api_id: str | None = None,
-    access_key: str | None = None,
-    result: str | None = None,
-    from_: str | None = None,
-    to: str | None = None,
-    limit: int = 50,
-    cursor: str | None = None,
-) -> call_records.RecordPage:
+class RecordQuery(NamedTuple):
+    """What a listing asks for: the filters, a time range and the page."""
+
+    app_id: str | None = None
+    api_id: str | None = None
+    access_key: str | None = None
+    result: str | None = None
+    from_: str | None = None
+    to: str | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+def list_records(principal: Principal, asked: RecordQuery) -> RecordPage:
     """One page of the calls the account sees, newest first."""
-    _check_result(result)
-    low, high = _time_range(from_, to)
-    found = call_records.query(
+    _check_result(asked.result)
+    low, high = _time_range(asked.from_, asked.to)
+    return query(
         principal.account_id,
-        call_records.RecordFilter(app_id, api_id, access_key, result),
+        RecordFilter(asked.app_id, asked.api_id, asked.access_key, asked.result),
         low,
         high,
-        limit,
-        cursor,
+        asked.limit,
+        asked.cursor,
         # A key's calls are in its app's partition.
-        key_app=_app_of_key(access_key) if access_key else None,
+        key_app=_app_of_key(asked.access_key) if asked.access_key else None,
     )
-    return found
 
 
 def _app_of_key(access_key: str) -> str | None:

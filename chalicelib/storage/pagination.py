@@ -34,6 +34,12 @@ def can_be_a_key(text: str) -> bool:
     return 0 < size <= MAX_KEY_BYTES
 
 
+def invalid_cursor() -> ValidationFailed:
+    return ValidationFailed(
+        "is not a cursor from this listing; pass next_cursor from the previous page", "cursor"
+    )
+
+
 def decode_cursor(cursor: str | None, attributes: set[str], fixed: dict[str, str]) -> Key | None:
     """The start key a cursor stands for; a 400 unless it belongs to this very query.
 
@@ -42,9 +48,7 @@ def decode_cursor(cursor: str | None, attributes: set[str], fixed: dict[str, str
     """
     if cursor is None or cursor == "":
         return None
-    invalid = ValidationFailed(
-        "is not a cursor from this listing; pass next_cursor from the previous page", "cursor"
-    )
+    invalid = invalid_cursor()
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import settings
 from chalicelib.domain.errors import Conflict, DomainError
@@ -22,60 +22,107 @@ from chalicelib.domain.errors import Conflict, DomainError
 
 @functools.cache
 def _connection() -> Connection:
-    # Without an explicit host TransactWrite would talk to real AWS, not the configured endpoint.
+    # Without an explicit host the request would go to real AWS, not the configured endpoint.
     config = settings()
     return Connection(region=config.region, host=config.dynamodb_endpoint)
 
 
-# PynamoDB sends a transaction's operations grouped by kind, in this order, so DynamoDB's
-# cancellation reasons follow that order, not the order of the calls.
-_SENT_ORDER = ("condition_check", "delete", "save", "update")
+class Transaction:
+    """The operations of one TransactWriteItems request, sent in the order they are written,
+    each with the domain error its condition failing means (``failure=``).
 
+    The items are built here from the models' own request arguments (PynamoDB's public
+    ``get_*_kwargs`` methods), so the list sent is this one: DynamoDB's cancellation reasons
+    are one-to-one with it, and an operation's failure is found by its own place in it, never
+    by a library's grouping of operations.
+    """
 
-class Transaction(TransactWrite):
-    """A TransactWrite whose operations each say which domain error their condition means
-    (``failure=``), so a cancelled transaction raises the error of the condition that failed,
-    whatever order the operations were written in."""
+    def __init__(self) -> None:
+        self._items: list[dict[str, Any]] = []
+        self._failures: list[DomainError | None] = []
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._calls: list[tuple[str, DomainError | None]] = []
+    def condition_check(
+        self,
+        model_cls: Any,
+        hash_key: Any,
+        range_key: Any = None,
+        condition: Any = None,
+        *,
+        failure: DomainError | None = None,
+    ) -> None:
+        if condition is None:
+            raise TypeError("a condition check needs a condition")
+        arguments = model_cls.get_operation_kwargs_from_class(
+            hash_key, range_key=range_key, condition=condition
+        )
+        self._add("ConditionCheck", arguments, failure)
 
-    def condition_check(self, *args: Any, failure: DomainError | None = None, **kw: Any) -> None:
-        self._calls.append(("condition_check", failure))
-        super().condition_check(*args, **kw)
+    def delete(
+        self, model: Any, condition: Any = None, *, failure: DomainError | None = None
+    ) -> None:
+        self._add("Delete", model.get_delete_kwargs_from_instance(condition=condition), failure)
 
-    def delete(self, *args: Any, failure: DomainError | None = None, **kw: Any) -> None:
-        self._calls.append(("delete", failure))
-        super().delete(*args, **kw)
+    def save(
+        self,
+        model: Any,
+        condition: Any = None,
+        return_values: str | None = None,
+        *,
+        failure: DomainError | None = None,
+    ) -> None:
+        arguments = model.get_save_kwargs_from_instance(
+            condition=condition, return_values_on_condition_failure=return_values
+        )
+        self._add("Put", arguments, failure)
 
-    def save(self, *args: Any, failure: DomainError | None = None, **kw: Any) -> None:
-        self._calls.append(("save", failure))
-        super().save(*args, **kw)
+    def update(
+        self,
+        model: Any,
+        actions: list[Any],
+        condition: Any = None,
+        return_values: str | None = None,
+        *,
+        failure: DomainError | None = None,
+    ) -> None:
+        arguments = model.get_update_kwargs_from_instance(
+            actions=actions, condition=condition, return_values_on_condition_failure=return_values
+        )
+        self._add("Update", arguments, failure)
 
-    def update(self, *args: Any, failure: DomainError | None = None, **kw: Any) -> None:
-        self._calls.append(("update", failure))
-        super().update(*args, **kw)
+    def _add(self, kind: str, arguments: dict[str, Any], failure: DomainError | None) -> None:
+        self._items.append({kind: arguments})
+        self._failures.append(failure)
 
-    def failure_of(self, sent_index: int) -> DomainError | None:
-        """The failure named by the call that became the ``sent_index``-th item sent."""
-        order = sorted(self._calls, key=lambda call: _SENT_ORDER.index(call[0]))
-        return order[sent_index][1] if sent_index < len(order) else None
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        """The TransactItems as they are sent."""
+        return list(self._items)
+
+    def failure_of(self, index: int) -> DomainError | None:
+        """The failure named by the operation sent as the ``index``-th item."""
+        return self._failures[index] if index < len(self._failures) else None
+
+    def commit(self) -> None:
+        try:
+            _connection().dispatch("TransactWriteItems", {"TransactItems": self._items})
+        except (BotoCoreError, ClientError) as error:
+            # PynamoDB's own error, which parses DynamoDB's cancellation reasons.
+            raise TransactWriteError("Failed to write transaction items", error) from error
 
 
 @contextmanager
 def atomic() -> Iterator[Transaction]:
     """A transaction; a cancelled one raises the ``failure=`` of the operation whose
     condition failed (or Conflict for a concurrent change), else the storage error."""
-    transaction = Transaction(connection=_connection())
+    transaction = Transaction()
+    yield transaction
     try:
-        with transaction:
-            yield transaction
+        transaction.commit()
     except TransactWriteError as error:
         reasons = error.cancellation_reasons or []
-        for sent_index, reason in enumerate(reasons):
+        for index, reason in enumerate(reasons):
             if reason is not None and reason.code == "ConditionalCheckFailed":
-                failure = transaction.failure_of(sent_index)
+                failure = transaction.failure_of(index)
                 if failure is not None:
                     raise failure from error
         if any(reason is not None and reason.code == "TransactionConflict" for reason in reasons):

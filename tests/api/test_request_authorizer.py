@@ -115,9 +115,9 @@ def assert_denied(result: dict[str, Any], code: str, message: str | None = None)
 def records(result: str | None = None) -> list[dict[str, Any]]:
     from chalicelib.domain.principal import Principal
     from chalicelib.http.call_records import record_view
-    from chalicelib.services.call_records import list_records
+    from chalicelib.services.call_records import RecordQuery, list_records
 
-    page = list_records(Principal("default", "t", True), result=result, limit=200)
+    page = list_records(Principal("default", "t", True), RecordQuery(result=result, limit=200))
     return [record_view(record) for record in page.records]
 
 
@@ -488,7 +488,7 @@ def test_each_gateways_route_belongs_to_its_own_account(
     demo: dict[str, str], other_team: dict[str, str]
 ) -> None:
     from chalicelib.domain.principal import Principal
-    from chalicelib.services.call_records import list_records
+    from chalicelib.services.call_records import RecordQuery, list_records
 
     ours = run(signed_event(demo))["context"]
     theirs = run(signed_event(demo, gateway_id=OTHER_TEAM_GATEWAY))["context"]
@@ -496,7 +496,7 @@ def test_each_gateways_route_belongs_to_its_own_account(
     assert theirs["provider_account_id"] == other_team["account_id"]
     assert theirs["api_id"] == other_team["hello"]
     team = Principal(other_team["account_id"], "t", False)
-    team_records = list_records(team, limit=50).records
+    team_records = list_records(team, RecordQuery(limit=50)).records
     assert [r.api_id for r in team_records] == [other_team["hello"]]
     assert [r["api_id"] for r in records()] == [other_team["hello"], ours["api_id"]]
 

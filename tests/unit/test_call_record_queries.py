@@ -1,4 +1,4 @@
-"""Listing records merges several index partitions (``storage/call_records.py``): every
+"""Listing records merges several index partitions (``storage/calls/listing.py``): every
 filter, page size and mix of viewers must give exactly the records a brute-force filter
 gives, newest first, each once, however the pages fall.
 
@@ -18,7 +18,9 @@ from chalicelib.config import settings
 from chalicelib.domain.clock import format_time
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.records import CallRecord, RecordRef
-from chalicelib.storage import call_records, clients
+from chalicelib.storage import clients
+from chalicelib.storage.calls import items, listing, plans, writes
+from chalicelib.storage.pagination import decode_cursor, encode_cursor
 
 ACCOUNTS = ("acc-a", "acc-b", "acc-c")
 APPS = {"app-a1": "acc-a", "app-a2": "acc-a", "app-b1": "acc-b"}
@@ -67,7 +69,7 @@ def stored() -> Iterator[list[CallRecord]]:
         KeyModel.create_table(wait=False)
         records = _records(seed=7, count=160)
         for record in records:
-            item = call_records.record_item(record)
+            item = items.record_item(record)
             assert item is not None
             clients.dynamodb().put_item(TableName=settings().table_name("calls"), Item=item)
         yield records
@@ -76,7 +78,7 @@ def stored() -> Iterator[list[CallRecord]]:
 def _expected(
     records: list[CallRecord],
     viewer: str,
-    filters: call_records.RecordFilter,
+    filters: plans.RecordFilter,
     low: datetime | None = None,
     high: datetime | None = None,
 ) -> list[str]:
@@ -104,7 +106,7 @@ def _expected(
 
 def _walk(
     viewer: str,
-    filters: call_records.RecordFilter,
+    filters: plans.RecordFilter,
     limit: int,
     low: datetime | None = None,
     high: datetime | None = None,
@@ -113,9 +115,9 @@ def _walk(
     found: list[str] = []
     cursor = None
     for pages in range(1, 400):
-        page = call_records.query(viewer, filters, low, high, limit, cursor, key_app=key_app)
+        page = listing.query(viewer, filters, low, high, limit, cursor, key_app=key_app)
         assert len(page.records) <= limit
-        assert page.scanned <= call_records.MAX_PAGES * limit + 2 * 4  # first reads: 1 each
+        assert page.scanned <= listing.MAX_PAGES * limit + 2 * 4  # first reads: 1 each
         found.extend(record.request_id for record in page.records)
         cursor = page.next_cursor
         if cursor is None:
@@ -124,21 +126,21 @@ def _walk(
 
 
 FILTERS = [
-    call_records.RecordFilter(),
-    call_records.RecordFilter(result="success"),
-    call_records.RecordFilter(result="failure"),
-    call_records.RecordFilter(result="NONCE_USED"),
-    call_records.RecordFilter(app_id="app-a1"),
-    call_records.RecordFilter(app_id="app-b1"),
-    call_records.RecordFilter(api_id="api-c1"),
-    call_records.RecordFilter(api_id="api-a2", result="success"),
-    call_records.RecordFilter(access_key="key-a2"),
-    call_records.RecordFilter(access_key="unknown0"),
-    call_records.RecordFilter(app_id="app-a1", access_key="key-b1"),
-    call_records.RecordFilter(app_id="app-a2", api_id="api-a1", result="failure"),
-    call_records.RecordFilter(app_id="app-a1", result="NONCE_USED"),
-    call_records.RecordFilter(api_id="api-a1", result="INVALID_SIGNATURE"),
-    call_records.RecordFilter(access_key="key-a1", result="success"),
+    plans.RecordFilter(),
+    plans.RecordFilter(result="success"),
+    plans.RecordFilter(result="failure"),
+    plans.RecordFilter(result="NONCE_USED"),
+    plans.RecordFilter(app_id="app-a1"),
+    plans.RecordFilter(app_id="app-b1"),
+    plans.RecordFilter(api_id="api-c1"),
+    plans.RecordFilter(api_id="api-a2", result="success"),
+    plans.RecordFilter(access_key="key-a2"),
+    plans.RecordFilter(access_key="unknown0"),
+    plans.RecordFilter(app_id="app-a1", access_key="key-b1"),
+    plans.RecordFilter(app_id="app-a2", api_id="api-a1", result="failure"),
+    plans.RecordFilter(app_id="app-a1", result="NONCE_USED"),
+    plans.RecordFilter(api_id="api-a1", result="INVALID_SIGNATURE"),
+    plans.RecordFilter(access_key="key-a1", result="success"),
 ]
 
 
@@ -146,7 +148,7 @@ FILTERS = [
 @pytest.mark.parametrize("viewer", ACCOUNTS)
 @pytest.mark.parametrize("limit", [4, 50])
 def test_every_listing_walks_exactly_the_matching_records_newest_first(
-    stored: list[CallRecord], viewer: str, filters: call_records.RecordFilter, limit: int
+    stored: list[CallRecord], viewer: str, filters: plans.RecordFilter, limit: int
 ) -> None:
     found, _ = _walk(viewer, filters, limit)
     assert found == _expected(stored, viewer, filters)
@@ -154,7 +156,7 @@ def test_every_listing_walks_exactly_the_matching_records_newest_first(
 
 @pytest.mark.parametrize("filters", FILTERS[:4], ids=lambda f: repr(tuple(v for v in f if v)))
 def test_pages_of_one_record_walk_them_all_too(
-    stored: list[CallRecord], filters: call_records.RecordFilter
+    stored: list[CallRecord], filters: plans.RecordFilter
 ) -> None:
     found, _ = _walk("acc-a", filters, 1)
     assert found == _expected(stored, "acc-a", filters)
@@ -170,24 +172,33 @@ def test_a_time_range_bounds_every_partition(stored: list[CallRecord]) -> None:
 def test_a_page_of_the_common_listing_is_full_when_the_records_are_there(
     stored: list[CallRecord],
 ) -> None:
-    page = call_records.query("acc-a", call_records.RecordFilter(), None, None, 50, None)
+    page = listing.query("acc-a", plans.RecordFilter(), None, None, 50, None)
     assert len(page.records) == 50 and page.next_cursor
 
 
+def moved_to(cursor: str, sort_key: str) -> str:
+    """The listing's own cursor, forged to start below ``sort_key``."""
+    key = decode_cursor(cursor, {"listing", "sk"}, {})
+    assert key is not None
+    forged = encode_cursor({**key, "sk": {"S": sort_key}})
+    assert forged
+    return forged
+
+
 def test_another_viewers_cursor_or_a_forged_one_is_refused(stored: list[CallRecord]) -> None:
-    page = call_records.query("acc-a", call_records.RecordFilter(), None, None, 3, None)
+    page = listing.query("acc-a", plans.RecordFilter(), None, None, 3, None)
     assert page.next_cursor
     for viewer, cursor in (
         ("acc-b", page.next_cursor),
         ("acc-a", "bm90IGpzb24"),
-        ("acc-a", "WyJhY2MtYSIsIG51bGwsIG51bGwsIG51bGwsIG51bGwsICJubyBoYXNoIl0"),  # no "#"
+        ("acc-a", moved_to(page.next_cursor, "no hash")),  # not a sort key
         ("acc-a", "!!"),
     ):
         with pytest.raises(ValidationFailed):
-            call_records.query(viewer, call_records.RecordFilter(), None, None, 3, cursor)
+            listing.query(viewer, plans.RecordFilter(), None, None, 3, cursor)
     with pytest.raises(ValidationFailed):  # another listing's
-        filters = call_records.RecordFilter(result="success")
-        call_records.query("acc-a", filters, None, None, 3, page.next_cursor)
+        filters = plans.RecordFilter(result="success")
+        listing.query("acc-a", filters, None, None, 3, page.next_cursor)
 
 
 def test_a_record_marked_failed_moves_to_its_viewers_failures(stored: list[CallRecord]) -> None:
@@ -196,18 +207,18 @@ def test_a_record_marked_failed_moves_to_its_viewers_failures(stored: list[CallR
         "success", access_key="key-b1", app_id="app-b1", api_id="api-c1",
         caller_account_id="acc-b", provider_account_id="acc-c",
     )  # fmt: skip
-    item = call_records.record_item(record)
+    item = items.record_item(record)
     assert item is not None
     clients.dynamodb().put_item(TableName=settings().table_name("calls"), Item=item)
-    ref = RecordRef(record.viewers, call_records.record_id(record))
-    call_records.mark_failed(ref, "INVALID_CONTENT_MD5")
+    ref = RecordRef(record.viewers, items.record_id(record))
+    writes.mark_failed(ref, "INVALID_CONTENT_MD5")
     try:
         for viewer in ("acc-b", "acc-c"):
-            failures = call_records.RecordFilter(result="INVALID_CONTENT_MD5")
-            [found] = call_records.query(viewer, failures, None, None, 5, None).records
+            failures = plans.RecordFilter(result="INVALID_CONTENT_MD5")
+            [found] = listing.query(viewer, failures, None, None, 5, None).records
             assert found.request_id == "req-late"
-            by_app = call_records.RecordFilter(app_id="app-b1", result="success")
-            listed = call_records.query(viewer, by_app, None, None, 50, None).records
+            by_app = plans.RecordFilter(app_id="app-b1", result="success")
+            listed = listing.query(viewer, by_app, None, None, 50, None).records
             assert "req-late" not in [r.request_id for r in listed]
     finally:
         clients.dynamodb().delete_item(
@@ -219,13 +230,11 @@ def test_a_record_marked_failed_moves_to_its_viewers_failures(stored: list[CallR
 def test_a_forged_cursor_of_ones_own_listing_is_a_page_or_a_400_never_an_error(
     stored: list[CallRecord], last: str
 ) -> None:
-    import base64
-    import json
-
-    raw = json.dumps(["acc-a", None, None, None, None, "2026-11-22T00:00:00.010Z#" + last])
-    cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    first = listing.query("acc-a", plans.RecordFilter(), None, None, 3, None).next_cursor
+    assert first
+    cursor = moved_to(first, "2026-11-22T00:00:00.010Z#" + last)
     try:
-        page = call_records.query("acc-a", call_records.RecordFilter(), None, None, 5, cursor)
+        page = listing.query("acc-a", plans.RecordFilter(), None, None, 5, cursor)
     except ValidationFailed:
         assert last == "\ud800"
     else:

@@ -1,4 +1,4 @@
-"""Writing a call's record (``storage/call_records.py``): a verified call's record is its
+"""Writing a call's record (``storage/calls/writes.py``): a verified call's record is its
 nonce, so one conditional put refuses a replay and stores the record; the limits' counters
 join it in a transaction. Over in-process moto."""
 
@@ -14,10 +14,10 @@ from moto import mock_aws
 
 from chalicelib.config import settings
 from chalicelib.domain.records import CallRecord
-from chalicelib.storage import call_records, clients
-
-Counter = call_records.Counter
-Nonce = call_records.Nonce
+from chalicelib.storage import clients
+from chalicelib.storage.calls import listing, plans, writes
+from chalicelib.storage.calls.items import Nonce, record_item
+from chalicelib.storage.calls.transaction import Counter
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -53,56 +53,56 @@ def items() -> dict[str, dict[str, Any]]:
 
 
 def listed(viewer: str = "acc-1") -> list[str]:
-    page = call_records.query(viewer, call_records.RecordFilter(), None, None, 200, None)
+    page = listing.query(viewer, plans.RecordFilter(), None, None, 200, None)
     return [r.request_id for r in page.records]
 
 
 def test_a_nonce_is_refused_while_it_counts_and_nothing_is_written() -> None:
     nonce = Nonce("key12345#n-1", int(time.time()) + 60)
-    assert call_records.save(record("req-001"), nonce) == ""
+    assert writes.save(record("req-001"), nonce) == ""
     before = items()
-    assert call_records.save(record("req-002"), nonce) == "nonce"
+    assert writes.save(record("req-002"), nonce) == "nonce"
     assert items() == before
     assert before["n#key12345#n-1"]["request_id"]["S"] == "req-001"
 
 
 def test_a_nonce_used_again_after_it_stopped_counting_is_a_new_call_and_keeps_the_old() -> None:
     first = Nonce("key12345#n-2", int(time.time()) - 1)
-    assert call_records.save(record("req-003"), first) == ""
+    assert writes.save(record("req-003"), first) == ""
     again = Nonce("key12345#n-2", int(time.time()) + 60)
-    assert call_records.save(record("req-004"), again) == ""
+    assert writes.save(record("req-004"), again) == ""
     stored = items()
     assert stored["n#key12345#n-2"]["request_id"]["S"] == "req-004"
     [moved] = [i for i in stored.values() if i["request_id"]["S"] == "req-003"]
     assert moved["moved"] == {"BOOL": True} and "nonce_until" not in moved
     assert {"req-003", "req-004"} <= set(listed())
     # And now it counts again.
-    assert call_records.save(record("req-005"), again) == "nonce"
+    assert writes.save(record("req-005"), again) == "nonce"
 
 
 def test_a_limit_reached_writes_neither_the_nonce_nor_the_record() -> None:
     counter = Counter("auth-1#per_minute#x", 1, int(time.time()) + 120, "per_minute")
-    assert call_records.save(record("req-006"), Nonce("key12345#n-6", 2**40), [counter]) == ""
+    assert writes.save(record("req-006"), Nonce("key12345#n-6", 2**40), [counter]) == ""
     before = items()
     nonce = Nonce("key12345#n-7", 2**40)
-    assert call_records.save(record("req-007"), nonce, [counter]) == "per_minute"
+    assert writes.save(record("req-007"), nonce, [counter]) == "per_minute"
     assert items() == before
     # Here the nonce is still unused; the service then records the refusal under it.
     wider = counter._replace(limit=2)
-    assert call_records.save(record("req-007"), nonce, [wider]) == ""
+    assert writes.save(record("req-007"), nonce, [wider]) == ""
 
 
 def test_a_replay_is_named_before_a_reached_limit() -> None:
     counter = Counter("auth-1#per_minute#y", 1, int(time.time()) + 120, "per_minute")
     nonce = Nonce("key12345#n-8", 2**40)
-    assert call_records.save(record("req-008"), nonce, [counter]) == ""
-    assert call_records.save(record("req-009"), nonce, [counter]) == "nonce"
+    assert writes.save(record("req-008"), nonce, [counter]) == ""
+    assert writes.save(record("req-009"), nonce, [counter]) == "nonce"
 
 
 def test_a_call_fills_its_viewers_app_and_api_indexes_and_a_replay_no_apis() -> None:
-    allowed = call_records.record_item(record("req-010"))
-    denied = call_records.record_item(record("req-011", "INVALID_SIGNATURE"))
-    replay = call_records.record_item(record("req-014", "NONCE_USED"))
+    allowed = record_item(record("req-010"))
+    denied = record_item(record("req-011", "INVALID_SIGNATURE"))
+    replay = record_item(record("req-014", "NONCE_USED"))
     assert allowed is not None and denied is not None and replay is not None
     assert allowed["viewer"] == {"S": "acc-1#success"} and "other_viewer" not in allowed
     assert allowed["idx_app"] == {"S": "app-1"} and allowed["idx_api"] == {"S": "api-1"}
@@ -111,7 +111,7 @@ def test_a_call_fills_its_viewers_app_and_api_indexes_and_a_replay_no_apis() -> 
     assert replay["viewer"] == {"S": "acc-1#replay"}
     assert replay["idx_app"] == {"S": "app-1"}
     assert not {"idx_api", "other_viewer"} & set(replay)
-    cross = call_records.record_item(record("req-012")._replace(caller_account_id="acc-2"))
+    cross = record_item(record("req-012")._replace(caller_account_id="acc-2"))
     assert cross is not None and cross["other_viewer"] == {"S": "acc-2#success"}
 
 
@@ -123,7 +123,7 @@ def test_a_call_no_account_sees_is_logged_not_stored(caplog: pytest.LogCaptureFi
     logger.addHandler(caplog.handler)
     try:
         with caplog.at_level("INFO", logger="apiauth.calls"):
-            assert call_records.save(nobody) == ""
+            assert writes.save(nobody) == ""
     finally:
         logger.removeHandler(caplog.handler)
     assert items() == before
@@ -132,12 +132,12 @@ def test_a_call_no_account_sees_is_logged_not_stored(caplog: pytest.LogCaptureFi
 
 def test_no_nonce_lands_on_the_copy_kept_of_a_record_whose_nonce_was_used_again() -> None:
     # The copy's sort key and the old nonce are both in the account's own records.
-    assert call_records.save(record("req-015"), Nonce("key12345#n-15", int(time.time()) - 1)) == ""
+    assert writes.save(record("req-015"), Nonce("key12345#n-15", int(time.time()) - 1)) == ""
     again = Nonce("key12345#n-15", int(time.time()) + 60)
-    assert call_records.save(record("req-016"), again) == ""
+    assert writes.save(record("req-016"), again) == ""
     [kept] = [i for i in items().values() if i["request_id"]["S"] == "req-015"]
     crafted = Nonce(f"key12345#n-15#{kept['sk']['S']}", int(time.time()) + 60)
-    assert call_records.save(record("req-017"), crafted) == ""
+    assert writes.save(record("req-017"), crafted) == ""
     stored = items()
     assert stored[f"n#key12345#n-15#{kept['sk']['S']}"]["request_id"]["S"] == "req-017"
     assert stored[kept["id"]["S"]] == kept
@@ -159,13 +159,13 @@ def test_whatever_is_stored_at_a_nonce_id_refuses_the_nonce_and_never_raises(
     state: dict[str, Any],
 ) -> None:
     nonce = Nonce(f"key12345#odd-{len(items())}", int(time.time()) + 60)
-    found = call_records.record_item(record("req-018"), nonce)
+    found = record_item(record("req-018"), nonce)
     assert found is not None
     found.pop("nonce_until")
     odd = {k: v for k, v in {**found, **state}.items() if v is not None}
     clients.dynamodb().put_item(TableName=settings().table_name("calls"), Item=odd)
     before = items()
-    assert call_records.save(record("req-019"), nonce) == "nonce"
+    assert writes.save(record("req-019"), nonce) == "nonce"
     counter = Counter("auth-1#per_minute#odd", 5, int(time.time()) + 120, "per_minute")
-    assert call_records.save(record("req-019"), nonce, [counter]) == "nonce"
+    assert writes.save(record("req-019"), nonce, [counter]) == "nonce"
     assert items() == before

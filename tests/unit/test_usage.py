@@ -16,7 +16,8 @@ from moto import mock_aws
 from chalicelib.config import settings
 from chalicelib.domain.records import CallRecord
 from chalicelib.services.usage import aggregate, bucket_start, read_counts, scope_id
-from chalicelib.storage import call_records, clients
+from chalicelib.storage import clients
+from chalicelib.storage.calls import items
 
 TABLES = {
     "calls": ("id",),
@@ -87,7 +88,7 @@ def call(time: str, result: str = "success", **fields: str) -> CallRecord:
 
 def stored(record: CallRecord) -> list[dict[str, Any]]:
     """The record's item as the authorizer stores it, in the table too."""
-    item = call_records.record_item(record)
+    item = items.record_item(record)
     assert item is not None
     clients.dynamodb().put_item(TableName=settings().table_name("calls"), Item=item)
     return [item]
@@ -98,8 +99,8 @@ def inserted(record: CallRecord) -> list[dict[str, Any]]:
 
 
 def modified(record: CallRecord, result: str) -> list[dict[str, Any]]:
-    """The body check overwriting the result (``call_records.mark_failed``)."""
-    before = [call_records.record_item(record)]
+    """The body check overwriting the result (``writes.mark_failed``)."""
+    before = [items.record_item(record)]
     after = stored(record._replace(result=result))
     return [
         {"eventName": "MODIFY", "dynamodb": {"OldImage": old, "NewImage": new}}
@@ -314,7 +315,7 @@ def test_usage_of_a_deleted_key_or_app_is_dropped_not_recreated() -> None:
 @aggregation
 def test_a_nonce_used_again_after_its_window_counts_the_new_call_once_and_keeps_the_old() -> None:
     """The new call takes the item over (MODIFY, another request id); the old record moves
-    to a copy marked ``moved`` (INSERT), already counted (``call_records.save``)."""
+    to a copy marked ``moved`` (INSERT), already counted (``writes.save``)."""
     first = call("2026-11-22T05:07:01.000Z")
     second = call("2026-11-22T05:30:00.000Z")
     aggregate(inserted(first))

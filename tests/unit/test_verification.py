@@ -14,6 +14,7 @@ from chalicelib.domain.limits import Limit
 
 NOW = datetime(2026, 11, 22, 5, 0, 0, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)
+CLOCK = rules.Clock(NOW, format_time(NOW), 900)
 SECRET = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-123"
 KEY = rules.KeyRecord(
     access_key="AKEY12345",
@@ -89,19 +90,8 @@ def decide(
     arguments.update(records)
     credentials = rules.read_credentials(request)
     assert isinstance(credentials, rules.Credentials)
-    return rules.decide(
-        request,
-        credentials,
-        arguments["key"],  # type: ignore[arg-type]
-        arguments["app"],  # type: ignore[arg-type]
-        arguments["gateway"],  # type: ignore[arg-type]
-        arguments["route"],  # type: ignore[arg-type]
-        arguments["grants"],  # type: ignore[arg-type]
-        NOW,
-        format_time(NOW),
-        900,
-        form,
-    )
+    facts = rules.Facts(credentials, **arguments)  # type: ignore[arg-type]
+    return rules.decide(request, facts, CLOCK, form)
 
 
 def test_a_correctly_signed_authorized_call_succeeds_and_consumes_its_nonce() -> None:
@@ -398,20 +388,8 @@ def test_an_appcode_past_its_expiry_is_key_expired() -> None:
     assert isinstance(credentials, rules.Credentials)
 
     def verdict(expires_at: str | None) -> str:
-        return rules.decide(
-            request,
-            credentials,
-            None,
-            APP,
-            GATEWAY,
-            ROUTE,
-            [GRANT],
-            NOW,
-            format_time(NOW),
-            900,
-            None,
-            expires_at,
-        ).verdict
+        facts = rules.Facts(credentials, None, APP, GATEWAY, ROUTE, [GRANT], expires_at)
+        return rules.decide(request, facts, CLOCK).verdict
 
     assert verdict(format_time(NOW)) == "KEY_EXPIRED"
     assert verdict("2026-11-22T05:00:01.000Z") == "success"

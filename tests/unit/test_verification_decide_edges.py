@@ -79,9 +79,8 @@ def decide(
 ) -> rules.Decision:
     credentials = rules.read_credentials(request)
     assert isinstance(credentials, rules.Credentials)
-    return rules.decide(
-        request, credentials, key, app, GATEWAY, ROUTE, [GRANT], NOW, format_time(NOW), 900
-    )
+    facts = rules.Facts(credentials, key, app, GATEWAY, ROUTE, [GRANT])
+    return rules.decide(request, facts, rules.Clock(NOW, format_time(NOW), 900))
 
 
 @pytest.mark.parametrize("precompiled", [False, True], ids=["compiled-per-call", "precompiled"])

@@ -102,9 +102,8 @@ def decide(
         found = rules.read_credentials(request)
         assert isinstance(found, rules.Credentials)
         credentials = found
-    return rules.decide(
-        request, credentials, key, app, gateway, ROUTE, [GRANT], NOW, NOW_TEXT, 900, form
-    )
+    facts = rules.Facts(credentials, key, app, gateway, ROUTE, [GRANT])
+    return rules.decide(request, facts, rules.Clock(NOW, NOW_TEXT, 900), form)
 
 
 # --- The server's StringToSign, written out by hand rather than computed by the code ---
