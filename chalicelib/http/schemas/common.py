@@ -64,8 +64,8 @@ class Answer(BaseModel):
     def of(cls, source: object, **computed: Any) -> dict[str, Any]:
         read = {
             name: getattr(source, name)
-            for name in cls.model_fields
-            if name not in computed and hasattr(source, name)
+            for name, field in cls.model_fields.items()
+            if field.is_required() and name not in computed and hasattr(source, name)
         }
         answer = cls.model_validate(read | computed)
         return answer.model_dump(mode="json", by_alias=True, exclude_unset=True)
