@@ -308,3 +308,54 @@ def test_a_query_reads_only_its_candidates(ranged: Any, monkeypatch: pytest.Monk
         Limit=5,
     )
     assert casts[0] < 1500  # the two queries' candidates (30 and 114 of 1,200 items) and sorts
+
+
+def test_reads_beside_writes_answer_whole_items(dynamodb: Any) -> None:
+    """Reads serialize their answer outside the lock, from a copy: an update changing the
+    stored item in place meanwhile must not tear or break it."""
+    put(dynamodb, "hot")
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def update() -> None:
+        for i in range(150):
+            dynamodb.update_item(
+                TableName=TABLE,
+                Key={"id": {"S": "hot"}},
+                UpdateExpression=f"SET a{i % 30} = :v, b{i % 30} = :v ADD n :one",
+                ExpressionAttributeValues={":v": {"S": "x" * 50}, ":one": {"N": "1"}},
+            )
+        stop.set()
+
+    def read() -> None:
+        try:
+            while not stop.is_set():
+                item = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": "hot"}})["Item"]
+                names = {name for name in item if name[0] in "ab"}
+                assert {f"b{name[1:]}" for name in names if name[0] == "a"} <= names
+                dynamodb.scan(TableName=TABLE)
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+
+    threads = [threading.Thread(target=read) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    update()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    final = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": "hot"}})["Item"]
+    assert final["n"] == {"N": "150"}
+
+
+def test_a_read_answers_a_copy_of_the_stored_item(dynamodb: Any) -> None:
+    """What a GetItem serializes, outside the lock, is not the item an update changes."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    put(dynamodb, "a", note="kept")
+    backend = dynamodb_backends["123456789012"]["us-east-1"]
+    answered = backend.get_item(TABLE, {"id": {"S": "a"}})
+    assert answered is not None
+    stored = backend_table().get_item(answered.hash_key)
+    assert stored is not None
+    assert answered is not stored and answered.attrs == stored.attrs
