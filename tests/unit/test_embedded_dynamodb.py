@@ -359,3 +359,59 @@ def test_a_read_answers_a_copy_of_the_stored_item(dynamodb: Any) -> None:
     stored = backend_table().get_item(answered.hash_key)
     assert stored is not None
     assert answered is not stored and answered.attrs == stored.attrs
+
+
+def item_actions(client: Any) -> list[Any]:
+    """Every item action the fast answers cover, over every kind of attribute value."""
+    every_kind = {
+        "id": {"S": "k1"},
+        "n": {"N": "12.50"},
+        "b": {"B": b"\x00\xffsealed"},
+        "t": {"BOOL": True},
+        "z": {"NULL": True},
+        "l": {"L": [{"S": "x"}, {"N": "1"}, {"B": b"\x01"}]},
+        "m": {"M": {"inner": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2"]}}},
+        "bs": {"BS": [b"\x02", b"\x03"]},
+        "u": {"S": "unicode: \u4e2d\u6587 \U0001f600"},
+    }
+    key = {"id": {"S": "k1"}}
+    answers = [
+        client.put_item(TableName=TABLE, Item=every_kind, ReturnValues="ALL_OLD"),
+        client.put_item(TableName=TABLE, Item=every_kind, ReturnValues="ALL_OLD"),
+        client.get_item(TableName=TABLE, Key=key),
+        client.get_item(TableName=TABLE, Key={"id": {"S": "absent"}}),
+        client.update_item(
+            TableName=TABLE,
+            Key=key,
+            UpdateExpression="ADD n :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="ALL_NEW",
+        ),
+        client.batch_get_item(RequestItems={TABLE: {"Keys": [key, {"id": {"S": "absent"}}]}}),
+        client.scan(TableName=TABLE, Limit=1),
+        client.query(
+            TableName=TABLE,
+            KeyConditionExpression="id = :k",
+            ExpressionAttributeValues={":k": {"S": "k1"}},
+            ProjectionExpression="b, m.inner",
+        ),
+        client.transact_write_items(
+            TransactItems=[{"Put": {"TableName": TABLE, "Item": {"id": {"S": "k2"}}}}]
+        ),
+        client.batch_write_item(
+            RequestItems={TABLE: [{"DeleteRequest": {"Key": {"id": {"S": "k2"}}}}]}
+        ),
+        client.delete_item(TableName=TABLE, Key=key, ReturnValues="ALL_OLD"),
+    ]
+    for answer in answers:
+        answer.pop("ResponseMetadata")
+    return answers
+
+
+def test_item_actions_answer_as_moto_serializes_them(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = item_actions(dynamodb)
+    monkeypatch.setattr(embedded_dynamodb, "fast_answers", False)
+    assert item_actions(dynamodb) == fast
+    assert fast[2]["Item"]["b"] == {"B": b"\x00\xffsealed"}
