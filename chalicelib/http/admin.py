@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from chalice.app import AuthRequest, AuthResponse, Blueprint, Request, Response
 
 from chalicelib.domain.errors import DomainError, NotFound, Unavailable, ValidationFailed
-from chalicelib.domain.principal import Principal
 from chalicelib.http.errors import error_response, json_response
 from chalicelib.http.lazy_import import lazy_module
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from chalicelib.domain.principal import Principal
     from chalicelib.services import accounts
 else:
     accounts = lazy_module("chalicelib.services.accounts")
@@ -66,6 +66,8 @@ OPERATIONS: list[Operation] = []
 
 
 def principal_of(request: Request) -> Principal:
+    from chalicelib.domain.principal import Principal  # dataclasses: off the authorizer's path
+
     context = (request.context or {}).get("authorizer") or {}
     return Principal(
         account_id=str(context.get("account_id", "")),
