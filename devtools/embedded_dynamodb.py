@@ -72,8 +72,8 @@ def _targets() -> dict[str, Callable[..., Any]]:
     """moto's own functions, also once ``install`` has replaced them."""
     if _originals:
         return dict(_originals)
-    from moto.dynamodb.models import DynamoDBBackend
     from moto.core.responses import ActionResult
+    from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
     from moto.dynamodb.models.utilities import dynamo_to_dict
     from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
