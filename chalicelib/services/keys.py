@@ -13,7 +13,7 @@ from chalicelib.domain.errors import Conflict
 from chalicelib.domain.principal import Principal, owned
 from chalicelib.services.apps import new_secret, owned_app
 from chalicelib.services.audit import audit_event, toggle_action
-from chalicelib.storage import apps as store
+from chalicelib.storage import keys as store
 from chalicelib.storage.audit import record, record_now
 from chalicelib.storage.sealing import open_secret, seal_secret
 from chalicelib.storage.transactions import write
