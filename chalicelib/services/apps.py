@@ -29,7 +29,7 @@ from chalicelib.domain.ip_rules import normalize_whitelist
 from chalicelib.domain.principal import Principal, owned
 from chalicelib.domain.verification import hash_appcode
 from chalicelib.services.apis import in_use
-from chalicelib.services.audit import audit_event, toggle_action
+from chalicelib.services.audit import audit_event, write_changes
 from chalicelib.storage import apis, appcodes, keys
 from chalicelib.storage import apps as store
 from chalicelib.storage.audit import record
@@ -188,15 +188,7 @@ def get_app(principal: Principal, app_id: str) -> AppDetail:
 
 def update_app(principal: Principal, app_id: str, asked: AppChanges) -> App:
     app = owned_app(principal, app_id)
-    changes = given(asked)
-    if changes:
-        now = _now()
-        write(
-            store.update_app(app, {**changes, "updated_at": now}),
-            record(audit_event(principal, toggle_action("app", changes), app_id, changes)),
-        )
-        app = app._replace(**changes, updated_at=now)
-    return app
+    return write_changes(principal, "app", app, app_id, given(asked), store.update_app)
 
 
 def delete_app(principal: Principal, app_id: str) -> None:
