@@ -13,7 +13,7 @@ that the model writes every item encoded here back unchanged.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.limits import WINDOWS, Limit
 from chalicelib.domain.objects import App, AppCode, Authorization, Gateway, KeyPair, Route
@@ -27,14 +27,21 @@ PREVIOUS_SECRET_SUFFIX = "#previous"  # no access key has a "#"
 GATEWAYS_LISTED = "gateway"  # the one partition of the gateways' ``all`` index
 
 
-class Kind(NamedTuple):
+class Kind:
     """How one attribute is stored: its DynamoDB type, whether it may be absent (null), how
-    its value is read (from the attribute, or None when absent) and written (None: left out)."""
+    its value is read (from the attribute, or None when absent) and written (None: left out).
+    A plain class, not a NamedTuple: this module is on the authorizer's cold-start path."""
 
-    type: str
-    null: bool
-    read: Callable[[Item | None], Any]
-    write: Callable[[Any], Item | None]
+    __slots__ = ("type", "null", "read", "write")
+
+    def __init__(
+        self,
+        type: str,
+        null: bool,
+        read: Callable[[Item | None], Any],
+        write: Callable[[Any], Item | None],
+    ) -> None:
+        self.type, self.null, self.read, self.write = type, null, read, write
 
 
 def _text(value: Item | None) -> str:
@@ -97,10 +104,13 @@ LIMITS = Kind(
 )
 
 
-class Table(NamedTuple):
+class Table:
     """The attributes of one table's items that a value holds, each under its field's name."""
 
-    attributes: Mapping[str, Kind]
+    __slots__ = ("attributes",)
+
+    def __init__(self, attributes: Mapping[str, Kind]) -> None:
+        self.attributes = attributes
 
     def read(self, item: Item) -> dict[str, Any]:
         """The fields of the value an item holds."""
