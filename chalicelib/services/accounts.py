@@ -35,9 +35,11 @@ def authenticate(token: str) -> Principal:
 
 
 def ensure_account(account_id: str, name: str) -> Account:
-    return store.get_account(account_id) or store.add_account_if_absent(
-        Account(account_id, name, format_time(utc_now()))
-    )
+    account = store.get_account(account_id)
+    if account is None:  # the bootstrap's account, on its own (no audit event)
+        account = Account(account_id, name, format_time(utc_now()))
+        write(store.insert_account(account))
+    return account
 
 
 def _token(account_id: str, name: str, value: str, is_root: bool = False) -> Token:
@@ -62,7 +64,7 @@ def register_token(
     value = token or new_token()
     stored = _token(account_id, name, value, is_root)
     try:
-        store.register_token(stored)
+        write(store.insert_token(stored))  # no caller to audit
     except Conflict:
         if is_root and token is not None:
             existing = store.find_token(hash_token(value))

@@ -112,7 +112,8 @@ def delete_api(principal: Principal, api_id: str) -> None:
         gateways.count_api(api.gateway_id, principal.account_id, -1),
         record(audit_event(principal, "api.delete", api_id, _api_fields(api))),
     )
-    store.delete_authorizations_naming(principal.account_id, api_id)
+    for grant in store.authorizations_naming(principal.account_id, api_id):
+        write(store.delete_authorization(grant))
 
 
 def in_use(grants: list[Authorization]) -> list[GrantInUse]:

@@ -29,8 +29,8 @@ from chalicelib.domain.ip_rules import normalize_whitelist
 from chalicelib.domain.principal import Principal, owned
 from chalicelib.domain.verification import hash_appcode
 from chalicelib.services.apis import in_use
-from chalicelib.services.audit import audit_event, toggle_action
-from chalicelib.storage import apis
+from chalicelib.services.audit import audit_event, write_changes
+from chalicelib.storage import apis, appcodes, keys
 from chalicelib.storage import apps as store
 from chalicelib.storage.audit import record
 from chalicelib.storage.sealing import seal_secret
@@ -111,9 +111,9 @@ def create_app(
             f"carries at most {MAX_COPIED_GRANTS}; grant a group or all APIs instead"
         )
     write(
-        store.count_keys(principal.account_id, 1),
+        keys.count_keys(principal.account_id, 1),
         store.insert_app(app),
-        store.insert_key(key),
+        keys.insert_key(key),
         *(apis.insert_authorization(grant, new_app=True) for grant in grants),
         record(_creation_event(principal, new, key, copied_from, grants)),
     )
@@ -180,23 +180,15 @@ def get_app(principal: Principal, app_id: str) -> AppDetail:
     app = owned_app(principal, app_id)
     return AppDetail(
         app,
-        store.keys_of(app_id),
-        store.appcodes_of(app_id),
+        keys.keys_of(app_id),
+        appcodes.appcodes_of(app_id),
         in_use(apis.authorizations_of(app_id)),
     )
 
 
 def update_app(principal: Principal, app_id: str, asked: AppChanges) -> App:
     app = owned_app(principal, app_id)
-    changes = given(asked)
-    if changes:
-        now = _now()
-        write(
-            store.update_app(app, {**changes, "updated_at": now}),
-            record(audit_event(principal, toggle_action("app", changes), app_id, changes)),
-        )
-        app = app._replace(**changes, updated_at=now)
-    return app
+    return write_changes(principal, "app", app, app_id, given(asked), store.update_app)
 
 
 def delete_app(principal: Principal, app_id: str) -> None:
@@ -204,10 +196,12 @@ def delete_app(principal: Principal, app_id: str) -> None:
     if app.enabled:
         raise Conflict(f"app {app_id} is enabled; disable it (PATCH enabled=false) first")
     # Dependents first: an interrupted delete leaves a disabled app that a retry finishes.
-    for key in store.keys_of(app_id):
-        write(store.count_keys(app.account_id, -1), store.delete_key(key))
-    store.delete_appcodes_of(app_id)
-    apis.delete_authorizations_of(app_id)
+    for key in keys.keys_of(app_id):
+        write(keys.count_keys(app.account_id, -1), keys.delete_key(key))
+    for code in appcodes.appcodes_of(app_id):
+        write(appcodes.delete_appcode(code))
+    for grant in apis.authorizations_of(app_id):
+        write(apis.delete_authorization(grant))
     write(
         store.delete_disabled_app(app),
         record(audit_event(principal, "app.delete", app_id, {"name": app.name})),
@@ -239,8 +233,8 @@ def add_key(
     new = _new_key(app, access_key, name or "", is_default=False, expires_at=expires_at)
     key = new.key
     write(
-        store.count_keys(principal.account_id, 1),
-        store.insert_key(key),
+        keys.count_keys(principal.account_id, 1),
+        keys.insert_key(key),
         record(
             audit_event(
                 principal, "key.create", key.access_key, {"app_id": app_id, "name": key.name}
@@ -265,18 +259,18 @@ def create_appcode(
     )
     recorded = {"app_id": app_id, "expires_at": code.expires_at}
     write(
-        store.insert_appcode(code),
+        appcodes.insert_appcode(code),
         record(audit_event(principal, "appcode.create", code.appcode_id, recorded)),
     )
     return IssuedAppCode(code, value)
 
 
 def delete_appcode(principal: Principal, appcode_id: str) -> None:
-    code = store.appcode_of(principal.account_id, appcode_id)
+    code = appcodes.appcode_of(principal.account_id, appcode_id)
     if code is None:
         raise NotFound(f"appcode {appcode_id} not found")
     write(
-        store.delete_appcode(code),
+        appcodes.delete_appcode(code),
         record(audit_event(principal, "appcode.delete", appcode_id, {"app_id": code.app_id})),
     )
 

@@ -11,15 +11,18 @@ README lists them.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from chalicelib.config import settings
 from chalicelib.domain.admin import AuditEvent, Page
-from chalicelib.domain.clock import parse_time, utc_now
+from chalicelib.domain.clock import format_time, parse_time, utc_now
 from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.objects import App, KeyPair
 from chalicelib.domain.principal import Principal
 from chalicelib.storage import audit as store
+from chalicelib.storage.transactions import Write, write
 
 # Field names whose values never go into an event, whatever a service passes.
 SECRET_FIELDS = frozenset({"secret", "token", "appcode", "secret_sealed", "data_key_sealed"})
@@ -47,11 +50,32 @@ def audit_event(
     )
 
 
-def toggle_action(object_type: str, changes: dict[str, Any]) -> str:
-    """``<type>.enable`` / ``<type>.disable`` when a change flips ``enabled``, else update."""
+Changed = TypeVar("Changed", App, KeyPair)
+
+
+def write_changes(
+    principal: Principal,
+    object_type: str,
+    value: Changed,
+    object_id: str,
+    changes: dict[str, Any],
+    update: Callable[[Changed, dict[str, Any]], Write],
+) -> Changed:
+    """``value`` with ``changes`` and a new ``updated_at``, written by ``update`` together with
+    the event (``<type>.enable`` / ``.disable`` when ``enabled`` flips, else ``.update``);
+    without a change nothing is written."""
+    if not changes:
+        return value
     if "enabled" in changes:
-        return f"{object_type}.{'enable' if changes['enabled'] else 'disable'}"
-    return f"{object_type}.update"
+        action = f"{object_type}.{'enable' if changes['enabled'] else 'disable'}"
+    else:
+        action = f"{object_type}.update"
+    now = format_time(utc_now())
+    write(
+        update(value, {**changes, "updated_at": now}),
+        store.record(audit_event(principal, action, object_id, changes)),
+    )
+    return value._replace(**changes, updated_at=now)
 
 
 def list_events(

@@ -12,7 +12,7 @@ from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.principal import Principal
 from chalicelib.domain.verdicts import RESULT_FILTERS
 from chalicelib.services.usage import GRANULARITIES, read_counts
-from chalicelib.storage import apps as app_store
+from chalicelib.storage import keys as key_store
 from chalicelib.storage.calls.listing import RecordPage, query
 from chalicelib.storage.calls.plans import RecordFilter
 
@@ -65,7 +65,7 @@ def list_records(principal: Principal, asked: RecordQuery) -> RecordPage:
 
 
 def _app_of_key(access_key: str) -> str | None:
-    key = app_store.get_key(access_key)
+    key = key_store.get_key(access_key)
     return key.app_id if key else None  # gone: its records are found by the filter alone
 
 

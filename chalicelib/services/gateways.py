@@ -92,7 +92,7 @@ def bind_own_gateway(gateway_id: str, account_id: str, base_url: str | None) -> 
         found.created_at if found else now,
         now,
     )
-    store.put_gateway(gateway)
+    write(store.put_gateway(gateway))
     return gateway
 
 

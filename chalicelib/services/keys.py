@@ -12,8 +12,8 @@ from chalicelib.domain.clock import format_time, utc_now
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.principal import Principal, owned
 from chalicelib.services.apps import new_secret, owned_app
-from chalicelib.services.audit import audit_event, toggle_action
-from chalicelib.storage import apps as store
+from chalicelib.services.audit import audit_event, write_changes
+from chalicelib.storage import keys as store
 from chalicelib.storage.audit import record, record_now
 from chalicelib.storage.sealing import open_secret, seal_secret
 from chalicelib.storage.transactions import write
@@ -47,13 +47,7 @@ def update_key(
     if "expires_at" in fields:
         expires_at = fields["expires_at"]
         fields["expires_at"] = format_time(expires_at) if expires_at else None
-    if fields:
-        now = _now()
-        write(
-            store.update_key(key, {**fields, "updated_at": now}),
-            record(audit_event(principal, toggle_action("key", fields), access_key, fields)),
-        )
-        key = key._replace(**fields, updated_at=now)
+    key = write_changes(principal, "key", key, access_key, fields, store.update_key)
     if asked.access_key is None or asked.access_key == key.access_key:
         return key, None
     return _rename_key(principal, key, asked.access_key)
@@ -65,18 +59,15 @@ def _rename_key(principal: Principal, key: KeyPair, new_value: str) -> NewKey:
     owned_app(principal, key.app_id)
     secret = new_secret()
     sealed = seal_secret(secret, new_value)
-    renamed = KeyPair(
+    # The same pair under a new access key: new secret, no use yet, no grace to carry over.
+    renamed = key._replace(
         access_key=new_value,
-        app_id=key.app_id,
-        account_id=key.account_id,
-        name=key.name,
-        enabled=key.enabled,
-        is_default=key.is_default,
-        created_at=key.created_at,
         updated_at=_now(),
         secret_sealed=sealed.secret_sealed,
         data_key_sealed=sealed.data_key_sealed,
-        expires_at=key.expires_at,
+        last_used_at=None,
+        call_count=0,
+        previous_secret_expires_at=None,
     )
     event = audit_event(
         principal,

@@ -17,7 +17,7 @@ from chalicelib.domain.verification import route_key
 from chalicelib.storage import items, reads
 from chalicelib.storage.models import ApiModel, AuthorizationModel, RouteModel
 from chalicelib.storage.pagination import decode_cursor, encode_cursor, query_page
-from chalicelib.storage.transactions import Transaction, Write
+from chalicelib.storage.transactions import Transaction, Write, update_fields
 
 UNBOUNDED_READS = 1_000_000
 
@@ -99,33 +99,21 @@ def _grant_item(grant: Authorization) -> AuthorizationModel:
     return AuthorizationModel.from_raw_data(items.authorization_item(grant))
 
 
-def _stored(name: str, value: Any) -> Any:
-    """An Authorization field's value as its attribute holds it."""
-    if name == "stages":
-        return list(value)
-    if name == "limits":
-        return {limit.window: limit.limit for limit in value}
-    return value
-
-
 def authorizations_of(app_id: str) -> list[Authorization]:
     """Every authorization of the app, whichever account granted it."""
     found = reads.query_all(reads.query("authorizations", None, {"app_id": app_id}))
     return [items.authorization_of(item) for item in found]
 
 
-def delete_authorizations_of(app_id: str) -> None:
-    """One by one, outside any transaction: a retry of the app's delete finishes the rest."""
-    for item in AuthorizationModel.query(app_id):
-        item.delete()
-
-
-def delete_authorizations_naming(provider_account_id: str, api_id: str) -> None:
-    """The provider's authorizations for one API, one by one (the API is gone already)."""
-    for item in AuthorizationModel.by_provider.query(
-        provider_account_id, filter_condition=AuthorizationModel.api_id == api_id
-    ):
-        item.delete()
+def authorizations_naming(provider_account_id: str, api_id: str) -> list[Authorization]:
+    """The provider's authorizations for one API."""
+    arguments = reads.query(
+        "authorizations",
+        "by_provider",
+        {"provider_account_id": provider_account_id},
+        {"api_id": api_id},
+    )
+    return [items.authorization_of(item) for item in reads.query_all(arguments)]
 
 
 def granted_by(provider_account_id: str, authorization_id: str) -> Authorization | None:
@@ -182,21 +170,10 @@ def insert_authorization(grant: Authorization, *, new_app: bool = False) -> Writ
 def update_authorization(grant: Authorization, changes: Mapping[str, Any]) -> Write:
     """Set the fields in ``changes`` (Authorization's names and values); None removes one.
     The grant must still be its provider's."""
-
-    def update(tx: Transaction) -> None:
-        tx.update(
-            _grant_item(grant),
-            actions=[
-                getattr(AuthorizationModel, name).set(_stored(name, value))
-                if value is not None
-                else getattr(AuthorizationModel, name).remove()
-                for name, value in changes.items()
-            ],
-            condition=AuthorizationModel.provider_account_id == grant.provider_account_id,
-            failure=NotFound(f"authorization {grant.authorization_id} not found"),
-        )
-
-    return update
+    model = AuthorizationModel(grant.app_id, grant.target)
+    condition = AuthorizationModel.provider_account_id == grant.provider_account_id
+    failure = NotFound(f"authorization {grant.authorization_id} not found")
+    return update_fields(model, items.AUTHORIZATIONS, changes, condition, failure)
 
 
 def delete_authorization(grant: Authorization) -> Write:

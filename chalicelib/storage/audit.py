@@ -14,6 +14,7 @@ from typing import Any
 from chalicelib.config import settings
 from chalicelib.domain.admin import AuditEvent, Page
 from chalicelib.domain.clock import format_time
+from chalicelib.storage.items import NUMBER, TEXT, Table
 from chalicelib.storage.models import AuditModel
 from chalicelib.storage.pagination import decode_cursor, encode_cursor, query_page
 from chalicelib.storage.transactions import Transaction, Write
@@ -62,25 +63,30 @@ def record_now(event: AuditEvent) -> None:
     _item(event).save()
 
 
-def _event(item: dict[str, Any]) -> AuditEvent:
-    def text(name: str) -> str:
-        return str(item.get(name, {}).get("S") or "")
+# The attributes an event's item holds as they are; the others are derived or JSON.
+EVENTS = Table(
+    {
+        "event_id": TEXT,
+        "account_id": TEXT,
+        "token_id": TEXT,
+        "action": TEXT,
+        "object_type": TEXT,
+        "object_id": TEXT,
+    }
+)
 
+
+def _event(item: dict[str, Any]) -> AuditEvent:
     try:
-        changes = json.loads(text("changes") or "{}")
+        changes = json.loads(TEXT.read(item.get("changes")) or "{}")
     except ValueError:
         changes = {}
-    sort_time = text("sk").partition("#")[0]
+    sort_time = TEXT.read(item.get("sk")).partition("#")[0]
     return AuditEvent(
-        event_id=text("event_id"),
-        account_id=text("account_id"),
-        token_id=text("token_id"),
-        action=text("action"),
-        object_type=text("object_type"),
-        object_id=text("object_id"),
+        **EVENTS.read(item),
         changes=changes,
         at=datetime.strptime(sort_time, _SORT_TIME).replace(tzinfo=UTC),
-        expires_at=datetime.fromtimestamp(int(item.get("expires_at", {}).get("N") or 0), UTC),
+        expires_at=datetime.fromtimestamp(NUMBER.read(item.get("expires_at")), UTC),
     )
 
 

@@ -12,7 +12,7 @@ from chalicelib.domain.errors import Conflict, DomainError, NotFound
 from chalicelib.storage import items, reads
 from chalicelib.storage.models import GatewayModel
 from chalicelib.storage.pagination import decode_cursor, encode_cursor, query_page
-from chalicelib.storage.transactions import Transaction, Write
+from chalicelib.storage.transactions import Transaction, Write, field_actions
 
 
 def _item(gateway: Gateway) -> GatewayModel:
@@ -45,34 +45,27 @@ def list_gateways(account_id: str | None, limit: int, cursor: str | None) -> Pag
     return Page([items.gateway_of(item) for item in found.items], encode_cursor(found.last_key))
 
 
-def put_gateway(gateway: Gateway) -> None:
+def put_gateway(gateway: Gateway) -> Write:
     """Bound on its own, whatever was bound before (the deployment's own gateway, at every
     bootstrap); the count of its APIs stays."""
-    _fields(gateway).update(
-        actions=[
-            *_field_actions(gateway),
-            GatewayModel.created_at.set(GatewayModel.created_at | gateway.created_at),
-        ]
-    )
 
+    def put(tx: Transaction) -> None:
+        created_at = GatewayModel.created_at.set(GatewayModel.created_at | gateway.created_at)
+        tx.update(GatewayModel(gateway.gateway_id), actions=[*_field_actions(gateway), created_at])
 
-def _fields(gateway: Gateway) -> GatewayModel:
-    return GatewayModel(gateway.gateway_id)
+    return put
 
 
 def _field_actions(gateway: Gateway) -> list[Any]:
-    model = GatewayModel
-    actions = [
-        model.account_id.set(gateway.account_id),
-        model.name.set(gateway.name),
-        model.checks_bodies.set(gateway.checks_bodies),
-        model.listed.set(items.GATEWAYS_LISTED),
-        model.updated_at.set(gateway.updated_at),
-    ]
-    actions.append(
-        model.base_url.set(gateway.base_url) if gateway.base_url else model.base_url.remove()
-    )
-    return actions
+    fields = {
+        "account_id": gateway.account_id,
+        "name": gateway.name,
+        "base_url": gateway.base_url or None,
+        "checks_bodies": gateway.checks_bodies,
+        "updated_at": gateway.updated_at,
+    }
+    listed = GatewayModel.listed.set(items.GATEWAYS_LISTED)
+    return [*field_actions(GatewayModel, items.GATEWAYS, fields), listed]
 
 
 def insert_gateway(gateway: Gateway) -> Write:
@@ -104,7 +97,10 @@ def replace_gateway(gateway: Gateway, moved: bool = False) -> Write:
             condition = GatewayModel.gateway_id.exists()
             failure = NotFound(f"gateway {gateway.gateway_id} not found")
         tx.update(
-            _fields(gateway), actions=_field_actions(gateway), condition=condition, failure=failure
+            GatewayModel(gateway.gateway_id),
+            actions=_field_actions(gateway),
+            condition=condition,
+            failure=failure,
         )
 
     return update

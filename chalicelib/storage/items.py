@@ -1,23 +1,25 @@
-"""The item codec of the tables both sides read: one decoder and one encoder per table.
+"""The item codec of the admin tables: each table's attributes declared once, read and written
+by one generic pair of functions.
 
-Plain functions over DynamoDB's JSON (``{"name": {"S": "..."}}``), standard library only: the
-authorizer decodes with them on its hot path, which must not import PynamoDB (cold start),
-and the admin side decodes and encodes with the same functions, so an item's attribute
-names, defaults and types are written here once. The models (``storage/models.py``) declare
-the tables (keys, indexes, TTL) and build the writes from these items; a test checks that
-every item encoded here is one its model reads and writes back unchanged.
+Plain data over DynamoDB's JSON (``{"name": {"S": "..."}}``), standard library only: the
+authorizer decodes with it on its hot path, which must not import PynamoDB (cold start), and
+the admin side decodes and encodes with the same declarations, so an item's attribute names,
+defaults and types are written here once. The models (``storage/models.py``) declare the
+tables (keys, indexes, TTL) and build the writes from these items; ``tests/unit/test_items.py``
+checks each declaration against its model (same names, DynamoDB types and nullability) and
+that the model writes every item encoded here back unchanged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.limits import WINDOWS, Limit
 from chalicelib.domain.objects import App, AppCode, Authorization, Gateway, KeyPair, Route
 
-if TYPE_CHECKING:  # a frozen dataclass, admin only: not imported on the authorizer's path
-    from chalicelib.domain.admin import Api
+if TYPE_CHECKING:  # frozen dataclasses, admin only: not imported on the authorizer's path
+    from chalicelib.domain.admin import Account, Api, Token
 
 Item = dict[str, Any]
 
@@ -25,85 +27,219 @@ PREVIOUS_SECRET_SUFFIX = "#previous"  # no access key has a "#"
 GATEWAYS_LISTED = "gateway"  # the one partition of the gateways' ``all`` index
 
 
-# -- apps ------------------------------------------------------------------------------------
+class Kind:
+    """How one attribute is stored: its DynamoDB type, whether it may be absent (null), how
+    its value is read (from the attribute, or None when absent) and written (None: left out).
+    A plain class, not a NamedTuple: this module is on the authorizer's cold-start path."""
+
+    __slots__ = ("type", "null", "read", "write")
+
+    def __init__(
+        self,
+        type: str,
+        null: bool,
+        read: Callable[[Item | None], Any],
+        write: Callable[[Any], Item | None],
+    ) -> None:
+        self.type, self.null, self.read, self.write = type, null, read, write
+
+
+def _text(value: Item | None) -> str:
+    return str(value.get("S", "")) if value else ""
+
+
+def _s(value: str | None) -> Item | None:
+    return None if value is None else {"S": value}
+
+
+def _flag(default: bool) -> Kind:
+    def read(value: Item | None) -> bool:
+        return bool(value["BOOL"]) if value and "BOOL" in value else default
+
+    return Kind("BOOL", False, read, lambda flag: {"BOOL": bool(flag)})
+
+
+TEXT = Kind("S", False, _text, _s)
+OPTIONAL_TEXT = Kind("S", True, lambda value: _text(value) or None, _s)
+NUMBER = Kind(
+    "N", False, lambda value: int(value.get("N", 0)) if value else 0, lambda n: {"N": str(n)}
+)
+BYTES = Kind(
+    "B",
+    False,
+    lambda value: bytes(value.get("B", b"")) if value else b"",
+    lambda b: {"B": bytes(b)},
+)
+ENABLED = _flag(True)
+FLAG = _flag(False)
+TEXTS = Kind(
+    "L",
+    False,
+    lambda value: tuple(e["S"] for e in (value or {}).get("L", []) if "S" in e),
+    lambda texts: {"L": [{"S": text} for text in texts]},
+)
+TEXT_MAP = Kind(
+    "M",
+    False,
+    lambda value: {k: v["S"] for k, v in (value or {}).get("M", {}).items() if "S" in v},
+    lambda texts: {"M": {name: {"S": text} for name, text in texts.items()}},
+)
+
+
+def _read_limits(value: Item | None) -> tuple[Limit, ...]:
+    limits = (value or {}).get("M", {})
+    return tuple(
+        Limit(window, int(limits[window]["N"]))
+        for window in WINDOWS
+        if "N" in limits.get(window, {})
+    )
+
+
+# An authorization's ``limits``: ``{"per_minute": 10, ...}``, read in the windows' order.
+LIMITS = Kind(
+    "M",
+    False,
+    _read_limits,
+    lambda limits: {"M": {limit.window: {"N": str(limit.limit)} for limit in limits}},
+)
+
+
+class Table:
+    """The attributes of one table's items that a value holds, each under its field's name."""
+
+    __slots__ = ("attributes",)
+
+    def __init__(self, attributes: Mapping[str, Kind]) -> None:
+        self.attributes = attributes
+
+    def read(self, item: Item) -> dict[str, Any]:
+        """The fields of the value an item holds."""
+        return {name: kind.read(item.get(name)) for name, kind in self.attributes.items()}
+
+    def write(self, value: Any, **extra: Item) -> Item:
+        """The item of a value (an attribute whose value is None is left out), with ``extra``
+        attributes the value does not hold."""
+        item = {name: kind.write(getattr(value, name)) for name, kind in self.attributes.items()}
+        return {name: v for name, v in item.items() if v is not None} | extra
+
+
+APPS = Table(
+    {
+        "app_id": TEXT,
+        "account_id": TEXT,
+        "name": TEXT,
+        "description": TEXT,
+        "tags": TEXT_MAP,
+        "extension": TEXT_MAP,
+        "enabled": ENABLED,
+        "whitelist": TEXTS,
+        "default_access_key": TEXT,
+        "created_at": TEXT,
+        "updated_at": TEXT,
+        "last_used_at": OPTIONAL_TEXT,
+        "call_count": NUMBER,
+    }
+)
+KEYS = Table(  # a key pair as stored: its secret sealed (``storage/sealing.py`` opens it)
+    {
+        "access_key": TEXT,
+        "app_id": TEXT,
+        "account_id": TEXT,
+        "name": TEXT,
+        "enabled": ENABLED,
+        "is_default": FLAG,
+        "secret_sealed": BYTES,
+        "data_key_sealed": BYTES,
+        "created_at": TEXT,
+        "updated_at": TEXT,
+        "last_used_at": OPTIONAL_TEXT,
+        "call_count": NUMBER,
+        "expires_at": OPTIONAL_TEXT,
+        "previous_secret_expires_at": OPTIONAL_TEXT,
+    }
+)
+APPCODES = Table(
+    {
+        "code_hash": TEXT,
+        "appcode_id": TEXT,
+        "app_id": TEXT,
+        "account_id": TEXT,
+        "created_at": TEXT,
+        "expires_at": OPTIONAL_TEXT,
+    }
+)
+GATEWAYS = Table(
+    {
+        "gateway_id": TEXT,
+        "account_id": TEXT,
+        "name": TEXT,
+        "base_url": OPTIONAL_TEXT,
+        "checks_bodies": FLAG,
+        "created_at": TEXT,
+        "updated_at": TEXT,
+    }
+)
+APIS = Table(
+    {
+        "api_id": TEXT,
+        "account_id": TEXT,
+        "gateway_id": TEXT,
+        "name": TEXT,
+        "method": TEXT,
+        "path": TEXT,
+        "group": OPTIONAL_TEXT,
+        "description": TEXT,
+        "created_at": TEXT,
+        "updated_at": TEXT,
+    }
+)
+ROUTES = Table({"api_id": TEXT, "account_id": TEXT, "group": OPTIONAL_TEXT})
+AUTHORIZATIONS = Table(
+    {
+        "app_id": TEXT,
+        "target": TEXT,
+        "authorization_id": TEXT,
+        "provider_account_id": TEXT,
+        "app_account_id": TEXT,
+        "api_id": OPTIONAL_TEXT,
+        "group": OPTIONAL_TEXT,
+        "stages": TEXTS,
+        "expires_at": OPTIONAL_TEXT,
+        "limits": LIMITS,
+        "created_at": TEXT,
+        "updated_at": OPTIONAL_TEXT,
+    }
+)
+ACCOUNTS = Table({"account_id": TEXT, "name": TEXT, "created_at": TEXT})
+TOKENS = Table(
+    {
+        "token_hash": TEXT,
+        "token_id": TEXT,
+        "account_id": TEXT,
+        "name": TEXT,
+        "is_root": FLAG,
+        "created_at": TEXT,
+    }
+)
+
+
+# -- the tables' values and items ------------------------------------------------------------
 
 
 def app_of(item: Item) -> App:
-    return App(
-        app_id=_text(item, "app_id"),
-        account_id=_text(item, "account_id"),
-        name=_text(item, "name"),
-        description=_text(item, "description"),
-        tags=_text_map(item, "tags"),
-        extension=_text_map(item, "extension"),
-        enabled=_flag(item, "enabled", True),
-        whitelist=tuple(_texts(item, "whitelist")),
-        default_access_key=_text(item, "default_access_key"),
-        created_at=_text(item, "created_at"),
-        updated_at=_text(item, "updated_at"),
-        last_used_at=_optional(item, "last_used_at"),
-        call_count=_number(item, "call_count"),
-    )
+    return App(**APPS.read(item))
 
 
 def app_item(app: App) -> Item:
-    return _item(
-        app_id=_s(app.app_id),
-        account_id=_s(app.account_id),
-        name=_s(app.name),
-        description=_s(app.description),
-        tags=_map(app.tags),
-        extension=_map(app.extension),
-        enabled=_bool(app.enabled),
-        whitelist=_list(app.whitelist),
-        default_access_key=_s(app.default_access_key),
-        created_at=_s(app.created_at),
-        updated_at=_s(app.updated_at),
-        last_used_at=_s(app.last_used_at),
-        call_count=_n(app.call_count),
-    )
-
-
-# -- keys ------------------------------------------------------------------------------------
+    return APPS.write(app)
 
 
 def key_of(item: Item) -> KeyPair:
-    """A key pair as stored: its secret sealed (``storage/sealing.py`` opens it)."""
-    return KeyPair(
-        access_key=_text(item, "access_key"),
-        app_id=_text(item, "app_id"),
-        account_id=_text(item, "account_id"),
-        name=_text(item, "name"),
-        enabled=_flag(item, "enabled", True),
-        is_default=_flag(item, "is_default", False),
-        created_at=_text(item, "created_at"),
-        updated_at=_text(item, "updated_at"),
-        secret_sealed=_bytes(item, "secret_sealed"),
-        data_key_sealed=_bytes(item, "data_key_sealed"),
-        last_used_at=_optional(item, "last_used_at"),
-        call_count=_number(item, "call_count"),
-        expires_at=_optional(item, "expires_at"),
-        previous_secret_expires_at=_optional(item, "previous_secret_expires_at"),
-    )
+    return KeyPair(**KEYS.read(item))
 
 
 def key_item(key: KeyPair) -> Item:
-    return _item(
-        access_key=_s(key.access_key),
-        app_id=_s(key.app_id),
-        account_id=_s(key.account_id),
-        name=_s(key.name),
-        enabled=_bool(key.enabled),
-        is_default=_bool(key.is_default),
-        secret_sealed=_b(key.secret_sealed),
-        data_key_sealed=_b(key.data_key_sealed),
-        created_at=_s(key.created_at),
-        updated_at=_s(key.updated_at),
-        last_used_at=_s(key.last_used_at),
-        call_count=_n(key.call_count),
-        expires_at=_s(key.expires_at),
-        previous_secret_expires_at=_s(key.previous_secret_expires_at),
-    )
+    return KEYS.write(key)
 
 
 def previous_secret_key(access_key: str) -> str:
@@ -114,239 +250,82 @@ def previous_secret_key(access_key: str) -> str:
 def previous_secret_item(key: KeyPair, expires_at: str, purge_at: int) -> Item:
     """``key``'s secret as its previous one until ``expires_at``; TTL removes the item at
     ``purge_at`` (epoch seconds)."""
-    return _item(
-        access_key=_s(previous_secret_key(key.access_key)),
-        secret_sealed=_b(key.secret_sealed),
-        data_key_sealed=_b(key.data_key_sealed),
-        expires_at=_s(expires_at),
-        purge_at=_n(purge_at),
-    )
+    return {
+        "access_key": {"S": previous_secret_key(key.access_key)},
+        "secret_sealed": {"B": key.secret_sealed},
+        "data_key_sealed": {"B": key.data_key_sealed},
+        "expires_at": {"S": expires_at},
+        "purge_at": {"N": str(purge_at)},
+    }
 
 
 def sealed_secret_of(item: Item) -> tuple[bytes, bytes]:
     """The sealed secret and data key of a key pair's item or of its previous secret's."""
-    return _bytes(item, "secret_sealed"), _bytes(item, "data_key_sealed")
-
-
-# -- appcodes --------------------------------------------------------------------------------
+    return BYTES.read(item.get("secret_sealed")), BYTES.read(item.get("data_key_sealed"))
 
 
 def appcode_of(item: Item) -> AppCode:
-    return AppCode(
-        code_hash=_text(item, "code_hash"),
-        appcode_id=_text(item, "appcode_id"),
-        app_id=_text(item, "app_id"),
-        account_id=_text(item, "account_id"),
-        created_at=_text(item, "created_at"),
-        expires_at=_optional(item, "expires_at"),
-    )
+    return AppCode(**APPCODES.read(item))
 
 
 def appcode_item(code: AppCode) -> Item:
-    return _item(
-        code_hash=_s(code.code_hash),
-        appcode_id=_s(code.appcode_id),
-        app_id=_s(code.app_id),
-        account_id=_s(code.account_id),
-        created_at=_s(code.created_at),
-        expires_at=_s(code.expires_at),
-    )
-
-
-# -- gateways --------------------------------------------------------------------------------
+    return APPCODES.write(code)
 
 
 def gateway_of(item: Item) -> Gateway:
-    return Gateway(
-        gateway_id=_text(item, "gateway_id"),
-        account_id=_text(item, "account_id"),
-        name=_text(item, "name"),
-        base_url=_optional(item, "base_url"),
-        checks_bodies=_flag(item, "checks_bodies", False),
-        created_at=_text(item, "created_at"),
-        updated_at=_text(item, "updated_at"),
-    )
+    return Gateway(**GATEWAYS.read(item))
 
 
 def gateway_item(gateway: Gateway) -> Item:
     """A new gateway's item: no API on it yet, listed in the ``all`` index."""
-    return _item(
-        gateway_id=_s(gateway.gateway_id),
-        account_id=_s(gateway.account_id),
-        name=_s(gateway.name),
-        base_url=_s(gateway.base_url),
-        checks_bodies=_bool(gateway.checks_bodies),
-        api_count=_n(0),
-        listed=_s(GATEWAYS_LISTED),
-        created_at=_s(gateway.created_at),
-        updated_at=_s(gateway.updated_at),
-    )
-
-
-# -- apis ------------------------------------------------------------------------------------
-
-
-def api_of(item: Item) -> Api:
-    from chalicelib.domain.admin import Api  # admin only: off the authorizer's import path
-
-    return Api(
-        api_id=_text(item, "api_id"),
-        account_id=_text(item, "account_id"),
-        gateway_id=_text(item, "gateway_id"),
-        name=_text(item, "name"),
-        method=_text(item, "method"),
-        path=_text(item, "path"),
-        group=_optional(item, "group"),
-        description=_text(item, "description"),
-        created_at=_text(item, "created_at"),
-        updated_at=_text(item, "updated_at"),
-    )
-
-
-def api_item(api: Api) -> Item:
-    return _item(
-        api_id=_s(api.api_id),
-        account_id=_s(api.account_id),
-        gateway_id=_s(api.gateway_id),
-        name=_s(api.name),
-        method=_s(api.method),
-        path=_s(api.path),
-        group=_s(api.group),
-        description=_s(api.description),
-        created_at=_s(api.created_at),
-        updated_at=_s(api.updated_at),
-    )
-
-
-# -- routes ----------------------------------------------------------------------------------
+    return GATEWAYS.write(gateway, api_count={"N": "0"}, listed={"S": GATEWAYS_LISTED})
 
 
 def route_of(item: Item) -> Route:
-    return Route(
-        api_id=_text(item, "api_id"),
-        account_id=_text(item, "account_id"),
-        group=_optional(item, "group"),
-    )
+    return Route(**ROUTES.read(item))
 
 
 def route_item(route_key: str, gateway_id: str, route: Route) -> Item:
-    return _item(
-        route=_s(route_key),
-        gateway_id=_s(gateway_id),
-        api_id=_s(route.api_id),
-        account_id=_s(route.account_id),
-        group=_s(route.group),
-    )
-
-
-# -- authorizations --------------------------------------------------------------------------
+    return ROUTES.write(route, route={"S": route_key}, gateway_id={"S": gateway_id})
 
 
 def authorization_of(item: Item) -> Authorization:
-    limits = (item.get("limits") or {}).get("M", {})
-    return Authorization(
-        app_id=_text(item, "app_id"),
-        target=_text(item, "target"),
-        authorization_id=_text(item, "authorization_id"),
-        provider_account_id=_text(item, "provider_account_id"),
-        app_account_id=_text(item, "app_account_id"),
-        api_id=_optional(item, "api_id"),
-        group=_optional(item, "group"),
-        stages=tuple(_texts(item, "stages")),
-        expires_at=_optional(item, "expires_at"),
-        limits=tuple(
-            Limit(window, int(limits[window]["N"]))
-            for window in WINDOWS
-            if "N" in limits.get(window, {})
-        ),
-        created_at=_text(item, "created_at"),
-        updated_at=_optional(item, "updated_at"),
-    )
+    return Authorization(**AUTHORIZATIONS.read(item))
 
 
 def authorization_item(grant: Authorization) -> Item:
-    return _item(
-        app_id=_s(grant.app_id),
-        target=_s(grant.target),
-        authorization_id=_s(grant.authorization_id),
-        provider_account_id=_s(grant.provider_account_id),
-        app_account_id=_s(grant.app_account_id),
-        api_id=_s(grant.api_id),
-        group=_s(grant.group),
-        stages=_list(grant.stages),
-        expires_at=_s(grant.expires_at),
-        limits=_limits(grant.limits),
-        created_at=_s(grant.created_at),
-        updated_at=_s(grant.updated_at),
-    )
+    return AUTHORIZATIONS.write(grant)
 
 
-def _limits(limits: tuple[Limit, ...]) -> Item:
-    """An authorization's ``limits`` attribute: ``{"per_minute": 10, ...}``."""
-    return {"M": {limit.window: {"N": str(limit.limit)} for limit in limits}}
+# -- admin-only tables: their values are imported where they are read, off the hot path ----
 
 
-# -- attribute values ------------------------------------------------------------------------
+def api_of(item: Item) -> Api:
+    from chalicelib.domain.admin import Api
+
+    return Api(**APIS.read(item))
 
 
-def _item(**values: Item | None) -> Item:
-    """An item of the attributes that have a value (an absent one is None when read)."""
-    return {name: value for name, value in values.items() if value is not None}
+def api_item(api: Api) -> Item:
+    return APIS.write(api)
 
 
-def _s(value: str | None) -> Item | None:
-    return None if value is None else {"S": value}
+def account_of(item: Item) -> Account:
+    from chalicelib.domain.admin import Account
+
+    return Account(**ACCOUNTS.read(item))
 
 
-def _n(value: int) -> Item:
-    return {"N": str(value)}
+def account_item(account: Account) -> Item:
+    """A new account's item: no key pair yet."""
+    return ACCOUNTS.write(account, key_count={"N": "0"})
 
 
-def _b(value: bytes) -> Item:
-    return {"B": bytes(value)}
+def token_of(item: Item) -> Token:
+    from chalicelib.domain.admin import Token
+
+    return Token(**TOKENS.read(item))
 
 
-def _bool(value: bool) -> Item:
-    return {"BOOL": bool(value)}
-
-
-def _list(values: tuple[str, ...]) -> Item:
-    return {"L": [{"S": value} for value in values]}
-
-
-def _map(values: Mapping[str, str]) -> Item:
-    return {"M": {name: {"S": value} for name, value in values.items()}}
-
-
-def _text(item: Item, name: str) -> str:
-    value = item.get(name) or {}
-    return str(value.get("S", ""))
-
-
-def _optional(item: Item, name: str) -> str | None:
-    return _text(item, name) or None
-
-
-def _flag(item: Item, name: str, default: bool) -> bool:
-    value = item.get(name)
-    return bool(value["BOOL"]) if value and "BOOL" in value else default
-
-
-def _number(item: Item, name: str) -> int:
-    value = item.get(name) or {}
-    return int(value.get("N", 0))
-
-
-def _bytes(item: Item, name: str) -> bytes:
-    value = item.get(name) or {}
-    return bytes(value.get("B", b""))
-
-
-def _texts(item: Item, name: str) -> list[str]:
-    value = item.get(name) or {}
-    return [entry["S"] for entry in value.get("L", []) if "S" in entry]
-
-
-def _text_map(item: Item, name: str) -> dict[str, str]:
-    value = item.get(name) or {}
-    return {k: v["S"] for k, v in value.get("M", {}).items() if "S" in v}
+def token_item(token: Token) -> Item:
+    return TOKENS.write(token)

@@ -39,8 +39,15 @@ def _meta(table: str, **extra: Any) -> Any:
     return type("Meta", (), attributes)
 
 
-def _index_meta(name: str, projection: Any | None = None) -> Any:
-    return type("Meta", (), {"index_name": name, "projection": projection or AllProjection()})
+def _index(name: str, hash_attribute: str, range_attribute: str | None = None) -> Any:
+    """A global secondary index keyed by these (text) attributes, projecting every one."""
+    attributes: dict[str, Any] = {
+        "Meta": type("Meta", (), {"index_name": name, "projection": AllProjection()}),
+        hash_attribute: UnicodeAttribute(hash_key=True),
+    }
+    if range_attribute is not None:
+        attributes[range_attribute] = UnicodeAttribute(range_key=True)
+    return type(f"Index_{name}", (GlobalSecondaryIndex,), attributes)()
 
 
 class AccountModel(Model):
@@ -51,12 +58,6 @@ class AccountModel(Model):
     key_count = NumberAttribute(default=0)
 
 
-class TokensByAccount(GlobalSecondaryIndex["TokenModel"]):
-    Meta = _index_meta("by_account")
-    account_id = UnicodeAttribute(hash_key=True)
-    token_id = UnicodeAttribute(range_key=True)
-
-
 class TokenModel(Model):
     Meta = _meta("tokens")
     token_hash = UnicodeAttribute(hash_key=True)
@@ -65,13 +66,7 @@ class TokenModel(Model):
     name = UnicodeAttribute()
     is_root = BooleanAttribute(default=False)
     created_at = UnicodeAttribute()
-    by_account = TokensByAccount()
-
-
-class AppsByAccount(GlobalSecondaryIndex["AppModel"]):
-    Meta = _index_meta("by_account")
-    account_id = UnicodeAttribute(hash_key=True)
-    app_id = UnicodeAttribute(range_key=True)
+    by_account = _index("by_account", "account_id", "token_id")
 
 
 class AppModel(Model):
@@ -89,13 +84,7 @@ class AppModel(Model):
     updated_at = UnicodeAttribute()
     last_used_at = UnicodeAttribute(null=True)
     call_count = NumberAttribute(default=0)
-    by_account = AppsByAccount()
-
-
-class KeysByApp(GlobalSecondaryIndex["KeyModel"]):
-    Meta = _index_meta("by_app")
-    app_id = UnicodeAttribute(hash_key=True)
-    access_key = UnicodeAttribute(range_key=True)
+    by_account = _index("by_account", "account_id", "app_id")
 
 
 class KeyModel(Model):
@@ -118,7 +107,7 @@ class KeyModel(Model):
     previous_secret_expires_at = UnicodeAttribute(null=True)
     # The table's TTL attribute: set only on PreviousSecretModel items, never on key pairs.
     purge_at = TTLAttribute(null=True)
-    by_app = KeysByApp()
+    by_app = _index("by_app", "app_id", "access_key")
 
 
 class PreviousSecretModel(Model):
@@ -141,17 +130,6 @@ class PreviousSecretModel(Model):
         return previous_secret_key(access_key)
 
 
-class AppCodesById(GlobalSecondaryIndex["AppCodeModel"]):
-    Meta = _index_meta("by_id")
-    appcode_id = UnicodeAttribute(hash_key=True)
-
-
-class AppCodesByApp(GlobalSecondaryIndex["AppCodeModel"]):
-    Meta = _index_meta("by_app")
-    app_id = UnicodeAttribute(hash_key=True)
-    appcode_id = UnicodeAttribute(range_key=True)
-
-
 class AppCodeModel(Model):
     Meta = _meta("appcodes")
     code_hash = UnicodeAttribute(hash_key=True)
@@ -160,22 +138,8 @@ class AppCodeModel(Model):
     account_id = UnicodeAttribute()
     created_at = UnicodeAttribute()
     expires_at = UnicodeAttribute(null=True)
-    by_id = AppCodesById()
-    by_app = AppCodesByApp()
-
-
-class GatewaysByAccount(GlobalSecondaryIndex["GatewayModel"]):
-    Meta = _index_meta("by_account")
-    account_id = UnicodeAttribute(hash_key=True)
-    gateway_id = UnicodeAttribute(range_key=True)
-
-
-class AllGateways(GlobalSecondaryIndex["GatewayModel"]):
-    """Every gateway under one partition, for the root token's list (a Query, not a Scan)."""
-
-    Meta = _index_meta("all")
-    listed = UnicodeAttribute(hash_key=True)
-    gateway_id = UnicodeAttribute(range_key=True)
+    by_id = _index("by_id", "appcode_id")
+    by_app = _index("by_app", "app_id", "appcode_id")
 
 
 class GatewayModel(Model):
@@ -194,20 +158,8 @@ class GatewayModel(Model):
     listed = UnicodeAttribute(default="gateway")
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
-    by_account = GatewaysByAccount()
-    all = AllGateways()
-
-
-class ApisByAccount(GlobalSecondaryIndex["ApiModel"]):
-    Meta = _index_meta("by_account")
-    account_id = UnicodeAttribute(hash_key=True)
-    api_id = UnicodeAttribute(range_key=True)
-
-
-class ApisByGateway(GlobalSecondaryIndex["ApiModel"]):
-    Meta = _index_meta("by_gateway")
-    gateway_id = UnicodeAttribute(hash_key=True)
-    api_id = UnicodeAttribute(range_key=True)
+    by_account = _index("by_account", "account_id", "gateway_id")
+    all = _index("all", "listed", "gateway_id")  # every gateway, for root: a Query, not a Scan
 
 
 class ApiModel(Model):
@@ -222,8 +174,8 @@ class ApiModel(Model):
     description = UnicodeAttribute(default="")
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
-    by_account = ApisByAccount()
-    by_gateway = ApisByGateway()
+    by_account = _index("by_account", "account_id", "api_id")
+    by_gateway = _index("by_gateway", "gateway_id", "api_id")
 
 
 class RouteModel(Model):
@@ -235,17 +187,6 @@ class RouteModel(Model):
     api_id = UnicodeAttribute()
     account_id = UnicodeAttribute()
     group = UnicodeAttribute(null=True)
-
-
-class AuthorizationsById(GlobalSecondaryIndex["AuthorizationModel"]):
-    Meta = _index_meta("by_id")
-    authorization_id = UnicodeAttribute(hash_key=True)
-
-
-class AuthorizationsByProvider(GlobalSecondaryIndex["AuthorizationModel"]):
-    Meta = _index_meta("by_provider")
-    provider_account_id = UnicodeAttribute(hash_key=True)
-    authorization_id = UnicodeAttribute(range_key=True)
 
 
 class AuthorizationModel(Model):
@@ -268,8 +209,8 @@ class AuthorizationModel(Model):
     limits = MapAttribute[str, int](default=dict)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute(null=True)
-    by_id = AuthorizationsById()
-    by_provider = AuthorizationsByProvider()
+    by_id = _index("by_id", "authorization_id")
+    by_provider = _index("by_provider", "provider_account_id", "authorization_id")
 
 
 class CounterModel(Model):
@@ -283,15 +224,6 @@ class CounterModel(Model):
     counter_key = UnicodeAttribute(hash_key=True)
     calls = NumberAttribute(default=0)
     expires_at = TTLAttribute()
-
-
-def _record_index(name: str, hash_attribute: str) -> Any:
-    attributes = {
-        "Meta": _index_meta(name),
-        hash_attribute: UnicodeAttribute(hash_key=True),
-        "sk": UnicodeAttribute(range_key=True),
-    }
-    return type(f"CallRecordsBy_{name}", (GlobalSecondaryIndex,), attributes)
 
 
 class CallRecordModel(Model):
@@ -338,10 +270,10 @@ class CallRecordModel(Model):
     secret = UnicodeAttribute(null=True)  # "current" or "previous" (a rotation's grace)
     retry_after = NumberAttribute(null=True)  # THROTTLED / QUOTA_EXHAUSTED
     expires_at = TTLAttribute(null=True)
-    by_viewer = _record_index("by_viewer", "viewer")()
-    by_other_viewer = _record_index("by_other_viewer", "other_viewer")()
-    by_app = _record_index("by_app", "idx_app")()
-    by_api = _record_index("by_api", "idx_api")()
+    by_viewer = _index("by_viewer", "viewer", "sk")
+    by_other_viewer = _index("by_other_viewer", "other_viewer", "sk")
+    by_app = _index("by_app", "idx_app", "sk")
+    by_api = _index("by_api", "idx_api", "sk")
 
 
 class UsageModel(Model):
@@ -355,15 +287,6 @@ class UsageModel(Model):
     Meta = _meta("usage")
     scope = UnicodeAttribute(hash_key=True)
     bucket_start = UnicodeAttribute(range_key=True)
-
-
-def _audit_index(name: str, hash_attribute: str) -> Any:
-    attributes = {
-        "Meta": _index_meta(name),
-        hash_attribute: UnicodeAttribute(hash_key=True),
-        "sk": UnicodeAttribute(range_key=True),
-    }
-    return type(f"AuditBy_{name}", (GlobalSecondaryIndex,), attributes)
 
 
 class AuditModel(Model):
@@ -387,9 +310,9 @@ class AuditModel(Model):
     account_object = UnicodeAttribute()
     account_token = UnicodeAttribute()
     expires_at = TTLAttribute()
-    by_action = _audit_index("by_action", "account_action")()
-    by_object = _audit_index("by_object", "account_object")()
-    by_token = _audit_index("by_token", "account_token")()
+    by_action = _index("by_action", "account_action", "sk")
+    by_object = _index("by_object", "account_object", "sk")
+    by_token = _index("by_token", "account_token", "sk")
 
 
 ALL_MODELS: tuple[type[Model], ...] = (

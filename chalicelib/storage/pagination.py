@@ -5,13 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.storage import clients
 
-T = TypeVar("T")
 MAX_KEY_BYTES = 1024  # a sort key's limit; partition keys allow 2048
 Key = dict[str, dict[str, str]]
 
@@ -64,15 +62,6 @@ def decode_cursor(cursor: str | None, attributes: set[str], fixed: dict[str, str
         if name in fixed and value["S"] != fixed[name]:
             raise invalid
     return key
-
-
-def page(results: Iterator[T], limit: int) -> tuple[list[T], Key | None]:
-    """Items of one page of a PynamoDB query run with ``limit``, and where the next starts."""
-    items = list(results)
-    last_key: Any = getattr(results, "last_evaluated_key", None)
-    if len(items) < limit:
-        last_key = None
-    return items, last_key
 
 
 class QueryPage(NamedTuple):

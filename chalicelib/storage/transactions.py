@@ -8,7 +8,7 @@ service collects them (an app, its key pair, the account's key counter, the audi
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,6 +18,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.config import settings
 from chalicelib.domain.errors import Conflict, DomainError
+from chalicelib.storage.items import Table
 
 
 @functools.cache
@@ -133,6 +134,32 @@ def atomic() -> Iterator[Transaction]:
 
 Write = Callable[[Transaction], None]
 """One or a few operations of a transaction, made by a storage module, opaque to services."""
+
+
+def field_actions(model_cls: Any, table: Table, changes: Mapping[str, Any]) -> list[Any]:
+    """The update actions that set each field in ``changes`` (a value's names and values;
+    None removes one), each stored as the table's codec writes it."""
+    item = {name: table.attributes[name].write(value) for name, value in changes.items()}
+    stored = model_cls.from_raw_data({name: v for name, v in item.items() if v is not None})
+    return [
+        getattr(model_cls, name).set(getattr(stored, name))
+        if item[name] is not None
+        else getattr(model_cls, name).remove()
+        for name in changes
+    ]
+
+
+def update_fields(
+    model: Any, table: Table, changes: Mapping[str, Any], condition: Any, failure: DomainError
+) -> Write:
+    """Set the fields in ``changes`` on ``model``'s item (an instance holding its key), if
+    ``condition`` holds (the object is still its owner's), else ``failure``."""
+
+    def update(tx: Transaction) -> None:
+        actions = field_actions(type(model), table, changes)
+        tx.update(model, actions=actions, condition=condition, failure=failure)
+
+    return update
 
 
 def write(*operations: Write) -> None:

@@ -9,8 +9,8 @@ import pytest
 from chalicelib.domain.admin import KeyPair
 from chalicelib.domain.errors import NotFound
 from chalicelib.storage import apis as api_store
-from chalicelib.storage import apps as app_store
 from chalicelib.storage import gateways as gateway_store
+from chalicelib.storage import keys as key_store
 from chalicelib.storage.transactions import write
 from tests.api.conftest import Admin
 
@@ -21,7 +21,7 @@ def deleted_key(admin: Admin) -> KeyPair:
     """A key pair as read before it was deleted."""
     app = admin.post("/v1/apps", {"name": "racing"}).body
     extra = admin.post(f"/v1/apps/{app['app_id']}/keys", {}).body
-    key = app_store.get_key(extra["access_key"])
+    key = key_store.get_key(extra["access_key"])
     assert key is not None
     admin.patch(f"/v1/keys/{key.access_key}", {"enabled": False})
     assert admin.delete(f"/v1/keys/{key.access_key}").status == 204
@@ -33,16 +33,16 @@ def test_ending_a_grace_of_a_key_deleted_meanwhile_is_a_404_and_brings_nothing_b
 ) -> None:
     key = deleted_key(admin)
     with pytest.raises(NotFound):
-        write(app_store.end_grace(key, NOW))
-    assert app_store.get_key(key.access_key) is None
+        write(key_store.end_grace(key, NOW))
+    assert key_store.get_key(key.access_key) is None
 
 
 def test_renaming_a_key_deleted_meanwhile_is_a_404_and_adds_no_key(admin: Admin) -> None:
     key = deleted_key(admin)
     renamed = key._replace(access_key="RenamedAfterDelete1")
     with pytest.raises(NotFound):
-        write(app_store.rename_key(key, renamed))
-    assert app_store.get_key("RenamedAfterDelete1") is None
+        write(key_store.rename_key(key, renamed))
+    assert key_store.get_key("RenamedAfterDelete1") is None
 
 
 def test_changing_an_api_deleted_meanwhile_is_a_404_not_a_500(admin: Admin) -> None:

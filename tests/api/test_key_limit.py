@@ -115,7 +115,7 @@ def test_concurrent_key_creation_stops_exactly_at_the_limit(moto_server: str) ->
     from chalicelib.http.errors import status_of
     from chalicelib.services import apps
     from chalicelib.services.accounts import ensure_account
-    from chalicelib.storage.apps import keys_of
+    from chalicelib.storage.keys import keys_of
     from chalicelib.storage.models import AppModel
 
     assert AppModel.Meta.host == moto_server

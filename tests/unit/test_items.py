@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 from pynamodb.models import Model
 
-from chalicelib.domain.admin import Api
+from chalicelib.domain.admin import Account, Api, Token
 from chalicelib.domain.limits import Limit
 from chalicelib.domain.objects import App, AppCode, Authorization, Gateway, KeyPair, Route
 from chalicelib.storage import items
 from chalicelib.storage.models import (
+    AccountModel,
     ApiModel,
     AppCodeModel,
     AppModel,
@@ -21,6 +22,7 @@ from chalicelib.storage.models import (
     KeyModel,
     PreviousSecretModel,
     RouteModel,
+    TokenModel,
 )
 
 T = "2026-11-22T05:00:00.000Z"
@@ -89,7 +91,35 @@ CASES: list[tuple[Any, Callable[[Any], Any], Callable[[Any], Any], type[Model]]]
         AuthorizationModel,
     ),
     (API, items.api_item, items.api_of, ApiModel),
+    (Account("acc-1", "shop", T), items.account_item, items.account_of, AccountModel),
+    (Token("hash", "tok-1", "acc-1", "ci", True, T), items.token_item, items.token_of, TokenModel),
 ]
+
+# Each declaration with its model and the attributes the model has that no value holds.
+DECLARED: list[tuple[items.Table, type[Model], set[str]]] = [
+    (items.APPS, AppModel, set()),
+    (items.KEYS, KeyModel, {"purge_at"}),
+    (items.APPCODES, AppCodeModel, set()),
+    (items.GATEWAYS, GatewayModel, {"api_count", "listed"}),
+    (items.APIS, ApiModel, set()),
+    (items.ROUTES, RouteModel, {"route", "gateway_id"}),
+    (items.AUTHORIZATIONS, AuthorizationModel, set()),
+    (items.ACCOUNTS, AccountModel, {"key_count"}),
+    (items.TOKENS, TokenModel, set()),
+]
+
+
+@pytest.mark.parametrize(
+    ("table", "model", "not_held"), DECLARED, ids=lambda v: getattr(v, "__name__", "")
+)
+def test_a_tables_declaration_names_its_models_attributes_with_their_types(
+    table: items.Table, model: type[Model], not_held: set[str]
+) -> None:
+    attributes = model.get_attributes()
+    assert set(attributes) == set(table.attributes) | not_held
+    for name, kind in table.attributes.items():
+        attribute = attributes[name]
+        assert (attribute.attr_type, attribute.null) == (kind.type, kind.null), name
 
 
 @pytest.mark.parametrize(("value", "encode", "decode", "model"), CASES)

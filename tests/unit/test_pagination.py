@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.storage.pagination import Key, decode_cursor, encode_cursor, page
+from chalicelib.storage.pagination import Key, decode_cursor, encode_cursor
 
 ATTRIBUTES = {"viewer", "sk"}
 FIXED = {"viewer": "acc-a"}
@@ -97,25 +96,3 @@ def test_no_text_makes_decoding_fail_otherwise(cursor: str) -> None:
         assert error.field == "cursor"
     else:
         assert key is None or key["viewer"] == {"S": "acc-a"}
-
-
-class FakeResults:
-    """A PynamoDB result iterator: the items, then where DynamoDB stopped."""
-
-    def __init__(self, items: list[str], last_evaluated_key: Key | None) -> None:
-        self._items = iter(items)
-        self.last_evaluated_key = last_evaluated_key
-
-    def __iter__(self) -> Iterator[str]:
-        return self
-
-    def __next__(self) -> str:
-        return next(self._items)
-
-
-def test_a_full_page_says_where_the_next_one_starts() -> None:
-    assert page(FakeResults(["a", "b"], LAST_KEY), 2) == (["a", "b"], LAST_KEY)
-
-
-def test_a_short_page_is_the_last_even_if_dynamodb_stopped_early() -> None:
-    assert page(FakeResults(["a"], LAST_KEY), 2) == (["a"], None)

@@ -4,13 +4,12 @@ needs, its ids and sort key, and the record an item holds."""
 from __future__ import annotations
 
 import time
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from chalicelib.config import settings
 from chalicelib.domain.records import CallRecord
 from chalicelib.domain.verdicts import FAILURE, NONCE_USED, SUCCESS
-
-Item = dict[str, Any]
+from chalicelib.storage.items import NUMBER, TEXT, Item, Kind, Table
 
 # Caller-controlled text is cut to these lengths (and made valid UTF-8) before it is stored.
 # The other fields are ours (ids, times, verdicts).
@@ -73,7 +72,7 @@ def record_item(record: CallRecord, nonce: Nonce | None = None) -> Item | None:
         "method": {"S": clean(r.method, FIELD_LIMITS["method"])},
         "path": {"S": clean(r.path, FIELD_LIMITS["path"])},
         "result": {"S": r.result},
-        "latency_ms": {"N": f"{r.latency_ms:.3f}"},
+        "latency_ms": MILLISECONDS.write(r.latency_ms),
         "expires_at": {"N": str(int(time.time()) + settings().record_retention_days * 86400)},
     }
     if len(viewers) > 1:
@@ -108,28 +107,31 @@ def record_item(record: CallRecord, nonce: Nonce | None = None) -> Item | None:
 
 def record_of(item: Item) -> CallRecord:
     """The record an item holds (the viewer's copy)."""
+    return CallRecord(**RECORDS.read(item))
 
-    def text(name: str) -> str:
-        return str(item.get(name, {}).get("S", ""))
 
-    def number(name: str) -> str:
-        return str(item.get(name, {}).get("N", "0"))
-
-    return CallRecord(
-        request_id=text("request_id"),
-        time=text("time"),
-        method=text("method"),
-        path=text("path"),
-        source_ip=text("source_ip"),
-        stage=text("stage"),
-        result=text("result"),
-        latency_ms=float(number("latency_ms")),
-        auth_method=text("auth_method"),
-        access_key=text("access_key"),
-        app_id=text("app_id"),
-        api_id=text("api_id"),
-        caller_account_id=text("caller_account_id"),
-        provider_account_id=text("provider_account_id"),
-        secret=text("secret"),
-        retry_after=int(number("retry_after")),
-    )
+# A record's latency, stored to the microsecond.
+MILLISECONDS = Kind(
+    "N", True, lambda value: float((value or {}).get("N", 0)), lambda ms: {"N": f"{ms:.3f}"}
+)
+# What a record's item holds, read back; an attribute a call did not have reads as "" or 0.
+RECORDS = Table(
+    {
+        "request_id": TEXT,
+        "time": TEXT,
+        "method": TEXT,
+        "path": TEXT,
+        "source_ip": TEXT,
+        "stage": TEXT,
+        "result": TEXT,
+        "latency_ms": MILLISECONDS,
+        "auth_method": TEXT,
+        "access_key": TEXT,
+        "app_id": TEXT,
+        "api_id": TEXT,
+        "caller_account_id": TEXT,
+        "provider_account_id": TEXT,
+        "secret": TEXT,
+        "retry_after": NUMBER,
+    }
+)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from chalicelib.storage import clients
-from chalicelib.storage.calls.items import Item
+from chalicelib.storage.items import Item
 
 MAX_QUERIES = 12  # DynamoDB requests for one page, whatever the merge
 

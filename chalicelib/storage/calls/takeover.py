@@ -12,8 +12,9 @@ from collections.abc import Sequence
 
 from chalicelib.storage import clients
 from chalicelib.storage.calls import transaction
-from chalicelib.storage.calls.items import Item, Nonce, moved_id, table
+from chalicelib.storage.calls.items import Nonce, moved_id, table
 from chalicelib.storage.calls.transaction import NONCE, Counter
+from chalicelib.storage.items import Item
 
 
 def take_over(item: Item, nonce: Nonce, counters: Sequence[Counter], old: Item) -> str:

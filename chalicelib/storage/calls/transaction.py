@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.config import settings
 from chalicelib.storage import clients
-from chalicelib.storage.calls.items import Item
+from chalicelib.storage.items import Item
 
 CONFLICT_RETRIES = 4
 NONCE = "nonce"  # the refusal of a conditional put: its nonce is in use

@@ -14,9 +14,10 @@ from chalicelib.domain.records import CallRecord, RecordRef
 from chalicelib.domain.verdicts import FAILURE
 from chalicelib.storage import clients
 from chalicelib.storage.calls import transaction
-from chalicelib.storage.calls.items import FIELD_LIMITS, Item, Nonce, clean, record_item, table
+from chalicelib.storage.calls.items import FIELD_LIMITS, Nonce, clean, record_item, table
 from chalicelib.storage.calls.takeover import take_over
 from chalicelib.storage.calls.transaction import NONCE, Counter
+from chalicelib.storage.items import Item
 
 logger = logging.getLogger("apiauth.calls")
 
