@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -129,8 +130,11 @@ def test_stats_and_usage_counters_follow_the_stream(admin: Admin, demo: dict[str
     drain_stream()
     stats = admin.get(f"/v1/call-records/stats?bucket=minute&app_id={demo['app_id']}")
     assert stats.status == 200, stats.body
-    [bucket] = stats.body["items"]
-    assert bucket["counts"] == {"success": 2, "INVALID_SIGNATURE": 1}
+    minutes = stats.body["items"]  # one bucket, or two if the calls straddled a minute
+    assert 1 <= len(minutes) <= 2
+    assert sum((Counter(b["counts"]) for b in minutes), Counter()) == Counter(
+        {"success": 2, "INVALID_SIGNATURE": 1}
+    )
     hourly = admin.get("/v1/call-records/stats?bucket=hour").body["items"]
     assert sum(b["counts"].get("success", 0) for b in hourly) == 2
     key = admin.get(f"/v1/keys/{demo['access_key']}").body
