@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aliyun_api_gateway import HMAC_SHA1, ApiGatewayRequest, ApiGatewayResponse, SignedRequest
 
-from tests.e2e.conftest import LocalRun, TestApp, send
+from tests.support.local_server import LocalRun, TestApp, send
 
 pytestmark = pytest.mark.e2e
 
