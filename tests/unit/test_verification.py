@@ -218,7 +218,13 @@ def test_an_appcode_is_stored_as_its_sha256() -> None:
 def test_each_verdict(
     request_changes: dict[str, str], records: dict[str, Any], verdict: str
 ) -> None:
-    assert decide(signed(**request_changes), **records).verdict == verdict
+    decision = decide(signed(**request_changes), **records)
+    assert decision.verdict == verdict
+    # A call refused before its signature verified leaves its nonce unused; after, it is used.
+    assert decision.nonce == ("nonce-1" if verdict in VERIFIED_BEFORE else None)
+
+
+VERIFIED_BEFORE = {"API_NOT_FOUND", "INVALID_STAGE", "NOT_AUTHORIZED", "AUTHORIZATION_EXPIRED"}
 
 
 def test_the_first_failing_check_decides() -> None:
@@ -379,7 +385,20 @@ def test_is_access_key(value: str, expected: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["²", "1²", "١٢٣", "１２３", "-1", "1e3", " ", "12345678901234567"]
+    "value",
+    [
+        "²",
+        "1²",
+        "١٢٣",
+        "１２３",
+        "-1",
+        "1e3",
+        "1.7e12",
+        " ",
+        "",
+        "not-a-number",
+        "12345678901234567",
+    ],
 )
 def test_a_timestamp_is_ascii_digits_only(value: str) -> None:
     assert rules.check_timestamp(value, NOW_MS, 900) == "INVALID_TIMESTAMP"
