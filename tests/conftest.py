@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from devtools.offline_aws import use_offline_aws
@@ -17,55 +16,20 @@ use_offline_aws(
 )
 
 import pytest  # noqa: E402
-from moto import mock_aws  # noqa: E402
 
 from devtools import embedded_dynamodb  # noqa: E402
+from tests.support.aws import fresh_moto  # noqa: E402
+from tests.support.paths import ROOT  # noqa: E402
 
 # The tests' moto is the local run's: as concurrent, and as safe under concurrency.
 embedded_dynamodb.install()
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def reset_process_state() -> None:
-    """Forget clients, settings and caches bound to a previous moto backend or endpoint."""
-    from chalicelib.storage.clients import reset_clients
-    from chalicelib.storage.credentials import reset_cache
-    from chalicelib.storage.transactions import reset_connection
-
-    reset_clients()
-    reset_connection()
-    reset_cache()
-
-
-def create_tables_and_key() -> None:
-    from chalicelib.config import settings
-    from chalicelib.storage import clients
-    from chalicelib.storage.models import ALL_MODELS
-
-    for model in ALL_MODELS:
-        model.create_table(wait=False)
-    key = clients.kms().create_key(Description="apiauth test")
-    clients.kms().create_alias(
-        AliasName=settings().kms_key_id, TargetKeyId=key["KeyMetadata"]["KeyId"]
-    )
-
 
 @pytest.fixture
 def aws() -> Iterator[None]:
-    """A fresh in-process moto for one test.
-
-    Clients made after ``import moto`` stay intercepted across ``mock_aws`` contexts, so the
-    cached botocore and PynamoDB clients are kept (building one costs ~0.15 s); only the
-    authorizer's cache is dropped. A test that points them elsewhere resets them itself.
-    """
-    from chalicelib.storage.credentials import reset_cache
-
-    with mock_aws():
-        reset_cache()
-        create_tables_and_key()
+    """A fresh in-process moto for one test."""
+    with fresh_moto():
         yield
-    reset_cache()
 
 
 @pytest.fixture

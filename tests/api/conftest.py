@@ -1,77 +1,16 @@
+"""Fixtures of the API suite: the root admin, a second account, the demo APIs on the
+captured events' gateway, a real moto server on loopback."""
+
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-OTHER_GATEWAY = "gw-other"
-
-
-@dataclass
-class Reply:
-    status: int
-    body: Any
-    headers: dict[str, str]
-
-
-class Admin:
-    """Calls the admin API through chalice's test client as one token's holder."""
-
-    def __init__(self, client: Any, token: str) -> None:
-        self.client = client
-        self.token = token
-
-    def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> Reply:
-        headers = {"Authorization": f"Bearer {token or self.token}"}
-        kwargs: dict[str, Any] = {"headers": headers}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-            kwargs["body"] = body if isinstance(body, (str, bytes)) else json.dumps(body)
-        response = self.client.http.request(method, path, **kwargs)
-        parsed = json.loads(response.body) if response.body else None
-        return Reply(response.status_code, parsed, dict(response.headers))
-
-    def get(self, path: str) -> Reply:
-        return self.call("GET", path)
-
-    def post(self, path: str, body: Any = None) -> Reply:
-        return self.call("POST", path, body if body is not None else {})
-
-    def patch(self, path: str, body: Any) -> Reply:
-        return self.call("PATCH", path, body)
-
-    def put(self, path: str, body: Any) -> Reply:
-        return self.call("PUT", path, body)
-
-    def delete(self, path: str) -> Reply:
-        return self.call("DELETE", path)
-
-
-@contextmanager
-def module_world() -> Iterator[Admin]:
-    """The root admin over one moto and one test client, for module-scoped fixtures that set
-    up many objects once (the function-scoped ``aws`` fixture would redo it per test)."""
-    from chalice.test import Client
-    from moto import mock_aws
-
-    from app import app
-    from chalicelib.services.bootstrap import register_root
-    from chalicelib.storage.credentials import reset_cache
-    from devtools.authorizer_shim import install
-    from tests.conftest import ROOT, create_tables_and_key
-
-    with mock_aws():
-        reset_cache()
-        create_tables_and_key()
-        token = register_root("root-token-for-tests").value
-        install()
-        with Client(app, stage_name="dev", project_dir=str(ROOT)) as client:
-            yield Admin(client, token)
-    reset_cache()
+from tests.support.admin import OTHER_GATEWAY, Admin
+from tests.support.aws import moto_server_on_loopback
+from tests.support.events import bind_demo
 
 
 @pytest.fixture
@@ -88,3 +27,16 @@ def other(admin: Admin) -> Admin:
     bound = admin.post("/v1/gateways", gateway)
     assert bound.status == 201, bound.body
     return Admin(admin.client, created.body["token"])
+
+
+@pytest.fixture
+def demo(root_token: str) -> dict[str, str]:
+    """The demo APIs on the captured events' gateway, bound as this deployment's own."""
+    return bind_demo()
+
+
+@pytest.fixture
+def moto_server() -> Iterator[str]:
+    """A real moto server on loopback, with every client and model pointed at it."""
+    with moto_server_on_loopback() as url:
+        yield url

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Admin
+from tests.support.admin import Admin
 
 
 def test_root_token_creates_an_account_whose_token_works(admin: Admin) -> None:

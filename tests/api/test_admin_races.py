@@ -12,7 +12,7 @@ from chalicelib.storage import apis as api_store
 from chalicelib.storage import gateways as gateway_store
 from chalicelib.storage import keys as key_store
 from chalicelib.storage.transactions import write
-from tests.api.conftest import Admin
+from tests.support.admin import Admin
 
 NOW = "2026-11-30T00:00:00.000Z"
 

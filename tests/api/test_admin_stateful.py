@@ -30,8 +30,8 @@ from hypothesis.stateful import (
     rule,
 )
 
-from tests.api.conftest import Admin, module_world
-from tests.api.test_request_authorizer import run, signed_event
+from tests.support.admin import Admin, module_world
+from tests.support.events import run, signed_event
 
 DEMO_TARGET = "group#default#demo"
 

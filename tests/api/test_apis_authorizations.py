@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.api.conftest import OTHER_GATEWAY, Admin
+from tests.support.admin import OTHER_GATEWAY, Admin
 
 ALL_STAGES = ["TEST", "PRE", "RELEASE"]
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")

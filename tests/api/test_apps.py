@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.api.conftest import Admin
+from tests.support.admin import Admin
 
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Admin
-from tests.api.test_request_authorizer import run, signed_event
+from tests.support.admin import Admin
+from tests.support.events import run, signed_event
 
 
 def call(key: str, secret: str, resource: str = "/demo/hello", **headers: str) -> dict[str, Any]:

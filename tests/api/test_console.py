@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 
 from chalicelib.http import console
+from tests.support.admin import module_world
 
 FOLDER = console.FOLDER
 FILES = sorted(p.relative_to(FOLDER).as_posix() for p in FOLDER.rglob("*") if p.is_file())
 SCRIPTS = [name for name in FILES if name.endswith(".js")]
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    """One test client for the module: serving the console's files reads and writes nothing."""
+    with module_world() as admin:
+        yield admin.client
 
 
 def _check_security_headers(headers: dict[str, str]) -> None:

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.api.conftest import Admin
+from tests.support.admin import Admin
 
 
 @pytest.mark.parametrize(

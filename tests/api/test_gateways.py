@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import OTHER_GATEWAY, Admin
+from tests.support.admin import OTHER_GATEWAY, Admin
 
 
 def account_of(admin: Admin) -> str:

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Iterator
 from typing import Any
-from urllib.request import Request, urlopen
 
-import pytest
-
-from tests.api.conftest import Admin
+from tests.support.admin import Admin
 
 
 def set_key_count(account_id: str, value: int) -> None:
@@ -63,49 +58,6 @@ def test_deleting_an_app_gives_back_all_its_slots(admin: Admin) -> None:
     admin.patch(f"/v1/apps/{app_id}", {"enabled": False})
     assert admin.delete(f"/v1/apps/{app_id}").status == 204
     assert key_count("default") == 496
-
-
-@pytest.fixture
-def moto_server() -> Iterator[str]:
-    """A real moto server on loopback, with every client and model pointed at it.
-
-    No ``mock_aws`` here: starting one wipes a ThreadedMotoServer's state in this process.
-    """
-    from moto.server import ThreadedMotoServer
-
-    from chalicelib.storage.models import ALL_MODELS
-    from tests.conftest import create_tables_and_key, reset_process_state
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    url = f"http://127.0.0.1:{server._server.server_port}"  # type: ignore[union-attr]
-    # moto's backends are per process: start empty, whatever a test before this one left.
-    urlopen(Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
-    saved_env = {name: os.environ.get(name) for name in ("DYNAMODB_ENDPOINT", "KMS_ENDPOINT")}
-    saved_hosts = {model: model.Meta.host for model in ALL_MODELS}
-
-    def point_at(host: str | None) -> None:
-        reset_process_state()
-        for model in ALL_MODELS:
-            # Models read settings() once, at class creation; their connection is cached.
-            model.Meta.host = host
-            model._connection = None
-
-    os.environ["DYNAMODB_ENDPOINT"] = os.environ["KMS_ENDPOINT"] = url
-    try:
-        point_at(url)
-        create_tables_and_key()
-        yield url
-    finally:
-        for name, value in saved_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        point_at(None)
-        for model, host in saved_hosts.items():
-            model.Meta.host = host
-        server.stop()
 
 
 def test_concurrent_key_creation_stops_exactly_at_the_limit(moto_server: str) -> None:

@@ -9,20 +9,15 @@ from typing import Any
 
 import pytest
 
-from tests.api import test_key_limit, test_request_authorizer
-from tests.api.conftest import Admin
-from tests.api.test_request_authorizer import (
+from tests.support.admin import Admin
+from tests.support.events import (
     GATEWAY_ID,
     assert_denied,
+    base_event,
     records,
     run,
     signed_event,
 )
-
-# Fixtures shared with those suites: the demo app on the captured events' gateway, and a
-# real moto server on loopback.
-demo = test_request_authorizer.demo
-moto_server = test_key_limit.moto_server
 
 
 def future(**delta: float) -> str:
@@ -425,7 +420,6 @@ def test_a_past_or_bad_expiry_is_400(
 
 def test_an_expired_appcode_is_refused(admin: Admin, demo: dict[str, str]) -> None:
     from chalicelib.storage.models import AppCodeModel
-    from tests.api.test_request_authorizer import base_event
 
     code = admin.post(f"/v1/apps/{demo['app_id']}/appcodes", {}).body
     event = base_event()

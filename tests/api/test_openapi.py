@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Admin
+from tests.support.admin import Admin
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from tests.api.conftest import Admin
+from tests.support.admin import Admin
 
 
 def test_create_and_get_app(admin: Admin) -> None:

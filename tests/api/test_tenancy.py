@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Admin, module_world
+from tests.support.admin import Admin, module_world
 
 
 @dataclass

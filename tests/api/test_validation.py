@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Admin, module_world
+from tests.support.admin import Admin, module_world
 
 
 @pytest.fixture(scope="module")

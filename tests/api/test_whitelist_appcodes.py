@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.api.conftest import Admin
+from tests.support.admin import Admin
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """A real Chromium (Debian's ``chromium``, driven by Playwright) against the real local run.
 
-The local run is started exactly as the end-to-end suite starts it (its helper, imported).
+The local run is started exactly as the end-to-end suite starts it (tests/support/local_server).
 Without a Chromium on the machine every test here is skipped, with the reason in the summary
 (``make test`` runs pytest with ``-rs``). Screenshots go to ``.artifacts/console/``.
 """
@@ -15,11 +15,10 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import LocalRun, running_local
+from tests.support.console import Console
+from tests.support.local_server import LocalRun, running_local
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("APIAUTH_CHROMIUM", "/usr/bin/chromium"))
-SHOTS = ROOT / ".artifacts" / "console"
 # Without the background-networking flags Chromium reaches for Google's services, which a
 # closed network refuses; none of them is needed to test a page on loopback.
 CHROMIUM_ARGS = [
@@ -89,35 +88,6 @@ def context(playwright_driver: Any, console_server: LocalRun) -> Iterator[Any]:
             yield browser_context
         finally:
             browser_context.close()
-
-
-class Console:
-    """One page of the console, with the steps every test takes."""
-
-    def __init__(self, page: Any, run: LocalRun) -> None:
-        self.page = page
-        self.run = run
-        self.errors: list[str] = []
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.on("dialog", lambda dialog: self.errors.append(f"JS dialog: {dialog.message}"))
-
-    def open(self, route: str = "") -> None:
-        self.page.goto(f"{self.run.base_url}/console{('#/' + route) if route else ''}")
-
-    def sign_in(self, token: str | None = None) -> None:
-        self.open()
-        self.page.fill("#token", token or self.run.token)
-        self.page.click("form button[type=submit]")
-        self.page.wait_for_selector("#create-app")
-
-    def shot(self, name: str) -> Path:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        path = SHOTS / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
-        return path
-
-    def clipboard(self) -> str:
-        return str(self.page.evaluate("navigator.clipboard.readText()"))
 
 
 @pytest.hookimpl(wrapper=True)

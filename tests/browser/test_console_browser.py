@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from aliyun_api_gateway import ApiGatewayClient, ApiGatewayRequest
 
-from tests.browser.conftest import Console
-from tests.e2e.conftest import HTTP_TIMEOUT, send
+from tests.support.console import Console
+from tests.support.local_server import HTTP_TIMEOUT, send
 
 pytestmark = pytest.mark.browser
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from aliyun_api_gateway import ApiGatewayRequest, ApiGatewayResponse
 
-from tests.e2e.conftest import LocalRun, TestApp, send, wait_for
+from tests.support.local_server import LocalRun, TestApp, send, wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from bench.local_load import MAX_KEYS_PER_ACCOUNT, MEMORY_BUDGET_MB, PER_SECOND, Report, run
-from tests.e2e.conftest import FIGURES
+from tests.support.local_server import FIGURES
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from tests.e2e.conftest import DEMO_LINE, READY_LINE, ROOT_TOKEN, TOKEN_LINE, LocalRun
+from tests.support.local_server import DEMO_LINE, READY_LINE, ROOT_TOKEN, TOKEN_LINE, LocalRun
 
 pytestmark = pytest.mark.e2e
 

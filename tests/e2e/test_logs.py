@@ -1,11 +1,11 @@
 """No secret, admin token or AppCode leaks: read everything the end-to-end suite saw.
 
 Runs after every other test (marker ``after_e2e``). Every answer the suite received is kept
-(``conftest.EXCHANGES``), and so is every line each local run printed. A secret value is
-allowed only in a field named for it (``secret``, ``token``, ``appcode``) of the answer that
-creates or reveals it, and in the start-up lines that print the root token and the demo key
-pair (CONTRACT.md 1); anywhere else (another answer, a header, an error message, a log line, a
-call record) it is a leak.
+(``local_server.EXCHANGES`` in tests/support), and so is every line each local run printed. A
+secret value is allowed only in a field named for it (``secret``, ``token``, ``appcode``) of
+the answer that creates or reveals it, and in the start-up lines that print the root token and
+the demo key pair (CONTRACT.md 1); anywhere else (another answer, a header, an error message, a
+log line, a call record) it is a leak.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from aliyun_api_gateway import SignedRequest
 
-from tests.e2e.conftest import (
+from tests.support.local_server import (
     EXCHANGES,
     FIGURES,
     ROOT_TOKEN,

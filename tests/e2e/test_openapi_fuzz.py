@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.e2e.conftest import FIGURES, LocalRun, record_exchange
+from tests.support.local_server import FIGURES, LocalRun, record_exchange
 
 pytestmark = pytest.mark.e2e
 SEED = 20261130

@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 
 from devtools.fault_proxy import WRITES, FaultProxy, Mode
-from tests.e2e.conftest import ROOT, LocalRun, TestApp, _free_port, running_local
+from tests.support.local_server import LocalRun, TestApp, free_port, running_local
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.e2e
 MODES: tuple[Mode, ...] = ("error", "throttle", "html", "close")
@@ -39,7 +40,7 @@ class FaultWorld:
 
 
 def _start_moto() -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         cwd=ROOT,

@@ -16,6 +16,36 @@ from chalicelib.http.gateway_responses import (
     render,
 )
 
+# CONTRACT.md 3.3: each X-Ca-Error-Code with Alibaba's X-Ca-Error-Message, as written there.
+CONTRACT_MESSAGES = {
+    "MISSING_CREDENTIALS": "Empty Signature",
+    "INVALID_KEY": "Invalid AppKey",
+    "INVALID_APPCODE": "Invalid AppCode",
+    "KEY_DISABLED": "Unauthorized",
+    "APP_DISABLED": "Unauthorized",
+    "INVALID_TIMESTAMP": "Invalid Timestamp",
+    "TIMESTAMP_EXPIRED": "Timestamp Expired",
+    "INVALID_NONCE": "Invalid Nonce",
+    "NONCE_USED": "Nonce Used",
+    "UNSUPPORTED_SIGNATURE_METHOD": "Invalid Signature Method",
+    "FORM_BODY_UNSUPPORTED": "Form Body Unsupported",
+    "INVALID_CONTENT_MD5": "Invalid Content-MD5",
+    "IP_NOT_ALLOWED": "Unauthorized",
+    "KEY_EXPIRED": "Unauthorized",
+    "THROTTLED": "Throttled by APP Flow Control",
+    "QUOTA_EXHAUSTED": "Quota Exhausted",
+    "API_NOT_FOUND": "API Not Found",
+    "INVALID_STAGE": "Invalid Stage",
+    "NOT_AUTHORIZED": "Unauthorized",
+    "AUTHORIZATION_EXPIRED": "Unauthorized",
+}
+
+
+@pytest.mark.parametrize(("code", "message"), sorted(CONTRACT_MESSAGES.items()))
+def test_each_denial_carries_alibabas_message_for_its_code(code: str, message: str) -> None:
+    denial = Denial.of(code)
+    assert (denial.error_code, denial.error_message) == (code, message)
+
 
 def test_only_a_call_without_any_credentials_is_a_401() -> None:
     assert kind_of("MISSING_CREDENTIALS", sent_credentials=False) == UNAUTHORIZED

@@ -1,4 +1,6 @@
-"""The pure decision: one test per verdict, and the order in which checks decide."""
+"""The pure decision: the verdict matrix (one row per verdict), the order in which checks
+decide, what a decision carries besides its verdict, exact boundaries, and the server's
+StringToSign pinned by hand. The API and end-to-end suites do not repeat these rules."""
 
 from __future__ import annotations
 
@@ -10,11 +12,15 @@ import pytest
 from chalicelib.domain import signing
 from chalicelib.domain import verification as rules
 from chalicelib.domain.clock import format_time
+from chalicelib.domain.ip_rules import compile_whitelist
 from chalicelib.domain.limits import Limit
+from chalicelib.domain.verdicts import SUCCESS
 
 NOW = datetime(2026, 11, 22, 5, 0, 0, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)
-CLOCK = rules.Clock(NOW, format_time(NOW), 900)
+NOW_TEXT = format_time(NOW)
+CLOCK = rules.Clock(NOW, NOW_TEXT, 900)
+CALLER_IP = "198.51.100.7"
 SECRET = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-123"
 KEY = rules.KeyRecord(
     access_key="AKEY12345",
@@ -59,7 +65,23 @@ GRANT = rules.Grant(
 )
 
 
+def request_with(
+    headers: dict[str, str],
+    *,
+    method: str = "GET",
+    path: str = "/p",
+    resource: str = "/p",
+    query: tuple[tuple[str, str], ...] = (),
+    repeated_headers: frozenset[str] = frozenset(),
+) -> rules.CallRequest:
+    """A call as the authorizer reads it from an event, on the gateway ``gw-p``."""
+    return rules.CallRequest(
+        method, path, resource, headers, query, CALLER_IP, "req-1", "gw-p", repeated_headers
+    )
+
+
 def signed(**changes: str) -> rules.CallRequest:
+    """A correctly signed call, then ``changes`` to its headers ("<drop>" removes one)."""
     headers = {
         "accept": "application/json",
         "x-ca-key": KEY.access_key,
@@ -68,13 +90,20 @@ def signed(**changes: str) -> rules.CallRequest:
         "x-ca-signature-method": "HmacSHA256",
         "x-ca-signature-headers": "x-ca-key,x-ca-nonce,x-ca-timestamp",
     }
-    request = rules.CallRequest(
-        "GET", "/prod/orders/7", "/orders/{id}", headers, (("q", "1"),), "198.51.100.7", "req-1"
-    )._replace(gateway_id=GATEWAY.gateway_id)
+    request = request_with(
+        headers, path="/prod/orders/7", resource="/orders/{id}", query=(("q", "1"),)
+    )
     text = rules.string_to_sign(request)
     headers["x-ca-signature"] = signing.compute_signature(text, SECRET)
     headers.update(changes)
     return request._replace(headers={k: v for k, v in headers.items() if v != "<drop>"})
+
+
+def resigned(request: rules.CallRequest) -> rules.CallRequest:
+    """``request`` signed honestly over what it lists: the signature is right, whatever else."""
+    text = rules.string_to_sign(request)
+    signature = signing.compute_signature(text, SECRET)
+    return request._replace(headers={**request.headers, "x-ca-signature": signature})
 
 
 def decide(
@@ -113,10 +142,20 @@ def test_incomplete_credentials(headers: dict[str, str], verdict: str) -> None:
     assert rules.read_credentials(request) == verdict
 
 
-def test_no_credentials_at_all_is_told_apart_from_partial_ones() -> None:
-    assert rules.sent_no_credentials(rules.CallRequest("GET", "/", "/", {}, (), "", "r"))
-    partial = rules.CallRequest("GET", "/", "/", {"x-ca-key": "k"}, (), "", "r")
-    assert not rules.sent_no_credentials(partial)
+@pytest.mark.parametrize(
+    ("headers", "none_sent"),
+    [
+        ({}, True),
+        ({"authorization": " ", "x-ca-key": "", "x-ca-signature": "\t"}, True),
+        ({"authorization": "APPCODE abc"}, False),
+        ({"x-ca-key": "k"}, False),
+        ({"x-ca-signature": "s"}, False),
+    ],
+)
+def test_no_credentials_at_all_is_told_apart_from_partial_ones(
+    headers: dict[str, str], none_sent: bool
+) -> None:
+    assert rules.sent_no_credentials(request_with(headers)) is none_sent
 
 
 def test_appcode_credentials_are_read_case_insensitively() -> None:
@@ -124,10 +163,22 @@ def test_appcode_credentials_are_read_case_insensitively() -> None:
     assert rules.read_credentials(request) == rules.Credentials("appcode", appcode="abc")
 
 
+def test_signature_credentials_carry_the_trimmed_access_key() -> None:
+    request = request_with({"x-ca-key": " AKEY12345 ", "x-ca-signature": "sig"})
+    assert rules.read_credentials(request) == rules.Credentials("signature", "AKEY12345")
+
+
+def test_an_appcode_is_stored_as_its_sha256() -> None:
+    # FIPS 180-2's "abc" vector.
+    expected = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert rules.hash_appcode("abc") == expected
+
+
 @pytest.mark.parametrize(
     ("request_changes", "records", "verdict"),
     [
         ({}, {"key": None, "app": None}, "INVALID_KEY"),
+        ({}, {"app": None}, "INVALID_KEY"),  # a key whose app is gone
         ({}, {"key": KEY._replace(enabled=False)}, "KEY_DISABLED"),
         ({}, {"app": APP._replace(enabled=False)}, "APP_DISABLED"),
         ({"x-ca-timestamp": "<drop>"}, {}, "INVALID_TIMESTAMP"),
@@ -137,6 +188,15 @@ def test_appcode_credentials_are_read_case_insensitively() -> None:
         ({"x-ca-nonce": "<drop>"}, {}, "INVALID_NONCE"),
         ({"x-ca-nonce": "n" * 129}, {}, "INVALID_NONCE"),
         ({}, {"app": APP._replace(whitelist=("10.0.0.0/8",))}, "IP_NOT_ALLOWED"),
+        (
+            {},
+            {
+                "app": APP._replace(
+                    whitelist=("10.0.0.0/8",), networks=compile_whitelist(["10.0.0.0/8"])
+                )
+            },
+            "IP_NOT_ALLOWED",
+        ),
         ({"x-ca-signature-method": "HmacMD5"}, {}, "UNSUPPORTED_SIGNATURE_METHOD"),
         ({"x-ca-signature": "AAAA"}, {}, "INVALID_SIGNATURE"),
         ({"x-ca-signature-method": "HmacSHA1"}, {}, "INVALID_SIGNATURE"),
@@ -158,7 +218,13 @@ def test_appcode_credentials_are_read_case_insensitively() -> None:
 def test_each_verdict(
     request_changes: dict[str, str], records: dict[str, Any], verdict: str
 ) -> None:
-    assert decide(signed(**request_changes), **records).verdict == verdict
+    decision = decide(signed(**request_changes), **records)
+    assert decision.verdict == verdict
+    # A call refused before its signature verified leaves its nonce unused; after, it is used.
+    assert decision.nonce == ("nonce-1" if verdict in VERIFIED_BEFORE else None)
+
+
+VERIFIED_BEFORE = {"API_NOT_FOUND", "INVALID_STAGE", "NOT_AUTHORIZED", "AUTHORIZATION_EXPIRED"}
 
 
 def test_the_first_failing_check_decides() -> None:
@@ -204,6 +270,7 @@ def test_a_form_body_on_this_deployments_gateway_is_left_to_the_body_check() -> 
     own = GATEWAY._replace(checks_bodies=True)
     decision = decide(signed(**FORM, **{"x-ca-signature": "garbage"}), gateway=own)
     assert decision.deferred_to_body and decision.nonce is None
+    assert decision.verdict == SUCCESS  # not a denial: the body check decides
 
 
 def test_a_form_body_where_the_body_is_is_verified_over_its_parameters() -> None:
@@ -245,33 +312,31 @@ def test_a_parameter_repeated_with_the_same_value_verifies() -> None:
     assert decide(signed()._replace(query=(("q", "1"), ("q", "1")))).allowed
 
 
-@pytest.mark.parametrize("missing", ["x-ca-timestamp", "x-ca-nonce"])
-def test_a_signature_must_cover_the_timestamp_and_the_nonce(missing: str) -> None:
-    names = {"x-ca-key", "x-ca-nonce", "x-ca-timestamp"} - {missing}
-    request = signed(**{"x-ca-signature-headers": ",".join(sorted(names))})
-    # Re-sign honestly over what is listed: the signature is right, the coverage is not.
-    text = rules.string_to_sign(request)
-    request = request._replace(
-        headers={**request.headers, "x-ca-signature": signing.compute_signature(text, SECRET)}
-    )
-    decision = decide(request)
+@pytest.mark.parametrize(
+    ("listed", "missing"),
+    [
+        ("x-ca-key,x-ca-nonce", "x-ca-timestamp"),
+        ("x-ca-key,x-ca-timestamp", "x-ca-nonce"),
+        ("", "x-ca-timestamp"),
+    ],
+)
+def test_a_signature_must_cover_the_timestamp_and_the_nonce(listed: str, missing: str) -> None:
+    # Signed honestly over what is listed: the signature is right, the coverage is not.
+    decision = decide(resigned(signed(**{"x-ca-signature-headers": listed})))
     assert decision.verdict == "INVALID_SIGNATURE" and decision.nonce is None
     assert missing in decision.message
 
 
-def test_an_empty_signed_header_list_is_refused() -> None:
-    request = signed(**{"x-ca-signature-headers": ""})
-    text = rules.string_to_sign(request)
-    request = request._replace(
-        headers={**request.headers, "x-ca-signature": signing.compute_signature(text, SECRET)}
-    )
-    assert decide(request).verdict == "INVALID_SIGNATURE"
-
-
-@pytest.mark.parametrize("name", ["x-ca-nonce", "x-ca-key", "content-type", "content-md5", "date"])
+@pytest.mark.parametrize(
+    "name", ["x-ca-nonce", "x-ca-key", "content-type", "content-md5", "date", "x-ca-stage"]
+)
 def test_a_repeated_signature_header_is_refused_by_name(name: str) -> None:
-    decision = decide(signed()._replace(repeated_headers=frozenset({name})))
-    assert decision.verdict == "INVALID_SIGNATURE" and name in decision.message
+    # Any X-Ca-* header counts, signed or not (x-ca-stage is not in the signed list).
+    decision = decide(
+        signed(**{"x-ca-stage": "RELEASE"})._replace(repeated_headers=frozenset({name}))
+    )
+    assert decision.verdict == "INVALID_SIGNATURE"
+    assert decision.message == f"Invalid Signature, header {name} was sent more than once"
 
 
 def test_a_repeated_header_the_signature_does_not_use_is_fine() -> None:
@@ -281,20 +346,11 @@ def test_a_repeated_header_the_signature_does_not_use_is_fine() -> None:
 def test_a_signed_value_over_the_cap_is_refused_not_cut() -> None:
     long_value = "v" * (rules.MAX_SIGNED_VALUE + 1)
     request = signed(**{"x-ca-signature-headers": "x-ca-key,x-ca-nonce,x-ca-timestamp,x-long"})
-    request = request._replace(headers={**request.headers, "x-long": long_value})
-    text = rules.string_to_sign(request)
-    request = request._replace(
-        headers={**request.headers, "x-ca-signature": signing.compute_signature(text, SECRET)}
-    )
+    request = resigned(request._replace(headers={**request.headers, "x-long": long_value}))
     decision = decide(request)
     assert decision.verdict == "INVALID_SIGNATURE" and "x-long" in decision.message
     at_cap = {**request.headers, "x-long": "v" * rules.MAX_SIGNED_VALUE}
-    at_cap_request = request._replace(headers=at_cap)
-    text = rules.string_to_sign(at_cap_request)
-    at_cap_request = at_cap_request._replace(
-        headers=at_cap | {"x-ca-signature": signing.compute_signature(text, SECRET)}
-    )
-    assert decide(at_cap_request).allowed
+    assert decide(resigned(request._replace(headers=at_cap))).allowed
 
 
 @pytest.mark.parametrize(
@@ -329,10 +385,27 @@ def test_is_access_key(value: str, expected: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["²", "1²", "١٢٣", "１２３", "-1", "1e3", " ", "12345678901234567"]
+    "value",
+    [
+        "²",
+        "1²",
+        "١٢٣",
+        "１２３",
+        "-1",
+        "1e3",
+        "1.7e12",
+        " ",
+        "",
+        "not-a-number",
+        "12345678901234567",
+    ],
 )
 def test_a_timestamp_is_ascii_digits_only(value: str) -> None:
     assert rules.check_timestamp(value, NOW_MS, 900) == "INVALID_TIMESTAMP"
+
+
+def test_a_sixteen_digit_timestamp_is_a_time_too_far_off_not_malformed() -> None:
+    assert rules.check_timestamp("9" * 16, NOW_MS, 900) == "TIMESTAMP_EXPIRED"
 
 
 def test_the_timestamp_window_is_inclusive_at_the_tolerance() -> None:
@@ -340,6 +413,18 @@ def test_the_timestamp_window_is_inclusive_at_the_tolerance() -> None:
     assert rules.check_timestamp(str(NOW_MS + 900_000), NOW_MS, 900) is None
     assert rules.check_timestamp(str(NOW_MS - 900_001), NOW_MS, 900) == "TIMESTAMP_EXPIRED"
     assert rules.check_timestamp(str(NOW_MS + 900_001), NOW_MS, 900) == "TIMESTAMP_EXPIRED"
+
+
+def test_a_nonce_of_exactly_the_maximum_length_is_valid() -> None:
+    assert rules.check_nonce("n" * rules.MAX_NONCE_LENGTH) is None
+    assert rules.check_nonce("n" * (rules.MAX_NONCE_LENGTH + 1)) == "INVALID_NONCE"
+
+
+def test_a_grant_expires_at_its_expiry_time() -> None:
+    at_now = GRANT._replace(expires_at=NOW_TEXT)
+    one_ms_later = GRANT._replace(expires_at="2026-11-22T05:00:00.001Z")
+    assert rules.check_grants([at_now], "RELEASE", NOW_TEXT) == ("AUTHORIZATION_EXPIRED", None)
+    assert rules.check_grants([one_ms_later], "RELEASE", NOW_TEXT) == (None, one_ms_later)
 
 
 def test_routes_try_the_exact_method_then_any() -> None:
@@ -418,3 +503,88 @@ def test_the_most_specific_live_authorization_allows_the_call() -> None:
     expired_api = by_api._replace(expires_at="2020-01-01T00:00:00.000Z")
     assert decide(signed(), grants=[expired_api, by_all]).grant == by_all
     assert decide(signed(**{"x-ca-stage": "NOPE"})).grant is None
+
+
+# -- the server's StringToSign, written out by hand rather than computed by the code ---------
+
+
+def test_string_to_sign_follows_the_contract_layout() -> None:
+    request = request_with(
+        {
+            "accept": "application/json",
+            "content-type": "text/plain",
+            "x-ca-key": "AKEY12345",
+            "x-ca-nonce": "n-1",
+            "x-ca-timestamp": "1700000000000",
+            "x-ca-signature-headers": "X-Ca-Timestamp,x-ca-key,x-ca-nonce",
+        },
+        method="post",
+        path="/prod/orders/7",
+        query=(("q", "1"), ("a", "")),
+    )
+    assert rules.string_to_sign(request, [("f", "2")]) == (
+        "POST\napplication/json\n\ntext/plain\n\n"
+        "X-Ca-Timestamp:1700000000000\nx-ca-key:AKEY12345\nx-ca-nonce:n-1\n"
+        "/prod/orders/7?a&f=2&q=1"
+    )
+
+
+def test_string_to_sign_without_a_signed_header_list_signs_no_header() -> None:
+    request = request_with({"x-ca-key": "AKEY12345"})
+    assert rules.string_to_sign(request) == "GET\n\n\n\n\n/p"
+
+
+def test_string_to_sign_covers_the_names_it_is_given_not_the_header_list() -> None:
+    request = request_with(
+        {"x-ca-key": "AKEY12345", "x-ca-nonce": "n-1", "x-ca-signature-headers": "x-ca-key"}
+    )
+    assert rules.string_to_sign(request, (), ["x-ca-nonce"]) == "GET\n\n\n\n\nx-ca-nonce:n-1\n/p"
+    assert rules.string_to_sign(request, (), []) == "GET\n\n\n\n\n/p"
+
+
+def test_the_signature_method_defaults_to_hmac_sha256_and_is_trimmed() -> None:
+    assert rules.signature_method(request_with({})) == "HmacSHA256"
+    trimmed = request_with({"x-ca-signature-method": " HmacSHA1 "})
+    assert rules.signature_method(trimmed) == "HmacSHA1"
+
+
+def test_a_call_that_names_no_signature_method_verifies_as_hmac_sha256() -> None:
+    assert decide(signed(**{"x-ca-signature-method": "<drop>"})).allowed
+
+
+def test_a_wrong_signature_comes_back_with_the_servers_string_to_sign() -> None:
+    request = signed(**{"x-ca-signature": "AAAA"})
+    decision = decide(request)
+    assert decision.verdict == "INVALID_SIGNATURE"
+    assert decision.string_to_sign == rules.string_to_sign(request)
+    assert decision.string_to_sign.startswith("GET\n")
+
+
+@pytest.mark.parametrize("name", ["x-trace-id", "cookie", "xxxx"])
+def test_without_a_signed_header_list_no_other_header_counts_as_signed(name: str) -> None:
+    request = request_with({}, repeated_headers=frozenset({name}))
+    assert rules.signed_headers_problem(request, rules.signed_header_names(request)) == (
+        "Invalid Signature, x-ca-timestamp must be listed in X-Ca-Signature-Headers"
+    )
+
+
+# -- AppCode calls and whitelists ------------------------------------------------------------
+
+
+def test_an_appcode_whose_app_is_unknown_is_an_invalid_appcode() -> None:
+    request = request_with({"authorization": "APPCODE abc"})
+    assert decide(request, key=None, app=None).verdict == "INVALID_APPCODE"
+
+
+def test_an_allowed_appcode_call_consumes_no_nonce_and_names_no_secret() -> None:
+    decision = decide(request_with({"authorization": "APPCODE abc"}), key=None)
+    assert decision.allowed and decision.nonce is None and decision.secret_used == ""
+
+
+@pytest.mark.parametrize("precompiled", [False, True], ids=["compiled-per-call", "precompiled"])
+def test_a_caller_inside_the_whitelist_is_let_through(precompiled: bool) -> None:
+    whitelist = ("203.0.113.0/24", "198.51.100.0/24")
+    app = APP._replace(
+        whitelist=whitelist, networks=compile_whitelist(whitelist) if precompiled else ()
+    )
+    assert decide(signed(), app=app).allowed
