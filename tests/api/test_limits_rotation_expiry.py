@@ -215,16 +215,16 @@ def test_warm_calls_with_limits_still_cost_one_dynamodb_request(
     assert warm == ["TransactWriteItems"]
 
 
-def test_fifty_concurrent_calls_against_ten_a_minute_let_exactly_ten_through(
-    moto_server: str,
-) -> None:
+def demo_limited_per_minute(calls: int) -> tuple[dict[str, str], str]:
+    """On the moto server: the root, the demo app on the test gateway, its one authorization
+    limited to ``calls`` a minute; the demo caller and that authorization's id."""
     from chalicelib.domain.admin import AuthorizationChanges
     from chalicelib.domain.limits import limits_from
     from chalicelib.domain.principal import Principal
     from chalicelib.services import apis
     from chalicelib.services.bootstrap import register_demo, register_root
     from chalicelib.services.gateways import bind_own_gateway
-    from chalicelib.storage.models import AuthorizationModel, CounterModel
+    from chalicelib.storage.models import AuthorizationModel
 
     register_root("root-token-for-tests")
     bind_own_gateway(GATEWAY_ID, "default", None)
@@ -233,8 +233,17 @@ def test_fifty_concurrent_calls_against_ten_a_minute_let_exactly_ten_through(
     apis.update_authorization(
         Principal("default", "t", True),
         grant.authorization_id,
-        AuthorizationChanges(limits=limits_from({"per_minute": 10})),
+        AuthorizationChanges(limits=limits_from({"per_minute": calls})),
     )
+    return caller, grant.authorization_id
+
+
+def test_fifty_concurrent_calls_against_ten_a_minute_let_exactly_ten_through(
+    moto_server: str,
+) -> None:
+    from chalicelib.storage.models import CounterModel
+
+    caller, grant_id = demo_limited_per_minute(10)
     events = [signed_event(caller) for _ in range(50)]
     outcomes: list[str] = []
     lock = threading.Lock()
@@ -254,29 +263,13 @@ def test_fifty_concurrent_calls_against_ten_a_minute_let_exactly_ten_through(
     assert not any(thread.is_alive() for thread in threads)
     assert sorted(outcomes) == ["THROTTLED"] * 40 + ["success"] * 10
     [counter] = list(CounterModel.scan())
-    assert counter.calls == 10 and counter.counter_key.startswith(grant.authorization_id)
+    assert counter.calls == 10 and counter.counter_key.startswith(grant_id)
 
 
 def test_concurrent_replays_of_a_throttled_call_are_one_throttled_and_the_rest_replays(
     moto_server: str,
 ) -> None:
-    from chalicelib.domain.admin import AuthorizationChanges
-    from chalicelib.domain.limits import limits_from
-    from chalicelib.domain.principal import Principal
-    from chalicelib.services import apis
-    from chalicelib.services.bootstrap import register_demo, register_root
-    from chalicelib.services.gateways import bind_own_gateway
-    from chalicelib.storage.models import AuthorizationModel
-
-    register_root("root-token-for-tests")
-    bind_own_gateway(GATEWAY_ID, "default", None)
-    caller = register_demo(own_gateway=GATEWAY_ID)
-    [grant] = AuthorizationModel.query(caller["app_id"])
-    apis.update_authorization(
-        Principal("default", "t", True),
-        grant.authorization_id,
-        AuthorizationChanges(limits=limits_from({"per_minute": 1})),
-    )
+    caller, _ = demo_limited_per_minute(1)
     assert error_code(run(signed_event(caller))) == "success"
     event = signed_event(caller)
     outcomes: list[str] = []
