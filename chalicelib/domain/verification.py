@@ -56,13 +56,6 @@ class CallRequest(NamedTuple):
         )
 
 
-# The objects the decision reads are the ones the admin side manages (``domain/objects.py``);
-# these names are the decision's for them.
-KeyRecord = KeyPair
-AppRecord = App
-GatewayRecord = Gateway
-RouteRecord = Route
-Grant = Authorization
 
 
 class Credentials(NamedTuple):
@@ -86,11 +79,11 @@ class Facts(NamedTuple):
     request. ``None`` where nothing was found."""
 
     credentials: Credentials
-    key: KeyRecord | None
-    app: AppRecord | None
-    gateway: GatewayRecord | None
-    route: RouteRecord | None
-    grants: Sequence[Grant] = ()
+    key: KeyPair | None
+    app: App | None
+    gateway: Gateway | None
+    route: Route | None
+    grants: Sequence[Authorization] = ()
     appcode_expires_at: str | None = None  # formatted time, for an AppCode call
 
 
@@ -118,7 +111,7 @@ class Decision(NamedTuple):
     # Replaces the verdict's usual X-Ca-Error-Message where it says more.
     message: str = ""
     # The authorization that allows the call (its limits are counted), once allowed.
-    grant: Grant | None = None
+    grant: Authorization | None = None
     secret_used: str = ""  # "current" or "previous" (a rotation's grace), once verified
 
     @property
@@ -134,7 +127,7 @@ def hash_appcode(appcode: str) -> str:
     return hashlib.sha256(appcode.encode("utf-8")).hexdigest()
 
 
-def grant_targets(app_id: str, route: RouteRecord) -> list[str]:
+def grant_targets(app_id: str, route: Route) -> list[str]:
     """The only authorization items that can cover a call to ``route``."""
     del app_id  # the app is the partition key; targets are the sort keys
     targets = [f"api#{route.api_id}", f"all#{route.account_id}"]
@@ -191,7 +184,9 @@ def requested_stage(request: CallRequest) -> str:
 _SPECIFICITY = ("api#", "group#", "all#")
 
 
-def check_grants(grants: Sequence[Grant], stage: str, now: str) -> tuple[str | None, Grant | None]:
+def check_grants(
+    grants: Sequence[Authorization], stage: str, now: str
+) -> tuple[str | None, Authorization | None]:
     """None and the authorization that allows the call, or the verdict and None."""
     covering = [grant for grant in grants if stage in grant.stages]
     live = [grant for grant in covering if grant.expires_at is None or grant.expires_at > now]
@@ -200,7 +195,7 @@ def check_grants(grants: Sequence[Grant], stage: str, now: str) -> tuple[str | N
     return ("AUTHORIZATION_EXPIRED" if covering else "NOT_AUTHORIZED"), None
 
 
-def _specificity(grant: Grant) -> int:
+def _specificity(grant: Authorization) -> int:
     for rank, prefix in enumerate(_SPECIFICITY):
         if grant.target.startswith(prefix):
             return rank
@@ -314,8 +309,8 @@ def _check_caller(request: CallRequest, facts: Facts, clock: Clock) -> str | Non
 
 def _verify_signature(
     request: CallRequest,
-    key: KeyRecord,
-    gateway: GatewayRecord | None,
+    key: KeyPair,
+    gateway: Gateway | None,
     form: FormBody | None,
     now_text: str,
 ) -> Decision:
@@ -354,8 +349,8 @@ def _verify_signature(
 
 
 def registered_route(
-    gateway: GatewayRecord | None, route: RouteRecord | None
-) -> RouteRecord | None:
+    gateway: Gateway | None, route: Route | None
+) -> Route | None:
     """The route, if it is registered on a gateway bound to the account that registered it."""
     if gateway is None or route is None or route.account_id != gateway.account_id:
         return None
@@ -364,11 +359,11 @@ def registered_route(
 
 def _check_api(
     request: CallRequest,
-    gateway: GatewayRecord | None,
-    route: RouteRecord | None,
-    grants: Sequence[Grant],
+    gateway: Gateway | None,
+    route: Route | None,
+    grants: Sequence[Authorization],
     now_text: str,
-) -> tuple[str, Grant | None]:
+) -> tuple[str, Authorization | None]:
     if registered_route(gateway, route) is None:
         return "API_NOT_FOUND", None
     stage = requested_stage(request)

@@ -17,6 +17,7 @@ from chalicelib.domain import verification as rules
 from chalicelib.domain.call_context import CallContext
 from chalicelib.domain.clock import format_time, utc_now
 from chalicelib.domain.limits import Window, current_windows, verdict_for
+from chalicelib.domain.objects import Authorization, Route
 from chalicelib.domain.records import CallRecord
 from chalicelib.domain.verdicts import SUCCESS
 from chalicelib.storage import credentials
@@ -159,7 +160,7 @@ def _allowed_context(
     )
 
 
-def _counter(grant: rules.Grant, window: Window) -> Counter:
+def _counter(grant: Authorization, window: Window) -> Counter:
     # Kept a day past its window: TTL deletes lazily, and the key names the window anyway.
     expires = int(window.end.timestamp()) + 86400
     return Counter(
@@ -172,7 +173,7 @@ def _record(
     clock: rules.Clock,
     decision: rules.Decision,
     facts: rules.Facts | None = None,
-    route: rules.RouteRecord | None = None,
+    route: Route | None = None,
 ) -> CallRecord:
     """The call's record; the route only if registered on the calling gateway."""
     found = facts.credentials if facts else None

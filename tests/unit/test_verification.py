@@ -14,6 +14,7 @@ from chalicelib.domain import verification as rules
 from chalicelib.domain.clock import format_time
 from chalicelib.domain.ip_rules import compile_whitelist
 from chalicelib.domain.limits import Limit
+from chalicelib.domain.objects import App, Authorization, Gateway, KeyPair, Route
 from chalicelib.domain.verdicts import SUCCESS
 
 NOW = datetime(2026, 11, 22, 5, 0, 0, tzinfo=UTC)
@@ -22,7 +23,7 @@ NOW_TEXT = format_time(NOW)
 CLOCK = rules.Clock(NOW, NOW_TEXT, 900)
 CALLER_IP = "198.51.100.7"
 SECRET = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-123"
-KEY = rules.KeyRecord(
+KEY = KeyPair(
     access_key="AKEY12345",
     app_id="app-1",
     account_id="acc-a",
@@ -35,7 +36,7 @@ KEY = rules.KeyRecord(
     data_key_sealed=b"",
     secret=SECRET,
 )
-APP = rules.AppRecord(
+APP = App(
     app_id="app-1",
     account_id="acc-a",
     name="",
@@ -48,9 +49,9 @@ APP = rules.AppRecord(
     created_at="",
     updated_at="",
 )
-GATEWAY = rules.GatewayRecord("gw-p", "acc-p", "", None, False, "", "")
-ROUTE = rules.RouteRecord("api-1", "acc-p", "orders")
-GRANT = rules.Grant(
+GATEWAY = Gateway("gw-p", "acc-p", "", None, False, "", "")
+ROUTE = Route("api-1", "acc-p", "orders")
+GRANT = Authorization(
     app_id="app-1",
     target="api#api-1",
     authorization_id="",
