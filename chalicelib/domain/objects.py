@@ -9,7 +9,6 @@ costs milliseconds to create at import (DESIGN budget). Times are the stored ISO
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from ipaddress import IPv4Network
 from typing import NamedTuple
@@ -31,13 +30,10 @@ class App(NamedTuple):
     updated_at: str
     last_used_at: str | None = None
     call_count: int = 0
-    # The whitelist parsed, once per cache fill where calls are decided (else empty).
+    # Where calls are decided, made once per cache fill (else left empty): the whitelist
+    # parsed, and the extension as the backend receives it in the authorizer's context.
     networks: tuple[IPv4Network, ...] = ()
-
-    @property
-    def extension_json(self) -> str:
-        """What the backend receives as the app's ``extension`` in the authorizer's context."""
-        return json.dumps(dict(self.extension), ensure_ascii=False)
+    extension_json: str = "{}"
 
 
 class KeyPair(NamedTuple):

@@ -8,6 +8,7 @@ into the domain's objects, the same the admin side reads. Cold, a call costs two
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
@@ -212,7 +213,10 @@ def _app(item: Item | None) -> App | None:
     if item is None:
         return None
     app = items.app_of(item)
-    return app._replace(networks=compile_whitelist(app.whitelist))
+    return app._replace(
+        networks=compile_whitelist(app.whitelist),
+        extension_json=json.dumps(dict(app.extension), ensure_ascii=False),
+    )
 
 
 # -- DynamoDB --------------------------------------------------------------------------------
