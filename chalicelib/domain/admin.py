@@ -256,13 +256,13 @@ class NewAuthorization:
     stage) until ``expires_at`` (None: no end)."""
 
     app_id: str | None = None
-    access_key: str | None = None
     api_id: str | None = None
     group: str | None = None
     all_apis: bool = False
     stages: tuple[str, ...] = ()
     expires_at: datetime | None = None
     limits: tuple[Limit, ...] = ()
+    access_key: str | None = None  # instead of app_id: that key pair's own grant
 
 
 @dataclass(frozen=True)
