@@ -159,3 +159,21 @@ def test_the_key_pair_dialog_and_the_authorize_dialog_in_chinese(
     assert "自定义 Secret" in page.locator("dialog[open]").inner_text()
     console.shot("i21-08-add-key-pair-zh-CN")
     page.select_option("#lang", "en")
+
+
+def test_a_new_app_brings_its_own_secret(console: Console) -> None:
+    page, run = console.page, console.run
+    console.sign_in()
+    page.click("#create-app")
+    page.fill("#app-name", f"own-secret-{uuid.uuid4().hex[:6]}")
+    page.fill("#app-secret", "weak")
+    page.wait_for_selector("#app-secret-error:has-text('should match pattern')")
+    page.fill("#app-secret", CUSTOM_SECRET)
+    console.shot("i21-09-create-app-custom-secret-en")
+    page.click("#create-app-form button[type=submit]")
+    page.wait_for_selector("dialog[open] .once-value")
+    shown = page.locator("dialog[open] .once-value")
+    app_id, access_key, secret = (shown.nth(i).inner_text() for i in range(3))
+    assert secret == CUSTOM_SECRET
+    run.ok(run.post("/v1/authorizations", {"app_id": app_id, "group": "demo"}), 201)
+    assert _verdict(run, access_key, CUSTOM_SECRET) == "200"
