@@ -280,6 +280,7 @@ export default {
   customAppCodeHint: '32-64 letters, digits, - or _, unique across the deployment. Leave empty to have one generated.',
   newAppCode: 'New AppCode',
   changeAppCodeLead: 'AppCode {id} gets this value; the old code stops working within the cache TTL.',
+  newAppCodeHint: '32-64 letters, digits, - or _, unique across the deployment.',
   appCodeChanged: 'AppCode changed',
   keyPairOnly: 'key pair {key} only',
   granteeIsKey: 'An access key: the grant is for key pair {key} alone.',

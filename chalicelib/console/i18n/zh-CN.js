@@ -280,6 +280,7 @@ export default {
   customAppCodeHint: '32-64 位字母、数字、- 或 _，在整个部署中唯一。留空则自动生成。',
   newAppCode: '新 AppCode',
   changeAppCodeLead: 'AppCode {id} 将使用此值；旧值在缓存有效期内失效。',
+  newAppCodeHint: '32-64 位字母、数字、- 或 _，在整个部署中唯一。',
   appCodeChanged: 'AppCode 已修改',
   keyPairOnly: '仅密钥对 {key}',
   granteeIsKey: '这是 AccessKey：仅授权密钥对 {key}。',

@@ -338,7 +338,7 @@ function appCodesSection(page, app) {
 // A new value for an AppCode (Alibaba lets an app change its AppCode): the old one stops.
 function openChangeAppCode(page, code) {
   dialog(t('changeAppCode'), (body, close) => {
-    const f = { appcode: field(t('newAppCode'), h('input', { type: 'text', id: 'appcode-new', autocomplete: 'off', spellcheck: 'false' }), t('customAppCodeHint')) };
+    const f = { appcode: field(t('newAppCode'), h('input', { type: 'text', id: 'appcode-new', autocomplete: 'off', spellcheck: 'false' }), t('newAppCodeHint')) };
     const form = h('form', { novalidate: true }, h('p', { class: 'warning' }, t('changeAppCodeLead', { id: code.appcode_id })), f.appcode.row,
       h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn', onclick: close }, t('cancel')),
         h('button', { type: 'submit', class: 'btn btn-danger' }, t('changeAppCode'))));
