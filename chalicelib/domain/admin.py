@@ -117,10 +117,12 @@ WindowUse = Mapping[str, Any]
 
 
 class GrantInUse(NamedTuple):
-    """An authorization with each limited window's use now."""
+    """An authorization with each limited window's use now; a key pair's own grant with the
+    pair's access key now (it follows the pair through a change of access key)."""
 
     authorization: Authorization
     usage: Mapping[str, WindowUse]
+    access_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,7 @@ class NewApp:
     extension: Mapping[str, str] = field(default_factory=dict)
     access_key: str | None = None  # None: one is generated
     whitelist: tuple[str, ...] = ()
+    secret: str | None = None  # a custom AppSecret; None: one is generated
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,17 @@ class KeyChanges:
     name: str | None = None
     enabled: bool | None = None
     access_key: str | None = None  # a new value comes with a new secret
+    expires_at: datetime | None | Keep = KEEP
+    secret: str | None = None  # a custom secret (with a new access key: its secret)
+
+
+@dataclass(frozen=True)
+class AppCodeChanges:
+    """A PATCH of an AppCode: a new (custom) code, and ``expires_at`` (None clears it)."""
+
+    CLEARABLE = frozenset({"expires_at"})
+
+    appcode: str | None = None
     expires_at: datetime | None | Keep = KEEP
 
 
@@ -237,16 +251,18 @@ class GatewayChanges:
 
 @dataclass(frozen=True)
 class NewAuthorization:
-    """An app allowed to call exactly one of: an API, a group of the granting account's APIs,
-    or all of them; in ``stages`` (empty: every stage) until ``expires_at`` (None: no end)."""
+    """An app (``app_id``) or one key pair (``access_key``) allowed to call exactly one of: an
+    API, a group of the granting account's APIs, or all of them; in ``stages`` (empty: every
+    stage) until ``expires_at`` (None: no end)."""
 
-    app_id: str
+    app_id: str | None = None
     api_id: str | None = None
     group: str | None = None
     all_apis: bool = False
     stages: tuple[str, ...] = ()
     expires_at: datetime | None = None
     limits: tuple[Limit, ...] = ()
+    access_key: str | None = None  # instead of app_id: that key pair's own grant
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,15 @@ class KeyPair(NamedTuple):
     previous_secret_expires_at: str | None = None
     secret: str | None = None
     previous_secret: str | None = None
+    # The pair's own identity, kept through a change of its access key: its grants and
+    # whitelist follow it. "" on a pair stored before it had one: its first access key is.
+    key_id: str = ""
+    whitelist: tuple[str, ...] = ()  # the pair's own, checked besides the app's
+    networks: tuple[IPv4Network, ...] = ()  # the whitelist parsed, once per cache fill
+
+    @property
+    def identity(self) -> str:
+        return self.key_id or self.access_key
 
     def __repr__(self) -> str:
         return f"KeyPair(access_key={self.access_key!r}, app_id={self.app_id!r}, secret=<hidden>)"
@@ -98,10 +107,13 @@ class Route(NamedTuple):
 
 
 class Authorization(NamedTuple):
-    """An app allowed to call one API, a provider's group or all its APIs (``target``)."""
+    """An app, or one of its key pairs (``key_id``), allowed to call one API, a provider's
+    group or all its APIs (``target``)."""
 
     app_id: str
-    target: str  # api#<api_id>, group#<provider>#<group> or all#<provider>
+    # api#<api_id>, group#<provider>#<group> or all#<provider>; a key pair's own grant has
+    # key#<key_id># before it (another target than the app's for the same APIs).
+    target: str
     authorization_id: str
     provider_account_id: str
     app_account_id: str
@@ -112,7 +124,20 @@ class Authorization(NamedTuple):
     limits: tuple[Limit, ...]  # counted per UTC window
     created_at: str
     updated_at: str | None = None
+    key_id: str | None = None  # the key pair's identity (KeyPair.identity) it belongs to
 
     @property
     def all_apis(self) -> bool:
-        return self.target.startswith("all#")
+        return self.covers.startswith("all#")
+
+    @property
+    def covers(self) -> str:
+        """The target without the key pair's prefix: what APIs it covers."""
+        if self.key_id is None:
+            return self.target
+        return self.target.removeprefix(key_target_prefix(self.key_id))
+
+
+def key_target_prefix(key_id: str) -> str:
+    """What a key pair's own grants' targets start with."""
+    return f"key#{key_id}#"

@@ -18,7 +18,14 @@ from typing import NamedTuple
 
 from chalicelib.domain import signing
 from chalicelib.domain.ip_rules import compile_whitelist, is_ip_allowed
-from chalicelib.domain.objects import App, Authorization, Gateway, KeyPair, Route
+from chalicelib.domain.objects import (
+    App,
+    Authorization,
+    Gateway,
+    KeyPair,
+    Route,
+    key_target_prefix,
+)
 from chalicelib.domain.verdicts import SUCCESS
 
 STAGES = ("TEST", "PRE", "RELEASE")
@@ -54,8 +61,6 @@ class CallRequest(NamedTuple):
             route_key(self.gateway_id, self.method, self.resource),
             route_key(self.gateway_id, ANY_METHOD, self.resource),
         )
-
-
 
 
 class Credentials(NamedTuple):
@@ -127,12 +132,15 @@ def hash_appcode(appcode: str) -> str:
     return hashlib.sha256(appcode.encode("utf-8")).hexdigest()
 
 
-def grant_targets(app_id: str, route: Route) -> list[str]:
-    """The only authorization items that can cover a call to ``route``."""
+def grant_targets(app_id: str, route: Route, key_id: str | None = None) -> list[str]:
+    """The only authorization items that can cover a call to ``route``: the app's, and with
+    ``key_id`` (a signed call) that key pair's own."""
     del app_id  # the app is the partition key; targets are the sort keys
     targets = [f"api#{route.api_id}", f"all#{route.account_id}"]
     if route.group:
         targets.append(f"group#{route.account_id}#{route.group}")
+    if key_id:
+        targets += [key_target_prefix(key_id) + target for target in targets]
     return targets
 
 
@@ -185,10 +193,18 @@ _SPECIFICITY = ("api#", "group#", "all#")
 
 
 def check_grants(
-    grants: Sequence[Authorization], stage: str, now: str
+    grants: Sequence[Authorization], stage: str, now: str, key_id: str | None = None
 ) -> tuple[str | None, Authorization | None]:
-    """None and the authorization that allows the call, or the verdict and None."""
-    covering = [grant for grant in grants if stage in grant.stages]
+    """None and the authorization that allows the call, or the verdict and None.
+
+    A key pair's own grant counts only for a call signed with that pair (``key_id``, its
+    identity): never for the app's other pairs or its AppCodes.
+    """
+    covering = [
+        grant
+        for grant in grants
+        if stage in grant.stages and (grant.key_id is None or grant.key_id == key_id)
+    ]
     live = [grant for grant in covering if grant.expires_at is None or grant.expires_at > now]
     if live:
         return None, min(live, key=_specificity)
@@ -196,10 +212,12 @@ def check_grants(
 
 
 def _specificity(grant: Authorization) -> int:
+    """API, then group, then all; at each, the key pair's own grant before the app's."""
+    own = 0 if grant.key_id is not None else 1
     for rank, prefix in enumerate(_SPECIFICITY):
-        if grant.target.startswith(prefix):
-            return rank
-    return len(_SPECIFICITY)
+        if grant.covers.startswith(prefix):
+            return 2 * rank + own
+    return 2 * len(_SPECIFICITY)
 
 
 def is_expired(expires_at: str | None, now: str) -> bool:
@@ -272,8 +290,15 @@ def decide(
             return verified
         nonce = (request.header("x-ca-nonce") or "").strip()
         secret_used = verified.secret_used
-    verdict, grant = _check_api(request, facts.gateway, facts.route, facts.grants, clock.text)
+    key_id = facts.key.identity if facts.key is not None and signed_with_key(facts) else None
+    verdict, grant = _check_api(
+        request, facts.gateway, facts.route, facts.grants, clock.text, key_id
+    )
     return Decision(verdict, nonce=nonce, grant=grant, secret_used=secret_used)
+
+
+def signed_with_key(facts: Facts) -> bool:
+    return facts.credentials.mode == "signature" and facts.key is not None
 
 
 def _check_caller(request: CallRequest, facts: Facts, clock: Clock) -> str | None:
@@ -302,6 +327,10 @@ def _check_caller(request: CallRequest, facts: Facts, clock: Clock) -> str | Non
     if app.whitelist:  # empty: any address
         networks = app.networks or compile_whitelist(app.whitelist)
         # Entries that compile to nothing allow nothing (is_ip_allowed reads () as "any").
+        if not networks or not is_ip_allowed(request.source_ip, networks):
+            return "IP_NOT_ALLOWED"
+    if key is not None and key.whitelist:  # the key pair's own, besides the app's
+        networks = key.networks or compile_whitelist(key.whitelist)
         if not networks or not is_ip_allowed(request.source_ip, networks):
             return "IP_NOT_ALLOWED"
     return None
@@ -348,9 +377,7 @@ def _verify_signature(
     return Decision("INVALID_SIGNATURE", string_to_sign=text)
 
 
-def registered_route(
-    gateway: Gateway | None, route: Route | None
-) -> Route | None:
+def registered_route(gateway: Gateway | None, route: Route | None) -> Route | None:
     """The route, if it is registered on a gateway bound to the account that registered it."""
     if gateway is None or route is None or route.account_id != gateway.account_id:
         return None
@@ -363,11 +390,12 @@ def _check_api(
     route: Route | None,
     grants: Sequence[Authorization],
     now_text: str,
+    key_id: str | None = None,
 ) -> tuple[str, Authorization | None]:
     if registered_route(gateway, route) is None:
         return "API_NOT_FOUND", None
     stage = requested_stage(request)
     if stage not in STAGES:
         return "INVALID_STAGE", None
-    failure, grant = check_grants(grants, stage, now_text)
+    failure, grant = check_grants(grants, stage, now_text, key_id)
     return failure or SUCCESS, grant

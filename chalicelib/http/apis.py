@@ -60,7 +60,8 @@ def delete_api(principal: Principal, api_id: str) -> None:
     response="AuthorizationView",
 )
 def create_authorization(principal: Principal, body: schemas.CreateAuthorization) -> dict[str, Any]:
-    """Authorize an app (of any account) for one API, a group or all your APIs, by stage."""
+    """Authorize an app or one key pair (of any account) for one API, a group or all your
+    APIs, by stage."""
     return authorization_view(service.create_authorization(principal, body.value()))
 
 
@@ -89,9 +90,9 @@ def update_authorization(
     response="AuthorizationList",
 )
 def list_authorizations(principal: Principal, query: schemas.AuthorizationFilter) -> dict[str, Any]:
-    """The authorizations your account granted; filter by app_id or api_id."""
+    """The authorizations your account granted; filter by app_id, api_id or access_key."""
     granted = service.list_authorizations(
-        principal, query.app_id, query.api_id, query.limit, query.cursor
+        principal, query.app_id, query.api_id, query.limit, query.cursor, query.access_key
     )
     return page_view(granted, authorization_view)
 

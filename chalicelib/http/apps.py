@@ -87,7 +87,9 @@ def copy_app(principal: Principal, app_id: str, body: schemas.CopyApp) -> dict[s
 def add_key(principal: Principal, app_id: str, body: schemas.CreateKey) -> dict[str, Any]:
     """Add a key pair to the app (optionally expiring); the secret is shown in this answer."""
     return key_view(
-        *service.add_key(principal, app_id, body.access_key, body.name, body.expires_at)
+        *service.add_key(
+            principal, app_id, body.access_key, body.name, body.expires_at, body.secret
+        )
     )
 
 
@@ -103,8 +105,24 @@ def add_key(principal: Principal, app_id: str, body: schemas.CreateKey) -> dict[
 def create_appcode(
     principal: Principal, app_id: str, body: schemas.CreateAppCode
 ) -> dict[str, Any]:
-    """A new AppCode for simple authentication (may expire); the code is shown only here."""
-    return appcode_view(*service.create_appcode(principal, app_id, body.expires_at))
+    """A new AppCode for simple authentication (custom or generated, may expire); the code is
+    shown only here."""
+    return appcode_view(*service.create_appcode(principal, app_id, body.expires_at, body.appcode))
+
+
+@admin_route(
+    bp,
+    "/v1/appcodes/{appcode_id}",
+    "PATCH",
+    body="UpdateAppCode",
+    tag="appcodes",
+    response="AppCodeSummary",
+)
+def update_appcode(
+    principal: Principal, appcode_id: str, body: schemas.UpdateAppCode
+) -> dict[str, Any]:
+    """Change an AppCode to a custom value (the old one stops) or its end date."""
+    return appcode_view(service.update_appcode(principal, appcode_id, body.changes()))
 
 
 @admin_route(bp, "/v1/appcodes/{appcode_id}", "DELETE", status=204, tag="appcodes")

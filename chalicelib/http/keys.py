@@ -8,7 +8,7 @@ from chalice.app import Blueprint
 
 from chalicelib.http.admin import admin_route
 from chalicelib.http.lazy_import import lazy_module
-from chalicelib.http.views import key_view
+from chalicelib.http.views import key_view, key_whitelist_view
 
 if TYPE_CHECKING:
     from chalicelib.domain.principal import Principal
@@ -57,3 +57,26 @@ def end_grace(principal: Principal, access_key: str) -> dict[str, Any]:
 def delete_key(principal: Principal, access_key: str) -> None:
     """Delete a disabled, non-default key pair (else 409)."""
     service.delete_key(principal, access_key)
+
+
+@admin_route(
+    bp, "/v1/keys/{access_key}/whitelist", "GET", tag="whitelist", response="KeyWhitelistView"
+)
+def get_key_whitelist(principal: Principal, access_key: str) -> dict[str, Any]:
+    """The key pair's own IP whitelist (besides the app's); empty: no extra restriction."""
+    return key_whitelist_view(service.get_whitelist(principal, access_key))
+
+
+@admin_route(
+    bp,
+    "/v1/keys/{access_key}/whitelist",
+    "PUT",
+    body="Whitelist",
+    tag="whitelist",
+    response="KeyWhitelistView",
+)
+def put_key_whitelist(
+    principal: Principal, access_key: str, body: schemas.Whitelist
+) -> dict[str, Any]:
+    """Replace the key pair's own whitelist: a call signed with it must pass both lists."""
+    return key_whitelist_view(service.put_whitelist(principal, access_key, body.entries))

@@ -72,7 +72,13 @@ def app_detail_view(detail: AppDetail, new_key: NewKey | None = None) -> View:
 
 def key_view(key: KeyPair, secret: str | None = None) -> View:
     issued = {} if secret is None else {"secret": secret}
-    return schemas.KeyView.of(key, previous_secret_expires_at=_live_grace(key), **issued)
+    return schemas.KeyView.of(
+        key,
+        key_id=key.identity,
+        whitelist=list(key.whitelist),
+        previous_secret_expires_at=_live_grace(key),
+        **issued,
+    )
 
 
 def _live_grace(key: KeyPair) -> str | None:
@@ -91,6 +97,10 @@ def whitelist_view(app_id: str, entries: Sequence[str]) -> View:
     return schemas.WhitelistView.of(None, app_id=app_id, entries=list(entries))
 
 
+def key_whitelist_view(key: KeyPair) -> View:
+    return schemas.KeyWhitelistView.of(key, entries=list(key.whitelist))
+
+
 def gateway_view(gateway: Gateway) -> View:
     return schemas.GatewayView.of(gateway)
 
@@ -102,9 +112,10 @@ def api_view(placed: ApiOnGateway) -> View:
 
 
 def authorization_view(granted: GrantInUse) -> View:
-    grant, usage = granted
+    grant, usage, access_key = granted
     return schemas.AuthorizationView.of(
         grant,
+        access_key=access_key,
         all=grant.all_apis,
         limits=limits_map(grant.limits),
         usage=_plain(usage),

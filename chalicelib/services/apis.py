@@ -10,9 +10,11 @@ from chalicelib.domain.admin import (
     Api,
     ApiChanges,
     ApiOnGateway,
+    App,
     Authorization,
     AuthorizationChanges,
     GrantInUse,
+    KeyPair,
     NewApi,
     NewAuthorization,
     Page,
@@ -21,12 +23,13 @@ from chalicelib.domain.admin import (
 from chalicelib.domain.clock import format_time, utc_now
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.limits import limits_map
+from chalicelib.domain.objects import key_target_prefix
 from chalicelib.domain.principal import Principal, owned
 from chalicelib.domain.verification import STAGES
 from chalicelib.services.audit import audit_event
 from chalicelib.services.gateways import gateways_by_id, only_gateway, owned_gateway
 from chalicelib.storage import apis as store
-from chalicelib.storage import apps, gateways
+from chalicelib.storage import apps, gateways, keys
 from chalicelib.storage.audit import record
 from chalicelib.storage.counters import usage
 from chalicelib.storage.transactions import write
@@ -116,10 +119,29 @@ def delete_api(principal: Principal, api_id: str) -> None:
         write(store.delete_authorization(grant))
 
 
-def in_use(grants: list[Authorization]) -> list[GrantInUse]:
-    """The authorizations with their limits' use now, the counters read in one batch."""
+def in_use(grants: list[Authorization], pairs: list[KeyPair] | None = None) -> list[GrantInUse]:
+    """The authorizations with their limits' use now, the counters read in one batch, and a
+    key pair's own grant with the pair's access key now (``pairs``: the app's, if known)."""
     current = usage([(g.authorization_id, g.limits) for g in grants], utc_now())
-    return [GrantInUse(grant, current.get(grant.authorization_id, {})) for grant in grants]
+    access_keys = _access_keys(grants, pairs)
+    return [
+        GrantInUse(
+            grant,
+            current.get(grant.authorization_id, {}),
+            access_keys.get(grant.key_id) if grant.key_id else None,
+        )
+        for grant in grants
+    ]
+
+
+def _access_keys(grants: list[Authorization], pairs: list[KeyPair] | None) -> dict[str, str]:
+    """Key pair identity -> its access key now, for the key pairs' own grants: each app's
+    pairs read once (a pair never changes apps)."""
+    apps_asked = {grant.app_id for grant in grants if grant.key_id}
+    found = list(pairs or [])
+    for app_id in apps_asked - {pair.app_id for pair in found}:
+        found += keys.keys_of(app_id)
+    return {pair.identity: pair.access_key for pair in found}
 
 
 def _stages(given: tuple[str, ...] | None) -> tuple[str, ...]:
@@ -127,20 +149,35 @@ def _stages(given: tuple[str, ...] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(given)) if given else tuple(STAGES)
 
 
+def _grantee(new: NewAuthorization) -> tuple[App, KeyPair | None]:
+    """The app (of any account) the grant is for, and the key pair if it is that pair's own.
+    Only their existence is checked, and told alike whoever holds them."""
+    if (new.app_id is None) == (new.access_key is None):
+        raise ValidationFailed("give exactly one of app_id or access_key", "app_id")
+    if new.access_key is not None:
+        key = keys.get_key(new.access_key)
+        app = apps.get_app(key.app_id) if key else None
+        if key is None or app is None:
+            raise NotFound(f"key {new.access_key} not found")
+        return app, key
+    app = apps.get_app(str(new.app_id))
+    if app is None:
+        raise NotFound(f"app {new.app_id} not found")
+    return app, None
+
+
 def create_authorization(principal: Principal, new: NewAuthorization) -> GrantInUse:
     target = _target(principal, new)
     if new.expires_at is not None and new.expires_at <= utc_now():
         raise ValidationFailed("must be in the future", "expires_at")
-    # The app may belong to any account (cross-account grants); only its existence is checked.
-    app = apps.get_app(new.app_id)
-    if app is None:
-        raise NotFound(f"app {new.app_id} not found")
+    app, key = _grantee(new)
     if new.api_id:
         owned_api(principal, new.api_id)
     now = _now()
     grant = Authorization(
-        app_id=new.app_id,
-        target=target,
+        app_id=app.app_id,
+        target=key_target_prefix(key.identity) + target if key else target,
+        key_id=key.identity if key else None,
         authorization_id="auth-" + secrets.token_hex(8),
         provider_account_id=principal.account_id,
         app_account_id=app.account_id,
@@ -154,6 +191,7 @@ def create_authorization(principal: Principal, new: NewAuthorization) -> GrantIn
     )
     recorded = {
         "app_id": grant.app_id,
+        "access_key": key.access_key if key else None,
         "provider_account_id": principal.account_id,
         "api_id": grant.api_id,
         "group": grant.group,
@@ -166,9 +204,9 @@ def create_authorization(principal: Principal, new: NewAuthorization) -> GrantIn
         store.insert_authorization(grant),
         record(audit_event(principal, "authorization.create", grant.authorization_id, recorded)),
     )
-    # Nothing of the app but its id: it may be another account's (CONTRACT.md 2). Each
-    # limited window starts unused.
-    return in_use([grant])[0]
+    # Nothing of the app but its id (and the key's access key): it may be another account's
+    # (CONTRACT.md 2). Each limited window starts unused.
+    return in_use([grant], [key] if key else [])[0]
 
 
 def _target(principal: Principal, new: NewAuthorization) -> str:
@@ -231,8 +269,17 @@ def list_authorizations(
     api_id: str | None,
     limit: int,
     cursor: str | None,
+    access_key: str | None = None,
 ) -> Page[GrantInUse]:
-    found = store.list_authorizations(principal.account_id, app_id, api_id, limit, cursor)
+    """What the account granted; ``access_key``: that key pair's own grants (none for a key
+    nobody holds: a filter tells nothing of other accounts' keys)."""
+    key_id = None
+    if access_key is not None:
+        key = keys.get_key(access_key)
+        if key is None or (app_id is not None and app_id != key.app_id):
+            return Page([], None)
+        app_id, key_id = key.app_id, key.identity
+    found = store.list_authorizations(principal.account_id, app_id, api_id, limit, cursor, key_id)
     return Page(in_use(found.items), found.next_cursor)
 
 

@@ -13,6 +13,7 @@ from chalicelib.domain.admin import (
     App,
     AppChanges,
     AppCode,
+    AppCodeChanges,
     AppDetail,
     AuditEvent,
     Authorization,
@@ -47,6 +48,11 @@ def new_access_key() -> str:
     return secrets.token_hex(12)
 
 
+def new_key_id() -> str:
+    """A key pair's identity: never an access key's shape (it has a "-"), never reused."""
+    return "kp-" + secrets.token_hex(8)
+
+
 def _now() -> str:
     return format_time(utc_now())
 
@@ -57,9 +63,10 @@ def _new_key(
     name: str,
     is_default: bool,
     expires_at: datetime | None = None,
+    secret: str | None = None,
 ) -> NewKey:
     value = access_key or new_access_key()
-    secret = new_secret()
+    secret = secret or new_secret()
     sealed = seal_secret(secret, value)
     now = _now()
     key = KeyPair(
@@ -74,6 +81,7 @@ def _new_key(
         secret_sealed=sealed.secret_sealed,
         data_key_sealed=sealed.data_key_sealed,
         expires_at=format_time(expires_at) if expires_at else None,
+        key_id=new_key_id(),
     )
     return NewKey(key, secret)
 
@@ -101,7 +109,7 @@ def create_app(
         created_at=now,
         updated_at=now,
     )
-    key, secret = _new_key(app, new.access_key, "default", is_default=True)
+    key, secret = _new_key(app, new.access_key, "default", is_default=True, secret=new.secret)
     app = app._replace(default_access_key=key.access_key)
     grants = _own_grants_copied(principal, copied_from, app) if copied_from else []
     if len(grants) > MAX_COPIED_GRANTS:
@@ -142,7 +150,10 @@ def _creation_event(
         "tags": dict(new.tags),
         "extension": dict(new.extension),
     }
-    created = {k: v for k, v in fields.items() if v} | {"access_key": key.access_key}
+    created: dict[str, object] = {k: v for k, v in fields.items() if v}
+    created["access_key"] = key.access_key
+    if new.secret:
+        created["custom_secret"] = True  # never the value
     return audit_event(principal, "app.create", app_id, created)
 
 
@@ -161,7 +172,8 @@ def _own_grants_copied(principal: Principal, source: App, copy: App) -> list[Aut
             updated_at=None,
         )
         for grant in apis.authorizations_of(source.app_id)
-        if grant.provider_account_id == principal.account_id
+        # A key pair's own grant is for that pair; the copy has new pairs.
+        if grant.provider_account_id == principal.account_id and grant.key_id is None
     ]
 
 
@@ -178,11 +190,12 @@ def list_apps(
 
 def get_app(principal: Principal, app_id: str) -> AppDetail:
     app = owned_app(principal, app_id)
+    pairs = keys.keys_of(app_id)
     return AppDetail(
         app,
-        keys.keys_of(app_id),
+        pairs,
         appcodes.appcodes_of(app_id),
-        in_use(apis.authorizations_of(app_id)),
+        in_use(apis.authorizations_of(app_id), pairs),
     )
 
 
@@ -228,27 +241,33 @@ def add_key(
     access_key: str | None,
     name: str | None,
     expires_at: datetime | None = None,
+    secret: str | None = None,
 ) -> NewKey:
     app = owned_app(principal, app_id)
-    new = _new_key(app, access_key, name or "", is_default=False, expires_at=expires_at)
+    new = _new_key(
+        app, access_key, name or "", is_default=False, expires_at=expires_at, secret=secret
+    )
     key = new.key
+    recorded: dict[str, object] = {"app_id": app_id, "name": key.name, "key_id": key.key_id}
+    if secret:
+        recorded["custom_secret"] = True  # never the value
     write(
         keys.count_keys(principal.account_id, 1),
         keys.insert_key(key),
-        record(
-            audit_event(
-                principal, "key.create", key.access_key, {"app_id": app_id, "name": key.name}
-            )
-        ),
+        record(audit_event(principal, "key.create", key.access_key, recorded)),
     )
     return new
 
 
 def create_appcode(
-    principal: Principal, app_id: str, expires_at: datetime | None = None
+    principal: Principal,
+    app_id: str,
+    expires_at: datetime | None = None,
+    custom: str | None = None,
 ) -> IssuedAppCode:
+    """A new AppCode: ``custom`` (Alibaba lets an app bring its own) or a generated one."""
     app = owned_app(principal, app_id)
-    value = secrets.token_hex(16)
+    value = custom or secrets.token_hex(16)
     code = AppCode(
         code_hash=hash_appcode(value),
         appcode_id="code-" + secrets.token_hex(6),
@@ -257,7 +276,7 @@ def create_appcode(
         created_at=_now(),
         expires_at=format_time(expires_at) if expires_at else None,
     )
-    recorded = {"app_id": app_id, "expires_at": code.expires_at}
+    recorded = {"app_id": app_id, "expires_at": code.expires_at, "custom": custom is not None}
     write(
         appcodes.insert_appcode(code),
         record(audit_event(principal, "appcode.create", code.appcode_id, recorded)),
@@ -265,10 +284,41 @@ def create_appcode(
     return IssuedAppCode(code, value)
 
 
-def delete_appcode(principal: Principal, appcode_id: str) -> None:
+def _owned_appcode(principal: Principal, appcode_id: str) -> AppCode:
     code = appcodes.appcode_of(principal.account_id, appcode_id)
     if code is None:
         raise NotFound(f"appcode {appcode_id} not found")
+    return code
+
+
+def update_appcode(principal: Principal, appcode_id: str, asked: AppCodeChanges) -> AppCode:
+    """A new code in place of the old (audited like a reset, never its value) and/or a new
+    end date (None: none). The old code stops verifying within the cache TTL."""
+    code = _owned_appcode(principal, appcode_id)
+    changes = given(asked)
+    if "expires_at" in changes:
+        expires_at = changes["expires_at"]
+        changes["expires_at"] = format_time(expires_at) if expires_at else None
+    if not changes:
+        return code
+    changed = code._replace(
+        expires_at=changes.get("expires_at", code.expires_at),
+        code_hash=hash_appcode(asked.appcode) if asked.appcode else code.code_hash,
+    )
+    recorded: dict[str, object] = {"app_id": code.app_id}
+    if "expires_at" in changes:
+        recorded["expires_at"] = changed.expires_at
+    if changed.code_hash != code.code_hash:
+        recorded["code_changed"] = True  # never the value
+    write(
+        appcodes.replace_appcode(code, changed),
+        record(audit_event(principal, "appcode.update", appcode_id, recorded)),
+    )
+    return changed
+
+
+def delete_appcode(principal: Principal, appcode_id: str) -> None:
+    code = _owned_appcode(principal, appcode_id)
     write(
         appcodes.delete_appcode(code),
         record(audit_event(principal, "appcode.delete", appcode_id, {"app_id": code.app_id})),

@@ -84,7 +84,8 @@ def _find_facts(request: rules.CallRequest, found: rules.Credentials) -> rules.F
     well_formed = found.mode == "appcode" or rules.is_access_key(found.access_key)
     # A value that cannot be an access key is never looked up (DynamoDB refuses keys > 2 KB).
     identity = credentials.load_identity(found if well_formed else None, request)
-    app, grants = credentials.load_app_and_grants(identity.app_id, identity.route)
+    key_id = identity.key.identity if identity.key and found.mode == "signature" else None
+    app, grants = credentials.load_app_and_grants(identity.app_id, identity.route, key_id)
     return rules.Facts(
         found,
         identity.key,
@@ -163,9 +164,7 @@ def _allowed_context(
 def _counter(grant: Authorization, window: Window) -> Counter:
     # Kept a day past its window: TTL deletes lazily, and the key names the window anyway.
     expires = int(window.end.timestamp()) + 86400
-    return Counter(
-        window.counter_key(grant.authorization_id), window.limit, expires, window.window
-    )
+    return Counter(window.counter_key(grant.authorization_id), window.limit, expires, window.window)
 
 
 def _record(

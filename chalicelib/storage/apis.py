@@ -130,14 +130,16 @@ def list_authorizations(
     api_id: str | None,
     limit: int,
     cursor: str | None,
+    key_id: str | None = None,
 ) -> Page[Authorization]:
-    """What the provider granted, optionally to one app or for one API."""
+    """What the provider granted, optionally to one app, one key pair or for one API."""
     start = decode_cursor(
         cursor,
         {"provider_account_id", "authorization_id", "app_id", "target"},
         {"provider_account_id": provider_account_id},
     )
-    where = {name: value for name, value in (("app_id", app_id), ("api_id", api_id)) if value}
+    asked = (("app_id", app_id), ("api_id", api_id), ("key_id", key_id))
+    where = {name: value for name, value in asked if value}
     arguments = reads.query(
         "authorizations", "by_provider", {"provider_account_id": provider_account_id}, where
     )
@@ -160,7 +162,8 @@ def insert_authorization(grant: Authorization, *, new_app: bool = False) -> Writ
             _grant_item(grant),
             condition=AuthorizationModel.target.does_not_exist(),
             failure=Conflict(
-                "this app is already authorized for that target; revoke the old authorization"
+                f"this {'key pair' if grant.key_id else 'app'} is already authorized for that "
+                "target; revoke the old authorization"
             ),
         )
 

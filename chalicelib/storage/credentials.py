@@ -88,12 +88,13 @@ def load_identity(credentials: rules.Credentials | None, request: rules.CallRequ
 
 
 def load_app_and_grants(
-    app_id: str | None, route: Route | None
+    app_id: str | None, route: Route | None, key_id: str | None = None
 ) -> tuple[App | None, list[Authorization]]:
-    """The app and the authorizations that could cover a call to ``route``, in one batch."""
+    """The app and the authorizations that could cover a call to ``route`` (the app's, and
+    with ``key_id`` that key pair's own), in one batch."""
     if app_id is None:
         return None, []
-    targets = rules.grant_targets(app_id, route) if route else []
+    targets = rules.grant_targets(app_id, route, key_id) if route else []
     app, grants = _cached(
         [
             _Lookup(
@@ -195,6 +196,7 @@ def _key(item: Item | None, previous: Item | None) -> KeyPair | None:
     key = items.key_of(item)
     in_grace = previous is not None and key.previous_secret_expires_at is not None
     return key._replace(
+        networks=compile_whitelist(key.whitelist),
         secret=open_secret(key.secret_sealed, key.data_key_sealed, key.access_key),
         previous_secret=_open(previous, key.access_key) if previous and in_grace else None,
     )
@@ -252,4 +254,3 @@ def _match(found: Iterable[tuple[str, Item]], table: str, key: Item) -> Item | N
         if found_table == table and all(item.get(name) == value for name, value in key.items()):
             return item
     return None
-

@@ -156,6 +156,8 @@ KEYS = Table(  # a key pair as stored: its secret sealed (``storage/sealing.py``
         "call_count": NUMBER,
         "expires_at": OPTIONAL_TEXT,
         "previous_secret_expires_at": OPTIONAL_TEXT,
+        "key_id": TEXT,
+        "whitelist": TEXTS,
     }
 )
 APPCODES = Table(
@@ -208,6 +210,7 @@ AUTHORIZATIONS = Table(
         "limits": LIMITS,
         "created_at": TEXT,
         "updated_at": OPTIONAL_TEXT,
+        "key_id": OPTIONAL_TEXT,
     }
 )
 ACCOUNTS = Table({"account_id": TEXT, "name": TEXT, "created_at": TEXT})

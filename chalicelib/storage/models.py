@@ -105,6 +105,9 @@ class KeyModel(Model):
     expires_at = UnicodeAttribute(null=True)  # past it: KEY_EXPIRED (the item stays)
     # During a rotation's grace; the previous secret itself is a PreviousSecretModel item.
     previous_secret_expires_at = UnicodeAttribute(null=True)
+    # The pair's identity, kept through a change of access key ("": stored before it had one).
+    key_id = UnicodeAttribute(default="")
+    whitelist = ListAttribute[str](of=UnicodeAttribute, default=list)  # the pair's own
     # The table's TTL attribute: set only on PreviousSecretModel items, never on key pairs.
     purge_at = TTLAttribute(null=True)
     by_app = _index("by_app", "app_id", "access_key")
@@ -209,6 +212,7 @@ class AuthorizationModel(Model):
     limits = MapAttribute[str, int](default=dict)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute(null=True)
+    key_id = UnicodeAttribute(null=True)  # a key pair's own grant: target key#<key_id>#...
     by_id = _index("by_id", "authorization_id")
     by_provider = _index("by_provider", "provider_account_id", "authorization_id")
 

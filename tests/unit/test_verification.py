@@ -589,3 +589,77 @@ def test_a_caller_inside_the_whitelist_is_let_through(precompiled: bool) -> None
         whitelist=whitelist, networks=compile_whitelist(whitelist) if precompiled else ()
     )
     assert decide(signed(), app=app).allowed
+
+
+# -- issue 21: a key pair's own grants and whitelist -------------------------------------------
+
+OWN_KEY = KEY._replace(key_id="kp-1")
+KEY_GRANT = GRANT._replace(target="key#kp-1#api#api-1", key_id="kp-1", authorization_id="a-key")
+APPCODE_CALL = {"authorization": "APPCODE abc"}
+
+
+@pytest.mark.parametrize(
+    ("request_headers", "records", "verdict"),
+    [
+        (None, {"key": OWN_KEY, "grants": [KEY_GRANT]}, SUCCESS),
+        # Another pair of the same app: the grant is not its own.
+        (None, {"key": KEY._replace(key_id="kp-2"), "grants": [KEY_GRANT]}, "NOT_AUTHORIZED"),
+        # The app's AppCodes: never under a key pair's grant.
+        (APPCODE_CALL, {"key": None, "grants": [KEY_GRANT]}, "NOT_AUTHORIZED"),
+        (
+            None,
+            {"key": OWN_KEY, "grants": [KEY_GRANT._replace(stages=("TEST",))]},
+            "NOT_AUTHORIZED",
+        ),
+        (
+            None,
+            {"key": OWN_KEY, "grants": [KEY_GRANT._replace(expires_at="2020-01-01T00:00:00Z")]},
+            "AUTHORIZATION_EXPIRED",
+        ),
+        # The pair's own whitelist refuses what the app's allows.
+        (None, {"key": OWN_KEY._replace(whitelist=("10.0.0.0/8",))}, "IP_NOT_ALLOWED"),
+        (
+            None,
+            {
+                "key": OWN_KEY._replace(
+                    whitelist=("10.0.0.0/8",), networks=compile_whitelist(["10.0.0.0/8"])
+                ),
+                "app": APP._replace(whitelist=("198.51.100.0/24",)),
+            },
+            "IP_NOT_ALLOWED",
+        ),
+        (None, {"key": OWN_KEY._replace(whitelist=("198.51.100.0/24",))}, SUCCESS),
+        # A legacy pair (no key_id): its identity is its access key.
+        (
+            None,
+            {"grants": [KEY_GRANT._replace(target="key#AKEY12345#api#api-1", key_id="AKEY12345")]},
+            SUCCESS,
+        ),
+    ],
+)
+def test_each_key_scoped_verdict(
+    request_headers: dict[str, str] | None, records: dict[str, Any], verdict: str
+) -> None:
+    request = signed() if request_headers is None else request_with(request_headers)
+    assert decide(request, **records).verdict == verdict
+
+
+def test_a_key_pairs_own_grant_comes_before_the_apps_at_the_same_reach() -> None:
+    by_app = GRANT._replace(authorization_id="a-app")
+    key_group = KEY_GRANT._replace(target="key#kp-1#group#acc-p#orders", api_id=None)
+    assert decide(signed(), key=OWN_KEY, grants=[by_app, KEY_GRANT]).grant == KEY_GRANT
+    # An API is still more specific than a group, whoever holds the group grant.
+    assert decide(signed(), key=OWN_KEY, grants=[key_group, by_app]).grant == by_app
+    assert KEY_GRANT.covers == "api#api-1" and not KEY_GRANT.all_apis
+
+
+def test_grant_targets_add_the_key_pairs_own_for_a_signed_call() -> None:
+    targets = rules.grant_targets("app-1", ROUTE, "kp-1")
+    assert sorted(targets) == [
+        "all#acc-p",
+        "api#api-1",
+        "group#acc-p#orders",
+        "key#kp-1#all#acc-p",
+        "key#kp-1#api#api-1",
+        "key#kp-1#group#acc-p#orders",
+    ]

@@ -14,12 +14,23 @@ const grantChoices = () => Promise.all([enumOf('CreateAuthorization', 'stages'),
   .then(([stages, windows]) => ({ stages, windows }));
 
 export function targetText(grant, catalog) {
+  // A key pair's own grant says so, beside the pair it covers (its access key now).
+  const pair = grant.access_key ? ` · ${t('keyPairOnly', { key: grant.access_key })}` : '';
   if (grant.api_id) {
     const api = catalog && catalog.byId.get(grant.api_id);
-    return api ? `${t('api')}: ${apiLabel(api)}` : `${t('api')}: ${grant.api_id}`;
+    return (api ? `${t('api')}: ${apiLabel(api)}` : `${t('api')}: ${grant.api_id}`) + pair;
   }
-  if (grant.group) return `${t('group')}: ${grant.group}`;
-  return t('allApis');
+  if (grant.group) return `${t('group')}: ${grant.group}${pair}`;
+  return t('allApis') + pair;
+}
+
+// What the caller typed in the authorize dialog: an app ID (app-...) or an access key.
+const ACCESS_KEY = /^[A-Za-z0-9]{8,32}$/;
+export function grantee(value) {
+  const text = value.trim();
+  if (!text) return null;
+  if (text.startsWith('app-')) return { app_id: text };
+  return ACCESS_KEY.test(text) ? { access_key: text } : { app_id: text };
 }
 
 export const stagesText = (grant) => (grant.stages || []).join(', ');
@@ -126,7 +137,7 @@ export async function render(main, _params, ctx) {
   async function drawGrants() {
     const items = await getAll('/v1/authorizations');
     const rows = items.map((grant) => h('tr', null,
-      h('td', { 'data-label': t('app') }, h('code', null, grant.app_id)),
+      h('td', { 'data-label': t('app') }, h('code', null, grant.app_id), grant.access_key ? [h('br'), h('code', { class: 'muted' }, grant.access_key)] : null),
       h('td', { 'data-label': t('target') }, targetText(grant, catalog)),
       h('td', { 'data-label': t('stages') }, stagesText(grant)),
       h('td', { 'data-label': t('until') }, untilText(grant)),
@@ -199,8 +210,9 @@ function openApi(api, gateways, reload) {
   });
 }
 
-// Authorize an app: preset appId (from its page) or apiId (from the APIs table).
-export function openAuthorize({ appId, apiId, catalog, onDone }) {
+// Authorize an app or one key pair: preset appId (from its page), accessKey (from a key pair's
+// dialog) or apiId (from the APIs table).
+export function openAuthorize({ appId, accessKey, apiId, catalog, onDone }) {
   dialog(t('authorizeTitle'), async (body, close) => {
     const cat = catalog || await loadApis();
     const myApps = await getAll('/v1/apps').catch(() => []);
@@ -222,8 +234,18 @@ export function openAuthorize({ appId, apiId, catalog, onDone }) {
     // App
     const ownApp = field(t('myApp'), h('select', { id: 'grant-my-app' }, myApps.map((a) => h('option', { value: a.app_id, selected: a.app_id === appId }, `${a.name} (${a.app_id})`))));
     const otherApp = field(t('otherAppId'), h('input', { type: 'text', id: 'grant-other-app', spellcheck: 'false', autocomplete: 'off' }), t('otherAppHint'));
-    const ownsPreset = !appId || myApps.some((a) => a.app_id === appId);
+    // Says which it got: an app (all its key pairs and AppCodes) or one key pair alone.
+    const seen = h('div', { class: 'hint grantee-kind', id: 'grantee-kind', 'aria-live': 'polite' });
+    otherApp.row.insertBefore(seen, otherApp.error);
+    const showKind = () => {
+      const found = grantee(otherApp.input.value);
+      seen.textContent = !found ? '' : found.access_key ? t('granteeIsKey', { key: found.access_key }) : t('granteeIsApp', { id: found.app_id });
+    };
+    otherApp.input.addEventListener('input', showKind);
+    const ownsPreset = !accessKey && (!appId || myApps.some((a) => a.app_id === appId));
     if (appId && !ownsPreset) otherApp.input.value = appId;
+    if (accessKey) otherApp.input.value = accessKey;
+    showKind();
     const appSet = h('fieldset', null, h('legend', null, t('whichApp')),
       radio('appsource', 'mine', t('oneOfMyApps'), ownsPreset), ownApp.row,
       radio('appsource', 'other', t('anotherAccountsApp'), !ownsPreset), otherApp.row);
@@ -246,7 +268,7 @@ export function openAuthorize({ appId, apiId, catalog, onDone }) {
       formError.textContent = '';
       const target = form.querySelector('input[name=target]:checked').value;
       const source = form.querySelector('input[name=appsource]:checked').value;
-      const payload = { app_id: source === 'mine' ? ownApp.input.value : otherApp.input.value.trim() };
+      const payload = source === 'mine' ? { app_id: ownApp.input.value } : (grantee(otherApp.input.value) || { app_id: '' });
       if (target === 'api') payload.api_id = targetApi.input.value;
       else if (target === 'group') payload.group = targetGroup.input.value;
       else payload.all = true;
@@ -262,7 +284,8 @@ export function openAuthorize({ appId, apiId, catalog, onDone }) {
         if (onDone) await onDone();
       } catch (error) {
         if (error.status === 401) return;
-        if (!showFieldError(error, { expires_at: until, app_id: source === 'mine' ? ownApp : otherApp })) formError.textContent = error.message;
+        const named = source === 'mine' ? ownApp : otherApp;
+        if (!showFieldError(error, { expires_at: until, app_id: named, access_key: named })) formError.textContent = error.message;
       }
     });
   }, { wide: true });

@@ -11,6 +11,7 @@ import {
 } from './apis.js';
 import { apiLabel, callUrl, coveredApis, loadApis } from './catalog.js';
 import { liveCheck, showFieldError } from './forms.js';
+import { openKeyPair } from './keypair.js';
 
 const MASK = '••••••••••••••••';
 
@@ -133,6 +134,7 @@ function keyRow(page, app, key) {
     h('td', { 'data-label': t('calls'), class: 'num' }, String(key.call_count)),
     h('td', { class: 'row-actions' },
       h('button', { type: 'button', class: 'btn btn-small', onclick: () => attempt(async () => copyText(await summary(page, app, key))) }, t('copyAll')),
+      h('button', { type: 'button', class: 'btn btn-small key-settings', onclick: () => openKeyPair(page, app, key) }, t('keyPairSettings')),
       h('button', { type: 'button', class: 'btn btn-small', onclick: () => openRenameKey(page, key) }, t('rename')),
       h('button', { type: 'button', class: 'btn btn-small', onclick: () => attempt(async () => {
         await patch(`/v1/keys/${encodeURIComponent(key.access_key)}`, { enabled: !key.enabled });
@@ -185,6 +187,7 @@ function openAddKey(page, app) {
     const f = {
       name: field(t('name'), h('input', { type: 'text', id: 'key-name' })),
       access_key: field(t('customAccessKey'), h('input', { type: 'text', id: 'key-access-key', autocomplete: 'off', spellcheck: 'false' }), t('accessKeyHint')),
+      secret: field(t('customSecret'), h('input', { type: 'text', id: 'key-secret', autocomplete: 'off', spellcheck: 'false' }), t('customSecretOptionalHint')),
       expires_at: field(t('expires'), h('input', { type: 'datetime-local', id: 'key-expires' }), t('optional')),
     };
     const form = h('form', { novalidate: true }, Object.values(f).map((x) => x.row),
@@ -192,13 +195,14 @@ function openAddKey(page, app) {
         h('button', { type: 'submit', class: 'btn btn-primary' }, t('create'))));
     append(body, form);
     f.name.input.focus();
-    const check = await liveCheck('CreateKey', { name: [f.name, true], access_key: [f.access_key, true] });
+    const check = await liveCheck('CreateKey', { name: [f.name, true], access_key: [f.access_key, true], secret: [f.secret, true] });
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       if (!check()) return;
       const payload = {};
       if (f.name.input.value.trim()) payload.name = f.name.input.value.trim();
       if (f.access_key.input.value) payload.access_key = f.access_key.input.value;
+      if (f.secret.input.value) payload.secret = f.secret.input.value;
       if (f.expires_at.input.value) payload.expires_at = localToIso(f.expires_at.input.value);
       try {
         const key = await post(`/v1/apps/${encodeURIComponent(app.app_id)}/keys`, payload);
@@ -292,7 +296,8 @@ function appCodesSection(page, app) {
     h('td', { 'data-label': t('appCodeId') }, h('code', null, code.appcode_id)),
     h('td', { 'data-label': t('created') }, formatTime(code.created_at)),
     h('td', { 'data-label': t('expires') }, formatTime(code.expires_at)),
-    h('td', { class: 'row-actions' }, h('button', { type: 'button', class: 'btn btn-small btn-danger', onclick: () => confirmDialog(
+    h('td', { class: 'row-actions' }, h('button', { type: 'button', class: 'btn btn-small change-appcode', onclick: () => openChangeAppCode(page, code) }, t('changeAppCode')),
+      h('button', { type: 'button', class: 'btn btn-small btn-danger', onclick: () => confirmDialog(
       t('deleteAppCodeConfirm'), t('delete'), () => attempt(async () => {
         await del(`/v1/appcodes/${encodeURIComponent(code.appcode_id)}`);
         toast(t('deleted'));
@@ -305,14 +310,19 @@ function appCodesSection(page, app) {
       await page.load();
     });
     dialog(t('createAppCode'), (body, close) => {
+      const custom = field(t('customAppCode'), h('input', { type: 'text', id: 'appcode-custom', autocomplete: 'off', spellcheck: 'false' }), t('customAppCodeHint'));
       const expires = field(t('expires'), h('input', { type: 'datetime-local' }), t('optional'));
-      const form = h('form', null, expires.row, h('div', { class: 'actions' },
+      const form = h('form', { novalidate: true }, custom.row, expires.row, h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'btn', onclick: close }, t('cancel')),
         h('button', { type: 'submit', class: 'btn btn-primary' }, t('create'))));
+      const check = liveCheck('CreateAppCode', { appcode: [custom, true] });
       form.addEventListener('submit', (event) => {
         event.preventDefault();
+        if (!check()) return;
+        const payload = expires.input.value ? { expires_at: localToIso(expires.input.value) } : {};
+        if (custom.input.value) payload.appcode = custom.input.value;
         close();
-        go(expires.input.value ? { expires_at: localToIso(expires.input.value) } : {});
+        go(payload);
       });
       append(body, form);
     });
@@ -323,6 +333,30 @@ function appCodesSection(page, app) {
       h('button', { type: 'button', class: 'btn', onclick: create }, t('createAppCode'))),
     h('p', { class: 'hint' }, t('appCodesLead')),
     table(headers, rows, { empty: t('noAppCodes') }));
+}
+
+// A new value for an AppCode (Alibaba lets an app change its AppCode): the old one stops.
+function openChangeAppCode(page, code) {
+  dialog(t('changeAppCode'), (body, close) => {
+    const f = { appcode: field(t('newAppCode'), h('input', { type: 'text', id: 'appcode-new', autocomplete: 'off', spellcheck: 'false' }), t('newAppCodeHint')) };
+    const form = h('form', { novalidate: true }, h('p', { class: 'warning' }, t('changeAppCodeLead', { id: code.appcode_id })), f.appcode.row,
+      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn', onclick: close }, t('cancel')),
+        h('button', { type: 'submit', class: 'btn btn-danger' }, t('changeAppCode'))));
+    const check = liveCheck('UpdateAppCode', { appcode: [f.appcode, false] });
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      if (!check()) return;
+      try {
+        await patch(`/v1/appcodes/${encodeURIComponent(code.appcode_id)}`, { appcode: f.appcode.input.value });
+        close();
+        toast(t('appCodeChanged'));
+        await page.load();
+      } catch (error) {
+        if (!showFieldError(error, f)) toastError(error);
+      }
+    });
+    append(body, form);
+  });
 }
 
 function whitelistSection(app) {

@@ -157,6 +157,7 @@ export function appFields(app) {
   };
   if (!app) {
     f.access_key = field(t('customAccessKey'), h('input', { type: 'text', id: 'app-access-key', autocomplete: 'off', spellcheck: 'false' }), t('accessKeyHint'));
+    f.secret = field(t('customSecret'), h('input', { type: 'text', id: 'app-secret', autocomplete: 'off', spellcheck: 'false' }), t('customSecretOptionalHint'));
   }
   for (const kind of ['tags', 'extension']) {
     f[kind].input.addEventListener('input', () => setFieldError(f[kind], pairsError(kind, f[kind].input.value)));
@@ -173,7 +174,7 @@ function openCreate(reload) {
       h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn', onclick: close }, t('cancel')), submit));
     append(body, form);
     f.name.input.focus();
-    const check = await liveCheck('CreateApp', { name: [f.name, false], description: [f.description, true], access_key: [f.access_key, true] });
+    const check = await liveCheck('CreateApp', { name: [f.name, false], description: [f.description, true], access_key: [f.access_key, true], secret: [f.secret, true] });
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       const pairProblems = ['tags', 'extension'].map((kind) => pairsError(kind, f[kind].input.value));
@@ -184,6 +185,7 @@ function openCreate(reload) {
       if (Object.keys(tags).length) payload.tags = tags;
       if (Object.keys(extension).length) payload.extension = extension;
       if (f.access_key.input.value) payload.access_key = f.access_key.input.value;
+      if (f.secret.input.value) payload.secret = f.secret.input.value;
       submit.disabled = true;
       try {
         const created = await post('/v1/apps', payload);

@@ -15,6 +15,7 @@ from chalicelib.domain.admin import (
 )
 from chalicelib.domain.limits import WINDOWS, Limit, limits_from
 from chalicelib.http.schemas.common import (
+    AccessKey,
     Answer,
     Description,
     FutureTime,
@@ -89,7 +90,10 @@ class CreateAuthorization(Strict):
         {"app_id": "app-0123456789abcdef", "group": "shop", "stages": ["RELEASE"]}
     )
 
-    app_id: Name
+    app_id: Name | None = Field(default=None, description="the app, of any account")
+    access_key: AccessKey | None = Field(
+        default=None, description="instead of app_id: one key pair, of any account's app"
+    )
     api_id: Name | None = None
     group: Group | None = None
     all: StrictBool = False
@@ -100,6 +104,7 @@ class CreateAuthorization(Strict):
     def value(self) -> NewAuthorization:
         return NewAuthorization(
             app_id=self.app_id,
+            access_key=self.access_key,
             api_id=self.api_id,
             group=self.group,
             all_apis=self.all,
@@ -127,6 +132,7 @@ class UpdateAuthorization(Strict):
 class AuthorizationFilter(Page):
     app_id: Id | None = None
     api_id: Id | None = None
+    access_key: Id | None = Field(default=None, description="one key pair's own grants")
 
 
 class ApiView(Answer):
@@ -158,6 +164,9 @@ class WindowUsage(Answer):
 class AuthorizationView(Answer):
     authorization_id: str
     app_id: str
+    access_key: str | None = Field(
+        description="a key pair's own grant: that pair's access key now; null: the whole app"
+    )
     provider_account_id: str
     api_id: str | None
     group: str | None

@@ -6,11 +6,12 @@ from typing import Annotated
 
 from pydantic import Field, StrictBool, StringConstraints, field_validator
 
-from chalicelib.domain.admin import AppChanges, NewApp
+from chalicelib.domain.admin import KEEP, AppChanges, AppCodeChanges, NewApp
 from chalicelib.http.schemas.apis import AuthorizationView
 from chalicelib.http.schemas.common import (
     AccessKey,
     Answer,
+    CustomCredential,
     Description,
     ExtensionValue,
     FutureTime,
@@ -43,6 +44,9 @@ class CreateApp(Strict):
     tags: dict[TagKey, TagValue] | None = None
     extension: dict[TagKey, ExtensionValue] | None = None
     access_key: AccessKey | None = None
+    secret: CustomCredential | None = Field(
+        default=None, description="a custom AppSecret for the default key pair"
+    )
 
     _tags = field_validator("tags")(check_tags)
     _extension = field_validator("extension")(check_extension)
@@ -80,7 +84,24 @@ class Whitelist(Strict):
 
 
 class CreateAppCode(Strict):
+    appcode: CustomCredential | None = Field(
+        default=None, description="a custom AppCode, unique across the deployment"
+    )
     expires_at: FutureTime | None = None
+
+
+class UpdateAppCode(Strict):
+    appcode: CustomCredential | None = Field(
+        default=None, description="a new code: the old one stops within the cache TTL"
+    )
+    expires_at: FutureTime | None = Field(default=None, description="null: never expires")
+
+    def changes(self) -> AppCodeChanges:
+        sent = self.model_fields_set
+        return AppCodeChanges(
+            appcode=self.appcode,
+            expires_at=self.expires_at if "expires_at" in sent else KEEP,
+        )
 
 
 class AppFilter(Page):

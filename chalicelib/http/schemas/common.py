@@ -19,6 +19,13 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 OptionalName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)]
 Description = Annotated[str, StringConstraints(max_length=1024)]
 AccessKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{8,32}$")]
+# A custom AppSecret or AppCode (CONTRACT.md 2): long enough to guess no faster than a
+# generated one, and safe in a header.
+CustomCredential = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_-]{32,64}$"),
+    Field(description="32-64 letters, digits, - or _"),
+]
 TagKey = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 TagValue = Annotated[str, StringConstraints(max_length=256)]
 ExtensionValue = Annotated[str, StringConstraints(max_length=2048)]

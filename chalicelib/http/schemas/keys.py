@@ -8,6 +8,7 @@ from chalicelib.domain.admin import KeyChanges
 from chalicelib.http.schemas.common import (
     AccessKey,
     Answer,
+    CustomCredential,
     FutureTime,
     OptionalName,
     Strict,
@@ -20,6 +21,7 @@ class CreateKey(Strict):
     model_config = examples({"name": "ci", "access_key": "CiKey0001"})
 
     access_key: AccessKey | None = None
+    secret: CustomCredential | None = None
     name: OptionalName | None = None
     expires_at: FutureTime | None = None
 
@@ -30,6 +32,9 @@ class UpdateKey(Strict):
     name: OptionalName | None = None
     enabled: StrictBool | None = None
     access_key: AccessKey | None = None
+    secret: CustomCredential | None = Field(
+        default=None, description="a custom secret, in effect within the cache TTL"
+    )
     expires_at: FutureTime | None = Field(default=None, description="null: never expires")
 
     def changes(self) -> KeyChanges:
@@ -48,6 +53,7 @@ class KeyQuery(Strict):
 
 class KeyView(Answer):
     access_key: str
+    key_id: str = Field(description="the pair's identity: it stays when the access key changes")
     app_id: str
     name: str
     enabled: bool
@@ -60,6 +66,7 @@ class KeyView(Answer):
     previous_secret_expires_at: Time | None = Field(
         description="during a rotation's grace: until then the previous secret verifies too"
     )
+    whitelist: list[str] = Field(description="the pair's own IP whitelist, besides the app's")
     secret: str | None = Field(
         default=None, description="only where a secret is issued or revealed"
     )
@@ -67,3 +74,9 @@ class KeyView(Answer):
 
 class KeyWithSecret(KeyView):
     secret: str  # type: ignore[assignment]
+
+
+class KeyWhitelistView(Answer):
+    access_key: str
+    app_id: str
+    entries: list[str]
