@@ -38,6 +38,8 @@ def audit_text(admin: Admin) -> str:
         "short-secret",
         "x" * 31,
         "y" * 65,
+        "a" * 32,
+        "0123456" * 5,
         "has a space in it 0123456789abcdef",
         "non-ascii-é-0123456789abcdefghijklm",
         "",
@@ -134,3 +136,5 @@ def test_an_appcode_taken_by_anyone_is_a_409_that_does_not_say_by_whom(
     assert admin.patch(f"/v1/appcodes/{mine}x", {"appcode": NEW_CODE}).status == 404
     short = admin.patch(f"/v1/appcodes/{mine}", {"appcode": "short"})
     assert short.status == 400 and "appcode" in short.body["message"], short.body
+    weak = admin.patch(f"/v1/appcodes/{mine}", {"appcode": "ab" * 20})
+    assert weak.status == 400 and "different characters" in weak.body["message"], weak.body

@@ -160,7 +160,7 @@ export default {
   deleteApiConfirm: 'Delete API "{name}" and the authorizations that name it?',
   grantedAuthorizations: 'Authorizations your account granted',
   grantedLead: 'Apps (yours or another account\'s) allowed to call your APIs.',
-  authorizeTitle: 'Authorize an app',
+  authorizeTitle: 'Authorize an app or an access key',
   authorizeFor: 'Authorize for',
   oneApi: 'One API',
   aGroup: 'A group of APIs',

@@ -160,7 +160,7 @@ export default {
   deleteApiConfirm: '删除 API“{name}”以及指向它的授权？',
   grantedAuthorizations: '本账号授予的授权',
   grantedLead: '被允许调用你的 API 的应用（你的或其他账号的）。',
-  authorizeTitle: '授权应用',
+  authorizeTitle: '授权应用或 AccessKey',
   authorizeFor: '授权范围',
   oneApi: '单个 API',
   aGroup: 'API 分组',

@@ -19,12 +19,27 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 OptionalName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)]
 Description = Annotated[str, StringConstraints(max_length=1024)]
 AccessKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{8,32}$")]
+MIN_DISTINCT_CHARACTERS = 8
+
+
+def _not_weak(value: str) -> str:
+    """A repeated or patterned value (``aaaa...``, ``abab...``) is as long as a generated one
+    but guessable; a random 32-character value has about 25 different characters."""
+    if len(set(value)) < MIN_DISTINCT_CHARACTERS:
+        raise ValueError(
+            f"too weak: use at least {MIN_DISTINCT_CHARACTERS} different characters, "
+            "or leave it out to have one generated"
+        )
+    return value
+
+
 # A custom AppSecret or AppCode (CONTRACT.md 2): long enough to guess no faster than a
 # generated one, and safe in a header.
 CustomCredential = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9_-]{32,64}$"),
-    Field(description="32-64 letters, digits, - or _"),
+    AfterValidator(_not_weak),
+    Field(description="32-64 letters, digits, - or _, at least 8 of them different"),
 ]
 TagKey = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 TagValue = Annotated[str, StringConstraints(max_length=256)]
