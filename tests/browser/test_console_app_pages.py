@@ -197,6 +197,12 @@ def test_a_grant_another_account_made_offers_no_edit_or_revoke(
     assert foreign.locator(".grant-owner-note").inner_text()
     # The caller sees where to call: the provider's API and its call URL.
     assert "https://partner.example.com/prod/orders" in foreign.inner_text()
+    # ... and so does the summary "Copy all" puts on the clipboard.
+    console.page.click("#copy-all")
+    console.page.wait_for_function(
+        "(u) => navigator.clipboard.readText().then((text) => text.includes(u))",
+        arg="GET https://partner.example.com/prod/orders",
+    )
     _shot(console, f"app-foreign-grant-{language}")
 
 
@@ -251,6 +257,16 @@ def test_500_key_pairs_page_and_search_in_under_a_second(console: Console) -> No
     console.page.fill("#key-search", "no-such-pair")
     console.page.wait_for_selector("#keys td.empty")
     _shot(console, "keys-500-no-match")
+
+    # In Chinese at 390 px: the search and the pager fit, and say where you are.
+    console.page.set_viewport_size(NARROW)
+    console.page.select_option("#lang", "zh-CN")
+    console.page.wait_for_selector("#keys-count:has-text('共 500 个')")
+    _shot(console, "keys-500-zh-CN-390")
+    _shot_of(console, "#keys .key-tools", "keys-500-zh-CN-390-search")
+    _shot_of(console, "#keys .pager", "keys-500-zh-CN-390-pager")
+    assert "/ 50" in console.page.locator("#keys .pager").inner_text()  # 10 cards a page
+    _no_sideways_scroll(console)
 
 
 @pytest.mark.parametrize("language", ["en", "zh-CN"])

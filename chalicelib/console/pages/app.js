@@ -14,7 +14,8 @@ import { liveCheck, showFieldError } from './forms.js';
 import { expiryCell, named, usageBars, viewerAccount } from './marks.js';
 
 const MASK = '••••••••••••••••';
-const KEYS_PER_PAGE = 20;
+// Key pairs a page: a 390 px screen shows each as a card, so fewer of them.
+const keysPerPage = () => (matchMedia('(max-width: 720px)').matches ? 10 : 20);
 
 export async function render(main, [appId], ctx) {
   const page = {
@@ -64,7 +65,7 @@ async function summary(page, app, key) {
   ];
   const urls = new Set();
   for (const grant of app.authorizations) {
-    for (const api of coveredApis(grant, page.catalog)) {
+    for (const api of apisOf(page, app, grant)) {
       const link = callUrl(api);
       if (link) urls.add(`  ${api.method} ${link}`);
     }
@@ -72,7 +73,7 @@ async function summary(page, app, key) {
   lines.push(...(urls.size ? urls : [`  ${t('none')}`]));
   lines.push(`${t('authorizedApis')}:`);
   for (const grant of app.authorizations) {
-    lines.push(`  ${targetText(grant, page.catalog)} · ${stagesText(grant)} · ${untilText(grant)}`);
+    lines.push(`  ${grantTarget(page, app, grant)} · ${stagesText(grant)} · ${untilText(grant)}`);
   }
   if (!app.authorizations.length) lines.push(`  ${t('none')}`);
   return lines.join('\n');
@@ -136,10 +137,11 @@ function keysSection(page, app) {
     const query = view.query.trim().toLowerCase();
     const matching = query ? ordered.filter((key) => (key.name || '').toLowerCase().includes(query)
       || key.access_key.toLowerCase().includes(query)) : ordered;
-    const pages = Math.max(1, Math.ceil(matching.length / KEYS_PER_PAGE));
+    const perPage = keysPerPage();
+    const pages = Math.max(1, Math.ceil(matching.length / perPage));
     view.page = Math.min(view.page, pages - 1);
-    const first = view.page * KEYS_PER_PAGE;
-    const shown = matching.slice(first, first + KEYS_PER_PAGE);
+    const first = view.page * perPage;
+    const shown = matching.slice(first, first + perPage);
     clear(rows).append(table(headers, shown.map((key) => keyRow(page, app, key)),
       { empty: query ? t('noKeysMatch', { query: view.query.trim() }) : t('nothingHere') }));
     const range = { from: shown.length ? first + 1 : 0, to: first + shown.length, total: matching.length, all: ordered.length };
@@ -153,7 +155,7 @@ function keysSection(page, app) {
   prev.addEventListener('click', () => { view.page -= 1; draw(); });
   next.addEventListener('click', () => { view.page += 1; draw(); });
   draw();
-  const paging = ordered.length > KEYS_PER_PAGE;
+  const paging = ordered.length > keysPerPage();
   return h('section', { class: 'card', 'aria-labelledby': 'keys-title', id: 'keys' },
     h('div', { class: 'section-head' }, h('h2', { id: 'keys-title' }, t('keyPairs')),
       h('button', { type: 'button', class: 'btn btn-primary', id: 'add-key', onclick: () => openAddKey(page, app) }, t('addKeyPair'))),
@@ -427,9 +429,9 @@ function whitelistSection(app) {
 function authorizationsSection(page, app) {
   const rows = app.authorizations.map((grant) => {
     const own = grant.provider_account_id === page.viewer;
-    const apis = own ? coveredApis(grant, page.catalog) : grantedApis(app, grant);
+    const apis = apisOf(page, app, grant);
     return h('tr', { 'data-authorization-id': grant.authorization_id },
-      h('td', { 'data-label': t('target') }, own ? targetText(grant, page.catalog) : foreignTargetText(grant, apis)),
+      h('td', { 'data-label': t('target') }, grantTarget(page, app, grant)),
       h('td', { 'data-label': t('provider') }, own ? t('thisAccount') : named('', grant.provider_account_id)),
       h('td', { 'data-label': t('stages') }, stagesText(grant)),
       h('td', { 'data-label': t('until') }, expiryCell(grant.expires_at, untilText(grant))),
@@ -451,12 +453,16 @@ function authorizationsSection(page, app) {
     table(headers, rows, { empty: t('noAuthorizations') }));
 }
 
-// Another account's APIs a grant covers, as the app's details name them (granted_apis).
-function grantedApis(app, grant) {
+// The APIs a grant covers: this account's from its catalog, another account's as the app's
+// details name them (granted_apis).
+function apisOf(page, app, grant) {
+  if (grant.provider_account_id === page.viewer) return coveredApis(grant, page.catalog);
   return (app.granted_apis || []).filter((api) => api.authorization_id === grant.authorization_id);
 }
 
-function foreignTargetText(grant, apis) {
+function grantTarget(page, app, grant) {
+  if (grant.provider_account_id === page.viewer) return targetText(grant, page.catalog);
+  const apis = apisOf(page, app, grant);
   if (grant.api_id && apis.length) return `${t('api')}: ${apiLabel(apis[0])}`;
   return targetText(grant, null);
 }
