@@ -91,6 +91,8 @@ class AppDetail:
     keys: list[KeyPair]
     appcodes: list[AppCode]
     authorizations: list[GrantInUse]
+    # Other accounts' APIs the app's grants cover (by grant id): what its owner may call, where.
+    granted_apis: list[tuple[str, ApiOnGateway]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

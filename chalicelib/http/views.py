@@ -67,6 +67,13 @@ def app_detail_view(detail: AppDetail, new_key: NewKey | None = None) -> View:
         keys=[key_view(*new_key)] if new_key else [key_view(key) for key in detail.keys],
         appcodes=[appcode_view(code) for code in detail.appcodes],
         authorizations=[authorization_view(grant) for grant in detail.authorizations],
+        granted_apis=[granted_api_view(*granted) for granted in detail.granted_apis],
+    )
+
+
+def granted_api_view(authorization_id: str, placed: ApiOnGateway) -> View:
+    return schemas.GrantedApiView.of(
+        placed.api, authorization_id=authorization_id, call_url=api_view(placed)["call_url"]
     )
 
 

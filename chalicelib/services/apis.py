@@ -119,6 +119,48 @@ def delete_api(principal: Principal, api_id: str) -> None:
         write(store.delete_authorization(grant))
 
 
+MAX_PROVIDER_API_PAGES = 10  # 200 APIs a page: a provider's whole catalog, bounded
+
+
+def apis_granted_by_others(
+    app_account_id: str, grants: list[Authorization]
+) -> list[tuple[str, ApiOnGateway]]:
+    """The APIs of other accounts that ``grants`` (an app's) cover, each with its grant's id:
+    the app's owner may call them and cannot list them otherwise. Each provider's APIs are
+    read once, and only for a group or all-APIs grant."""
+    catalogs: dict[str, list[Api]] = {}
+    covered: list[tuple[str, Api]] = []
+    for grant in grants:
+        provider = grant.provider_account_id
+        if provider == app_account_id:
+            continue
+        if grant.api_id:
+            api = store.get_api(grant.api_id)
+            covered += [(grant.authorization_id, api)] if api else []
+            continue
+        if provider not in catalogs:
+            catalogs[provider] = _all_apis(provider)
+        covered += [
+            (grant.authorization_id, api)
+            for api in catalogs[provider]
+            if grant.all_apis or api.group == grant.group
+        ]
+    placed = _placed([api for _, api in covered])
+    return [(grant_id, api) for (grant_id, _), api in zip(covered, placed, strict=True)]
+
+
+def _all_apis(account_id: str) -> list[Api]:
+    found: list[Api] = []
+    cursor = None
+    for _ in range(MAX_PROVIDER_API_PAGES):
+        page = store.list_apis(account_id, 200, cursor)
+        found += page.items
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    return found
+
+
 def in_use(grants: list[Authorization], pairs: list[KeyPair] | None = None) -> list[GrantInUse]:
     """The authorizations with their limits' use now, the counters read in one batch, and a
     key pair's own grant with the pair's access key now (``pairs``: the app's, if known)."""

@@ -29,7 +29,7 @@ from chalicelib.domain.errors import Conflict, LimitExceeded, NotFound
 from chalicelib.domain.ip_rules import normalize_whitelist
 from chalicelib.domain.principal import Principal, owned
 from chalicelib.domain.verification import hash_appcode
-from chalicelib.services.apis import in_use
+from chalicelib.services.apis import apis_granted_by_others, in_use
 from chalicelib.services.audit import audit_event, write_changes
 from chalicelib.storage import apis, appcodes, keys
 from chalicelib.storage import apps as store
@@ -191,11 +191,13 @@ def list_apps(
 def get_app(principal: Principal, app_id: str) -> AppDetail:
     app = owned_app(principal, app_id)
     pairs = keys.keys_of(app_id)
+    grants = apis.authorizations_of(app_id)
     return AppDetail(
         app,
         pairs,
         appcodes.appcodes_of(app_id),
-        in_use(apis.authorizations_of(app_id), pairs),
+        in_use(grants, pairs),
+        apis_granted_by_others(app.account_id, grants),
     )
 
 

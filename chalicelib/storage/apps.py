@@ -30,7 +30,7 @@ def get_app(app_id: str) -> App | None:
 def list_apps(
     account_id: str, limit: int, cursor: str | None, name: str | None, tag: str | None
 ) -> Page[App]:
-    """One page of the account's apps; ``name`` is a substring, ``tag`` is ``k:v``.
+    """One page of the account's apps; ``name`` is a substring in any case, ``tag`` is ``k:v``.
 
     The filter names every attribute by a placeholder, so a tag key is matched as it is
     (``a.b[0]`` is one key, not a document path); a colon in the key or the value is fine,
@@ -40,10 +40,6 @@ def list_apps(
     arguments = reads.query("apps", "by_account", {"account_id": account_id})
     names, values = arguments["ExpressionAttributeNames"], arguments["ExpressionAttributeValues"]
     filters = []
-    if name:
-        names["#name"] = "name"
-        values[":name"] = {"S": name}
-        filters.append("contains(#name, :name)")
     if tag:
         names["#tags"] = "tags"
         alternatives = []
@@ -56,7 +52,10 @@ def list_apps(
         arguments["FilterExpression"] = " AND ".join(filters)
     # A filter that matches little must not read the whole account in one request: the page
     # may come back short, with next_cursor (as call records do).
-    found = query_page(arguments, start, limit, MAX_LIST_READS)
+    # DynamoDB's contains() is case-sensitive: the name is matched here, on the items read.
+    wanted = name.casefold() if name else None
+    keep = (lambda item: wanted in item["name"]["S"].casefold()) if wanted else None
+    found = query_page(arguments, start, limit, MAX_LIST_READS, keep)
     return Page([items.app_of(item) for item in found.items], encode_cursor(found.last_key))
 
 

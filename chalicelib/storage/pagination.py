@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from chalicelib.domain.errors import ValidationFailed
@@ -71,11 +72,18 @@ class QueryPage(NamedTuple):
 
 
 def query_page(
-    arguments: dict[str, Any], start_key: Key | None, limit: int, max_reads: int
+    arguments: dict[str, Any],
+    start_key: Key | None,
+    limit: int,
+    max_reads: int,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
 ) -> QueryPage:
     """One page of up to ``limit`` items of a (filtered) Query, reading at most ``max_reads``
     DynamoDB pages: a filter that matches little comes back short, with where to go on,
-    instead of reading the whole partition in one request."""
+    instead of reading the whole partition in one request.
+
+    ``keep`` filters what no FilterExpression can say (a case-insensitive match); DynamoDB's
+    ``Limit`` counts items read, so the page still ends where its ``last_key`` says."""
     items: list[dict[str, Any]] = []
     scanned = 0
     last_key = start_key
@@ -85,7 +93,8 @@ def query_page(
             request["ExclusiveStartKey"] = last_key
         response = clients.dynamodb().query(**request)
         scanned += int(response.get("ScannedCount", 0))
-        items.extend(response.get("Items", []))
+        found = response.get("Items", [])
+        items.extend(item for item in found if keep is None or keep(item))
         last_key = response.get("LastEvaluatedKey")
         if not last_key or len(items) >= limit:
             break

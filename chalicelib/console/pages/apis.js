@@ -8,6 +8,7 @@ import {
 import { t } from '../i18n.js';
 import { apiLabel, callUrl, loadApis } from './catalog.js';
 import { enumOf, liveCheck, showFieldError } from './forms.js';
+import { expiryCell, named, usageBars } from './marks.js';
 
 // The stages and limit windows a grant may name, as the server's document declares them.
 const grantChoices = () => Promise.all([enumOf('CreateAuthorization', 'stages'), enumOf('AuthorizationView', 'limits')])
@@ -38,7 +39,7 @@ export const untilText = (grant) => (grant.expires_at ? formatTime(grant.expires
 
 // Stages, end date and limits of an existing authorization.
 export function editGrantButton(grant, onDone) {
-  return h('button', { type: 'button', class: 'btn btn-small', onclick: () => dialog(t('editAuthorization'), async (body, close) => {
+  return h('button', { type: 'button', class: 'btn btn-small grant-edit', onclick: () => dialog(t('editAuthorization'), async (body, close) => {
     const { stages, windows } = await grantChoices();
     const stageSet = h('fieldset', null, h('legend', null, t('stages')),
       stages.map((stage) => h('div', { class: 'check' },
@@ -75,18 +76,8 @@ export function editGrantButton(grant, onDone) {
   }) }, t('edit'));
 }
 
-// Each window's limit and, from the grant's usage, what is used and left of it now.
-export function limitsText(grant) {
-  const entries = Object.entries(grant.limits);
-  if (!entries.length) return '—';
-  return entries.map(([window, limit]) => {
-    const use = grant.usage[window];
-    return use ? `${window}: ${limit} (${t('used')} ${use.used}, ${t('remaining')} ${use.remaining})` : `${window}: ${limit}`;
-  }).join('; ');
-}
-
 export function revokeButton(grant, onDone) {
-  return h('button', { type: 'button', class: 'btn btn-small btn-danger', onclick: () => confirmDialog(
+  return h('button', { type: 'button', class: 'btn btn-small btn-danger grant-revoke', onclick: () => confirmDialog(
     t('revokeConfirm'), t('revoke'), () => attempt(async () => {
       await del(`/v1/authorizations/${encodeURIComponent(grant.authorization_id)}`);
       toast(t('revoked'));
@@ -135,16 +126,19 @@ export async function render(main, _params, ctx) {
     clear(list).append(table(headers, rows, { caption: t('apis'), empty: t('noApis') }));
   };
   async function drawGrants() {
-    const items = await getAll('/v1/authorizations');
-    const rows = items.map((grant) => h('tr', null,
-      h('td', { 'data-label': t('app') }, h('code', null, grant.app_id), grant.access_key ? [h('br'), h('code', { class: 'muted' }, grant.access_key)] : null),
+    // Names of the account's own apps; another account's app shows only its id.
+    const [items, apps] = await Promise.all([getAll('/v1/authorizations'), getAll('/v1/apps').catch(() => [])]);
+    const appNames = new Map(apps.map((app) => [app.app_id, app.name]));
+    const rows = items.map((grant) => h('tr', { 'data-authorization-id': grant.authorization_id },
+      h('td', { 'data-label': t('app') }, named(appNames.get(grant.app_id), grant.app_id),
+        grant.access_key ? [h('br'), h('code', { class: 'muted' }, grant.access_key)] : null),
       h('td', { 'data-label': t('target') }, targetText(grant, catalog)),
       h('td', { 'data-label': t('stages') }, stagesText(grant)),
-      h('td', { 'data-label': t('until') }, untilText(grant)),
-      h('td', { 'data-label': t('limits') }, limitsText(grant)),
+      h('td', { 'data-label': t('until') }, expiryCell(grant.expires_at, untilText(grant))),
+      h('td', { 'data-label': t('usage') }, usageBars(grant)),
       h('td', { 'data-label': t('created') }, formatTime(grant.created_at)),
       h('td', { class: 'row-actions' }, editGrantButton(grant, drawGrants), revokeButton(grant, drawGrants))));
-    const headers = [t('app'), t('target'), t('stages'), t('until'), t('limits'), t('created'), t('actions')];
+    const headers = [t('app'), t('target'), t('stages'), t('until'), t('usage'), t('created'), t('actions')];
     clear(grants).append(table(headers, rows, { empty: t('noAuthorizations') }));
   }
   async function reload() {

@@ -7,19 +7,24 @@ import {
 import { t } from '../i18n.js';
 import { appFields, pairsError } from './apps.js';
 import {
-  editGrantButton, limitsText, openAuthorize, revokeButton, stagesText, targetText, untilText,
+  editGrantButton, openAuthorize, revokeButton, stagesText, targetText, untilText,
 } from './apis.js';
 import { apiLabel, callUrl, coveredApis, loadApis } from './catalog.js';
 import { liveCheck, showFieldError } from './forms.js';
 import { openKeyPair } from './keypair.js';
+import { expiryCell, named, usageBars, viewerAccount } from './marks.js';
 
 const MASK = '••••••••••••••••';
+// Key pairs a page: a 390 px screen shows each as a card, so fewer of them.
+const keysPerPage = () => (matchMedia('(max-width: 720px)').matches ? 10 : 20);
 
 export async function render(main, [appId], ctx) {
   const page = {
     appId, ctx, main,
     revealed: new Map(), // access key -> secret, for this page view only
+    keyView: { query: '', page: 0 }, // the key pairs' search and page, kept across reloads
     catalog: await loadApis().catch(() => ({ items: [], byId: new Map(), byGroup: new Map() })),
+    viewer: await viewerAccount(),
   };
   page.load = () => load(page);
   page.reload = () => attempt(page.load);
@@ -61,7 +66,7 @@ async function summary(page, app, key) {
   ];
   const urls = new Set();
   for (const grant of app.authorizations) {
-    for (const api of coveredApis(grant, page.catalog)) {
+    for (const api of apisOf(page, app, grant)) {
       const link = callUrl(api);
       if (link) urls.add(`  ${api.method} ${link}`);
     }
@@ -69,7 +74,7 @@ async function summary(page, app, key) {
   lines.push(...(urls.size ? urls : [`  ${t('none')}`]));
   lines.push(`${t('authorizedApis')}:`);
   for (const grant of app.authorizations) {
-    lines.push(`  ${targetText(grant, page.catalog)} · ${stagesText(grant)} · ${untilText(grant)}`);
+    lines.push(`  ${grantTarget(page, app, grant)} · ${stagesText(grant)} · ${untilText(grant)}`);
   }
   if (!app.authorizations.length) lines.push(`  ${t('none')}`);
   return lines.join('\n');
@@ -106,20 +111,59 @@ function details(app) {
     h('dl', { class: 'kv' },
       row(t('appId'), h('code', null, app.app_id), app.app_id),
       row(t('description'), app.description || '—'),
-      row(t('tags'), Object.entries(app.tags).map(([k, v]) => h('span', { class: 'chip' }, `${k}:${v}`))),
+      row(t('tags'), Object.entries(app.tags).map(([k, v]) => h('span', { class: 'chip' }, `${k}=${v}`))),
       row(t('extension'), Object.keys(app.extension).length ? h('code', null, JSON.stringify(app.extension)) : '—'),
       row(t('created'), formatTime(app.created_at)),
       row(t('lastUsed'), formatTime(app.last_used_at)),
       row(t('calls'), String(app.call_count))));
 }
 
+// The key pairs, default first, searched by name or access key and drawn a page at a time:
+// an app may hold hundreds (the account's limit is 500).
 function keysSection(page, app) {
   const headers = [t('name'), t('accessKey'), t('secret'), t('status'), t('expires'), t('lastUsed'), t('calls'), t('actions')];
+  const ordered = [...app.keys].sort((a, b) => Number(b.is_default) - Number(a.is_default));
+  const view = page.keyView;
+  const search = h('input', {
+    type: 'search', id: 'key-search', value: view.query, placeholder: t('searchKeysPlaceholder'),
+    'aria-label': t('searchKeys'), autocomplete: 'off', spellcheck: 'false',
+  });
+  const count = h('span', { id: 'keys-count', class: 'muted', 'aria-live': 'polite' });
+  const prev = h('button', { type: 'button', class: 'btn btn-small', id: 'keys-prev' }, t('previous'));
+  const next = h('button', { type: 'button', class: 'btn btn-small', id: 'keys-next' }, t('next'));
+  const pageLabel = h('span');
+  const rows = h('div');
+  const draw = () => {
+    performance.mark('apiauth:keys-draw');
+    const query = view.query.trim().toLowerCase();
+    const matching = query ? ordered.filter((key) => (key.name || '').toLowerCase().includes(query)
+      || key.access_key.toLowerCase().includes(query)) : ordered;
+    const perPage = keysPerPage();
+    const pages = Math.max(1, Math.ceil(matching.length / perPage));
+    view.page = Math.min(view.page, pages - 1);
+    const first = view.page * perPage;
+    const shown = matching.slice(first, first + perPage);
+    clear(rows).append(table(headers, shown.map((key) => keyRow(page, app, key)),
+      { empty: query ? t('noKeysMatch', { query: view.query.trim() }) : t('nothingHere') }));
+    const range = { from: shown.length ? first + 1 : 0, to: first + shown.length, total: matching.length, all: ordered.length };
+    count.textContent = query ? t('keysMatched', range) : t('keysShown', range);
+    pageLabel.textContent = t('pageNofM', { n: view.page + 1, m: pages });
+    prev.disabled = view.page === 0;
+    next.disabled = view.page >= pages - 1;
+    performance.measure('apiauth:keys-render', 'apiauth:keys-draw');
+  };
+  search.addEventListener('input', () => { view.query = search.value; view.page = 0; draw(); });
+  prev.addEventListener('click', () => { view.page -= 1; draw(); });
+  next.addEventListener('click', () => { view.page += 1; draw(); });
+  draw();
+  const paging = ordered.length > keysPerPage();
   return h('section', { class: 'card', 'aria-labelledby': 'keys-title', id: 'keys' },
     h('div', { class: 'section-head' }, h('h2', { id: 'keys-title' }, t('keyPairs')),
       h('button', { type: 'button', class: 'btn btn-primary', id: 'add-key', onclick: () => openAddKey(page, app) }, t('addKeyPair'))),
     h('p', { class: 'hint' }, t('keyPairsLead')),
-    table(headers, app.keys.map((key) => keyRow(page, app, key))));
+    h('div', { class: 'key-tools', hidden: !paging && !view.query }, search, count),
+    rows,
+    h('div', { class: 'pager', hidden: !paging }, prev, pageLabel, next));
 }
 
 function keyRow(page, app, key) {
@@ -129,7 +173,7 @@ function keyRow(page, app, key) {
     h('td', { 'data-label': t('accessKey') }, h('code', null, key.access_key), copyButton(() => key.access_key, t('copyAccessKey'))),
     h('td', { 'data-label': t('secret') }, secretCell(page, key), graceNote(page, key)),
     h('td', { 'data-label': t('status') }, key.enabled ? badge(t('enabled'), 'ok') : badge(t('disabled'), 'off')),
-    h('td', { 'data-label': t('expires') }, formatTime(key.expires_at)),
+    h('td', { 'data-label': t('expires') }, expiryCell(key.expires_at)),
     h('td', { 'data-label': t('lastUsed') }, formatTime(key.last_used_at)),
     h('td', { 'data-label': t('calls'), class: 'num' }, String(key.call_count)),
     h('td', { class: 'row-actions' },
@@ -295,7 +339,7 @@ function appCodesSection(page, app) {
   const rows = app.appcodes.map((code) => h('tr', null,
     h('td', { 'data-label': t('appCodeId') }, h('code', null, code.appcode_id)),
     h('td', { 'data-label': t('created') }, formatTime(code.created_at)),
-    h('td', { 'data-label': t('expires') }, formatTime(code.expires_at)),
+    h('td', { 'data-label': t('expires') }, expiryCell(code.expires_at)),
     h('td', { class: 'row-actions' }, h('button', { type: 'button', class: 'btn btn-small change-appcode', onclick: () => openChangeAppCode(page, code) }, t('changeAppCode')),
       h('button', { type: 'button', class: 'btn btn-small btn-danger', onclick: () => confirmDialog(
       t('deleteAppCodeConfirm'), t('delete'), () => attempt(async () => {
@@ -328,7 +372,7 @@ function appCodesSection(page, app) {
     });
   };
   const headers = [t('appCodeId'), t('created'), t('expires'), t('actions')];
-  return h('section', { class: 'card', 'aria-labelledby': 'appcodes-title' },
+  return h('section', { class: 'card', 'aria-labelledby': 'appcodes-title', id: 'appcodes' },
     h('div', { class: 'section-head' }, h('h2', { id: 'appcodes-title' }, t('appCodes')),
       h('button', { type: 'button', class: 'btn', onclick: create }, t('createAppCode'))),
     h('p', { class: 'hint' }, t('appCodesLead')),
@@ -414,28 +458,47 @@ function whitelistSection(app) {
     h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn btn-primary', id: 'save-whitelist', onclick: save }, t('saveWhitelist'))));
 }
 
+// The grants this app holds. Only the account that made a grant may change or revoke it: the
+// others' grants show who made them, and where to call.
 function authorizationsSection(page, app) {
   const rows = app.authorizations.map((grant) => {
-    const apis = coveredApis(grant, page.catalog);
-    return h('tr', null,
-      h('td', { 'data-label': t('target') }, targetText(grant, page.catalog)),
-      h('td', { 'data-label': t('provider') }, h('code', null, grant.provider_account_id)),
+    const own = grant.provider_account_id === page.viewer;
+    const apis = apisOf(page, app, grant);
+    return h('tr', { 'data-authorization-id': grant.authorization_id },
+      h('td', { 'data-label': t('target') }, grantTarget(page, app, grant)),
+      h('td', { 'data-label': t('provider') }, own ? t('thisAccount') : named('', grant.provider_account_id)),
       h('td', { 'data-label': t('stages') }, stagesText(grant)),
-      h('td', { 'data-label': t('until') }, untilText(grant)),
-      h('td', { 'data-label': t('limits') }, limitsText(grant)),
+      h('td', { 'data-label': t('until') }, expiryCell(grant.expires_at, untilText(grant))),
+      h('td', { 'data-label': t('usage') }, usageBars(grant)),
       h('td', { 'data-label': t('callUrls') }, apis.length
         ? h('ul', { class: 'plain' }, apis.map((api) => {
           const link = callUrl(api);
           return h('li', null, h('span', { class: 'muted' }, `${apiLabel(api)} `), link ? [h('code', null, link), copyButton(() => link, t('copyCallUrl'))] : '—');
         }))
         : '—'),
-      h('td', { class: 'row-actions' }, editGrantButton(grant, page.reload), revokeButton(grant, page.reload)));
+      h('td', { class: 'row-actions' }, own
+        ? [editGrantButton(grant, page.reload), revokeButton(grant, page.reload)]
+        : h('span', { class: 'muted grant-owner-note' }, t('grantOfAnotherAccount'))));
   });
-  const headers = [t('target'), t('provider'), t('stages'), t('until'), t('limits'), t('callUrls'), t('actions')];
+  const headers = [t('target'), t('provider'), t('stages'), t('until'), t('usage'), t('callUrls'), t('actions')];
   return h('section', { class: 'card', 'aria-labelledby': 'grants-title', id: 'authorizations' },
     h('div', { class: 'section-head' }, h('h2', { id: 'grants-title' }, t('authorizedApis')),
       h('button', { type: 'button', class: 'btn', id: 'authorize-app', onclick: () => openAuthorize({ appId: app.app_id, onDone: page.reload }) }, t('authorize'))),
     table(headers, rows, { empty: t('noAuthorizations') }));
+}
+
+// The APIs a grant covers: this account's from its catalog, another account's as the app's
+// details name them (granted_apis).
+function apisOf(page, app, grant) {
+  if (grant.provider_account_id === page.viewer) return coveredApis(grant, page.catalog);
+  return (app.granted_apis || []).filter((api) => api.authorization_id === grant.authorization_id);
+}
+
+function grantTarget(page, app, grant) {
+  if (grant.provider_account_id === page.viewer) return targetText(grant, page.catalog);
+  const apis = apisOf(page, app, grant);
+  if (grant.api_id && apis.length) return `${t('api')}: ${apiLabel(apis[0])}`;
+  return targetText(grant, null);
 }
 
 function openEdit(page, app) {

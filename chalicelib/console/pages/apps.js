@@ -1,27 +1,42 @@
 // Apps: list, search by name and tag, create, copy, enable/disable, delete when disabled.
-import { get, patch, post, del } from '../api.js';
+import { get, getAll, patch, post, del } from '../api.js';
 import {
   append, attempt, badge, clear, confirmDialog, dialog, field, formatPairs, formatTime, guardedButton,
   h, parsePairs, setFieldError, showOnce, table, toast, toastError,
 } from '../dom.js';
 import { t } from '../i18n.js';
 import { liveCheck, showFieldError } from './forms.js';
+import { daysLeft, expiryMark, SOON_DAYS } from './marks.js';
 
 const MAX_TAGS = 20;
 const MAX_EXTENSION_BYTES = 2048;
+const EXPIRING_APPS = 200; // the Expiring soon panel reads at most this many apps' details
 
 export async function render(main, _params, ctx) {
   const state = { name: '', tag: '', cursors: [null] };
   const nameInput = field(t('name'), h('input', { type: 'search', id: 'search-name' }));
-  const tagInput = field(t('tag'), h('input', { type: 'search', id: 'search-tag', placeholder: 'env:prod' }), t('tagHint'));
+  const tagInput = field(t('tag'), h('input', { type: 'search', id: 'search-tag', placeholder: 'env=prod' }), t('tagHint'));
   const search = h('form', { class: 'toolbar', role: 'search' },
     nameInput.row, tagInput.row,
     h('button', { type: 'submit', class: 'btn' }, t('search')));
   const results = h('div');
+  const expiring = h('div');
+  const details = new Map(); // app id -> its details (a promise), shared by the rows and the panel
+  const detailsOf = (id) => {
+    if (!details.has(id)) details.set(id, get(`/v1/apps/${encodeURIComponent(id)}`));
+    return details.get(id);
+  };
   search.addEventListener('submit', (event) => {
     event.preventDefault();
+    const tag = tagInput.input.value.trim();
+    const problem = tagSearchError(tag);
+    setFieldError(tagInput, problem);
+    if (problem) {
+      tagInput.input.focus();
+      return;
+    }
     state.name = nameInput.input.value.trim();
-    state.tag = tagInput.input.value.trim();
+    state.tag = tag;
     state.cursors = [null];
     load();
   });
@@ -30,14 +45,15 @@ export async function render(main, _params, ctx) {
       h('h1', null, t('apps')),
       h('button', { type: 'button', class: 'btn btn-primary', id: 'create-app', onclick: () => openCreate(load) }, t('createApp'))),
     h('p', { class: 'lead' }, t('appsLead')),
-    search, results,
+    expiring, search, results,
   ]);
+  expiringPanel(expiring, detailsOf, ctx);
 
   async function load() {
     const cursor = state.cursors[state.cursors.length - 1];
     let answer;
     try {
-      answer = await get('/v1/apps', { name: state.name, tag: state.tag, cursor, limit: 50 });
+      answer = await get('/v1/apps', { name: state.name, tag: tagQuery(state.tag), cursor, limit: 50 });
     } catch (error) {
       if (error.status === 401) return;
       if (error.field === 'tag') setFieldError(tagInput, error.message);
@@ -53,7 +69,7 @@ export async function render(main, _params, ctx) {
       return h('tr', null,
         h('td', { 'data-label': t('name') }, h('a', { href: `#/apps/${encodeURIComponent(app.app_id)}` }, app.name),
           h('div', { class: 'muted mono' }, app.app_id)),
-        h('td', { 'data-label': t('tags') }, Object.entries(app.tags || {}).map(([k, v]) => h('span', { class: 'chip' }, `${k}:${v}`))),
+        h('td', { 'data-label': t('tags') }, Object.entries(app.tags || {}).map(([k, v]) => h('span', { class: 'chip' }, `${k}=${v}`))),
         h('td', { 'data-label': t('status') }, app.enabled ? badge(t('enabled'), 'ok') : badge(t('disabled'), 'off')),
         keyCell,
         h('td', { 'data-label': t('lastUsed') }, formatTime(app.last_used_at)),
@@ -63,7 +79,7 @@ export async function render(main, _params, ctx) {
     clear(results);
     append(results, [
       table([t('name'), t('tags'), t('status'), t('keys'), t('lastUsed'), t('calls'), t('actions')], rows,
-        { caption: t('apps'), empty: t('noApps') }),
+        { caption: t('apps'), empty: state.name || state.tag ? t('noAppsMatch') : t('noApps') }),
       pager(state, answer.next_cursor, load),
     ]);
     // The list has no key count; each app's details do (a few at a time).
@@ -72,8 +88,9 @@ export async function render(main, _params, ctx) {
       while (queue.length) {
         const id = queue.shift();
         try {
-          const details = await get(`/v1/apps/${encodeURIComponent(id)}`);
-          keyCells.get(id).textContent = String(details.keys.length);
+          const app = await detailsOf(id);
+          const soon = expiringOf(app).length;
+          keyCells.get(id).replaceChildren(String(app.keys.length), ...(soon ? [' ', expiryBadgeCount(soon)] : []));
         } catch {
           keyCells.get(id).textContent = '—';
         }
@@ -82,6 +99,79 @@ export async function render(main, _params, ctx) {
     await Promise.all([worker(), worker(), worker(), worker()]);
   }
   await load();
+}
+
+// Tags are written key=value everywhere (entry and search); the API's filter takes key:value.
+export function tagSearchError(text) {
+  if (!text) return '';
+  const at = text.indexOf('=');
+  if (at <= 0) return t('tagSearchFormat');
+  return '';
+}
+
+function tagQuery(text) {
+  if (!text) return '';
+  const at = text.indexOf('=');
+  return `${text.slice(0, at).trim()}:${text.slice(at + 1).trim()}`;
+}
+
+// Key pairs, AppCodes and grants of one app's details that end within SOON_DAYS.
+export function expiringOf(app) {
+  const found = [];
+  for (const key of app.keys) {
+    if (daysLeft(key.expires_at) !== null) found.push({ kind: 'key', label: key.name ? `${key.name} (${key.access_key})` : key.access_key, at: key.expires_at });
+  }
+  for (const code of app.appcodes) {
+    if (daysLeft(code.expires_at) !== null) found.push({ kind: 'appcode', label: code.appcode_id, at: code.expires_at });
+  }
+  for (const grant of app.authorizations) {
+    if (daysLeft(grant.expires_at) !== null) {
+      const target = grant.api_id ? `${t('api')} ${grant.api_id}` : grant.group ? `${t('group')}: ${grant.group}` : t('allApis');
+      found.push({ kind: 'grant', label: target, at: grant.expires_at });
+    }
+  }
+  return found;
+}
+
+function expiryBadgeCount(n) {
+  const mark = badge(t('expiringCount', { n }), 'warn');
+  mark.classList.add('expiry');
+  return mark;
+}
+
+// "Expiring soon": every key pair, AppCode and grant of the account's apps ending within
+// SOON_DAYS, soonest first, each with a link to its app. Shown only when there is one.
+async function expiringPanel(box, detailsOf, ctx) {
+  let found = [];
+  try {
+    const apps = (await getAll('/v1/apps', {}, Math.ceil(EXPIRING_APPS / 200))).slice(0, EXPIRING_APPS);
+    const queue = [...apps];
+    const worker = async () => {
+      while (queue.length) {
+        const app = queue.shift();
+        try {
+          const detail = await detailsOf(app.app_id);
+          found.push(...expiringOf(detail).map((item) => ({ ...item, app: detail })));
+        } catch {
+          // an app deleted meanwhile: nothing of it expires
+        }
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+  } catch {
+    return; // the list itself failed: the table below says so
+  }
+  if (!ctx.isCurrent() || !found.length) return;
+  found = found.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  const kinds = { key: t('keyPair'), appcode: t('appCode'), grant: t('authorization') };
+  append(clear(box), h('section', { class: 'card expiring', id: 'expiring', 'aria-labelledby': 'expiring-title' },
+    h('h2', { id: 'expiring-title' }, t('expiringSoon', { days: SOON_DAYS })),
+    h('p', { class: 'hint' }, t('expiringLead', { days: SOON_DAYS })),
+    h('ul', { class: 'expiring-list' }, found.map((item) => h('li', { 'data-kind': item.kind, 'data-app-id': item.app.app_id },
+      expiryMark(item.at), ' ',
+      h('span', { class: 'muted' }, kinds[item.kind]), ' ',
+      h('span', { class: 'mono' }, item.label), ' · ',
+      h('a', { href: `#/apps/${encodeURIComponent(item.app.app_id)}` }, item.app.name))))));
 }
 
 export function pager(state, nextCursor, load) {
@@ -136,6 +226,9 @@ function openCopy(app) {
 }
 
 export function pairsError(kind, text) {
+  const lines = text.split('\n');
+  const bad = lines.findIndex((line) => line.trim() && line.indexOf('=') <= 0);
+  if (bad >= 0) return t('pairLineFormat', { line: bad + 1 });
   const pairs = parsePairs(text);
   if (kind === 'tags' && Object.keys(pairs).length > MAX_TAGS) {
     return `tags: Value error, at most ${MAX_TAGS} tags, got ${Object.keys(pairs).length}`;

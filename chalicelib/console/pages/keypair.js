@@ -5,8 +5,9 @@
 import { patch, put } from '../api.js';
 import { append, attempt, dialog, field, h, table, toast, toastError } from '../dom.js';
 import { t } from '../i18n.js';
-import { limitsText, openAuthorize, revokeButton, stagesText, targetText, untilText } from './apis.js';
+import { openAuthorize, revokeButton, stagesText, targetText, untilText } from './apis.js';
 import { liveCheck, showFieldError } from './forms.js';
+import { expiryCell, usageBars } from './marks.js';
 
 // ``page`` is the app page (its catalog, its reload); ``app`` as the server has it now.
 export function openKeyPair(page, app, key) {
@@ -27,10 +28,10 @@ function grantsPart(page, app, key, done) {
     h('td', { 'data-label': t('target') }, targetText(grant, page.catalog)),
     h('td', { 'data-label': t('provider') }, h('code', null, grant.provider_account_id)),
     h('td', { 'data-label': t('stages') }, stagesText(grant)),
-    h('td', { 'data-label': t('until') }, untilText(grant)),
-    h('td', { 'data-label': t('limits') }, limitsText(grant)),
+    h('td', { 'data-label': t('until') }, expiryCell(grant.expires_at, untilText(grant))),
+    h('td', { 'data-label': t('usage') }, usageBars(grant)),
     h('td', { class: 'row-actions' }, grant.provider_account_id === app.account_id ? revokeButton(grant, done) : null)));
-  const headers = [t('target'), t('provider'), t('stages'), t('until'), t('limits'), t('actions')];
+  const headers = [t('target'), t('provider'), t('stages'), t('until'), t('usage'), t('actions')];
   return h('section', { id: 'key-grants', 'aria-labelledby': 'key-grants-title' },
     h('div', { class: 'section-head' }, h('h3', { id: 'key-grants-title' }, t('keyGrants')),
       h('button', { type: 'button', class: 'btn', id: 'authorize-key',

@@ -16,6 +16,7 @@ from chalicelib.http.schemas.common import (
     ExtensionValue,
     FutureTime,
     Id,
+    Method,
     Name,
     Page,
     Strict,
@@ -105,7 +106,7 @@ class UpdateAppCode(Strict):
 
 
 class AppFilter(Page):
-    name: Id | None = None
+    name: Id | None = Field(default=None, description="part of the app's name, in any case")
     tag: Annotated[str, StringConstraints(max_length=512, pattern=r"^[\s\S]+:")] | None = Field(
         default=None, description="k:v; matches an app with the tag k of value v"
     )
@@ -142,10 +143,25 @@ class AppCodeCreated(AppCodeSummary):
     appcode: str
 
 
+class GrantedApiView(Answer):
+    authorization_id: str = Field(description="the grant (of another account) that covers it")
+    api_id: str
+    account_id: str
+    name: str
+    method: Method
+    path: str
+    group: str | None
+    call_url: str | None
+
+
 class AppDetail(AppView):
     keys: list[KeyView]
     appcodes: list[AppCodeSummary]
     authorizations: list[AuthorizationView]
+    granted_apis: list[GrantedApiView] = Field(
+        default_factory=list,
+        description="other accounts' APIs this app's grants cover, with where to call them",
+    )
 
 
 class AppCopied(AppDetail):
