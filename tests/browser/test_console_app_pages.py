@@ -41,6 +41,7 @@ class World:
     soon_key: str
     grant_id: str  # the account's own grant (per_day 1000, two calls made), ends in 7 days
     foreign_grant_id: str  # made by another account on its own API
+    foreign_gateway_id: str  # that account's gateway: the root lists it, and may not use it
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +108,7 @@ def world(console_server: LocalRun) -> Iterator[World]:
         soon["access_key"],
         grant["authorization_id"],
         foreign["authorization_id"],
+        gateway_id,
     )
     # The local run is shared by the whole browser suite: the root sees every gateway, and
     # another account's gateway must not be offered to the next module's "Register API".
@@ -325,6 +327,20 @@ def test_grants_name_their_app_with_the_id_on_hover(console: Console, world: Wor
     app_cell.get_by_role("button").click()
     console.page.wait_for_selector(".toast")
     assert console.clipboard() == world.app_id
+
+
+def test_register_api_offers_only_the_viewers_own_gateways(
+    console: Console, world: World
+) -> None:
+    # The root token lists every account's gateways; registering an API on another's is a 404.
+    _open_as(console, "en", WIDE)
+    console.open("apis")
+    console.page.click("#create-api")
+    console.page.wait_for_selector("dialog form button[type=submit]")
+    offered = console.page.locator("dialog select option").all_inner_texts()
+    filters = console.page.locator("#filter-gateway option").all_inner_texts()
+    assert "GET" in offered, offered  # the dialog is drawn
+    assert not any(world.foreign_gateway_id in o for o in offered + filters), offered + filters
 
 
 @pytest.mark.parametrize(("language", "viewport", "label"), CASES, ids=[c[2] for c in CASES])

@@ -8,7 +8,7 @@ import {
 import { t } from '../i18n.js';
 import { apiLabel, callUrl, loadApis } from './catalog.js';
 import { enumOf, liveCheck, showFieldError } from './forms.js';
-import { expiryCell, named, usageBars } from './marks.js';
+import { expiryCell, named, usageBars, viewerAccount } from './marks.js';
 
 // The stages and limit windows a grant may name, as the server's document declares them.
 const grantChoices = () => Promise.all([enumOf('CreateAuthorization', 'stages'), enumOf('AuthorizationView', 'limits')])
@@ -85,8 +85,11 @@ export function revokeButton(grant, onDone) {
     }), { danger: true }) }, t('revoke'));
 }
 
+// The root token lists every account's gateways; an API can be registered only on the
+// viewer's own, so only those are offered.
 async function loadGateways() {
-  return (await get('/v1/gateways', { limit: 200 })).items;
+  const [answer, me] = await Promise.all([get('/v1/gateways', { limit: 200 }), viewerAccount()]);
+  return me ? answer.items.filter((g) => g.account_id === me) : answer.items;
 }
 
 export async function render(main, _params, ctx) {
