@@ -92,7 +92,8 @@ def whitelist_view(app_id: str, entries: Sequence[str]) -> View:
 
 
 def gateway_view(gateway: Gateway) -> View:
-    return schemas.GatewayView.of(gateway)
+    simple = gateway.simple_responses if gateway.type == "http" else None
+    return schemas.GatewayView.of(gateway, simple_responses=simple)
 
 
 def api_view(placed: ApiOnGateway) -> View:
