@@ -205,9 +205,7 @@ def call_request_v1(event: dict[str, Any]) -> rules.CallRequest:
     route_key = _text(context.get("routeKey"))
     if DEFAULT_ROUTE in (route_key, request.resource):
         stage = _text(context.get("stage"))
-        request = request._replace(
-            resource=CATCH_ALL, route_path=_route_path(request.path, stage)
-        )
+        request = request._replace(resource=CATCH_ALL, route_path=_route_path(request.path, stage))
     return request
 
 

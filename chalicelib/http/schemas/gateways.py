@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StrictBool, StringConstraints
 
 from chalicelib.domain.admin import GatewayChanges, NewGateway
 from chalicelib.http.schemas.common import Answer, Name, OptionalName, Strict, Time
@@ -26,7 +26,7 @@ GatewayType = Annotated[
     Field(description="rest: an API Gateway REST API; http: an HTTP API (API Gateway v2)"),
 ]
 SimpleResponses = Annotated[
-    bool,
+    StrictBool,
     Field(
         description="http only: the authorizer is configured with EnableSimpleResponses "
         "(answers {isAuthorized, context}); false: it answers an IAM policy"
