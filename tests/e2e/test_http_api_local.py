@@ -25,7 +25,8 @@ def _record(local_http: LocalRun, request_id: str) -> dict[str, Any]:
     items = local_http.ok(local_http.get("/v1/call-records?limit=200"))["items"]
     found = [item for item in items if item["request_id"] == request_id]
     assert len(found) == 1, (request_id, items[:3])
-    return found[0]
+    record: dict[str, Any] = found[0]
+    return record
 
 
 def _forbidden(response: ApiGatewayResponse) -> str:
