@@ -191,11 +191,6 @@ def answer(event: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
     return policy
 
 
-def is_http_api_event(event: dict[str, Any]) -> bool:
-    """Every HTTP API event carries ``version``; a REST API event never does."""
-    return "version" in event
-
-
 def call_request_v1(event: dict[str, Any]) -> rules.CallRequest:
     """A payload 1.0 event is shaped as a REST event; its catch-all route is ``$default``."""
     from chalicelib.http.request_authorizer import call_request as rest_call_request

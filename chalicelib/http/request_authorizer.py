@@ -134,7 +134,7 @@ def authorize(event: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     if not isinstance(event, dict):
         event = {}
-    if "version" in event:
+    if "version" in event:  # every HTTP API event carries it, a REST API event never does
         from chalicelib.http import http_api_event
 
         http_request = http_api_event.http_api_request(event)

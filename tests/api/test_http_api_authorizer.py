@@ -159,6 +159,17 @@ def test_an_appcode_call_is_allowed_without_a_signature(demo: dict[str, str]) ->
     assert answer["isAuthorized"] is True and answer["context"]["auth_method"] == "appcode"
 
 
+def test_an_appcode_call_in_a_malformed_event_is_never_allowed(demo: dict[str, str]) -> None:
+    from chalicelib.domain.principal import Principal
+    from chalicelib.services.apps import create_appcode
+
+    issued = create_appcode(Principal("default", "t", True), demo["app_id"])
+    event = http_event() | {"version": "9.9"}
+    event["headers"]["authorization"] = f"APPCODE {issued.value}"
+    _denied(run(event), "INVALID_SIGNATURE")
+    assert [r["result"] for r in records()] == ["INVALID_SIGNATURE"]
+
+
 def test_a_form_body_is_refused_and_other_bodies_hand_over_content_md5(
     demo: dict[str, str],
 ) -> None:
