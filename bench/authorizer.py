@@ -1,12 +1,14 @@
 """Benchmark of the REQUEST authorizer against DESIGN.md's budgets, in one process over moto.
 
-    python -m bench.authorizer [--calls 300]
+    python -m bench.authorizer [--calls 300] [--gateway rest|http]
 
 Prints, for warm and cold calls: DynamoDB requests per allowed call (counted with botocore's
 event hooks), the authorizer's own time per call with the time spent in DynamoDB/KMS calls
 subtracted, one bare HMAC-SHA256 over the same StringToSign as the floor, and their ratio;
 then the cold import of ``app`` against ``import botocore.session`` in fresh processes.
 Figures are ratios measured in the same run: the machines are shared and noisy.
+``--gateway http`` sends HTTP API payload 2.0 events on the ``$default`` route instead (the
+API found by matching the path against the gateway's APIs, read by one Query when cold).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ BUDGETS = {
     "own_time_ratio": 20.0,
     "import_ratio": 1.3,
 }
+# "rest": REST API events; "http": HTTP API payload 2.0 events on the $default route.
+GATEWAY = {"type": "rest"}
 
 
 def _environment() -> None:
@@ -85,7 +89,9 @@ def _free_port() -> int:
 
 @contextmanager
 def moto_with_demo(
-    dynamodb_endpoint: str | None = None, prepare: Callable[[str], None] | None = None
+    dynamodb_endpoint: str | None = None,
+    prepare: Callable[[str], None] | None = None,
+    gateway_type: str = "rest",
 ) -> Iterator[dict[str, str]]:
     """moto's server in its own process on loopback, as DynamoDB is another host in AWS.
 
@@ -128,7 +134,7 @@ def moto_with_demo(
         )
         from chalicelib.services.bootstrap import register_demo, register_root
 
-        register_root(None)
+        register_root(None, gateway_type=gateway_type)
         yield register_demo()
     finally:
         server.terminate()
@@ -177,7 +183,37 @@ def signed_event(demo: dict[str, str], nonce: str) -> tuple[dict[str, Any], str]
             "identity": {"sourceIp": "198.51.100.7"},
         },
     }
+    if GATEWAY["type"] == "http":
+        return _as_http_api_event(event), text
     return event, text
+
+
+def _as_http_api_event(event: dict[str, Any]) -> dict[str, Any]:
+    """The same call as an HTTP API's payload 2.0 event on the ``$default`` route."""
+    context = event["requestContext"]
+    return {
+        "version": "2.0",
+        "type": "REQUEST",
+        "routeArn": "arn:aws:execute-api:us-east-1:123456789012:local/$default/GET/demo/hello",
+        "routeKey": "$default",
+        "rawPath": event["path"],
+        "rawQueryString": "page=1",
+        "headers": event["headers"],
+        "queryStringParameters": event["queryStringParameters"],
+        "requestContext": {
+            "apiId": context["apiId"],
+            "requestId": context["requestId"],
+            "routeKey": "$default",
+            "stage": "$default",
+            "http": {"method": "GET", "path": event["path"], "sourceIp": "198.51.100.7"},
+        },
+    }
+
+
+def _allowed(result: dict[str, Any]) -> bool:
+    if "isAuthorized" in result:
+        return result["isAuthorized"] is True
+    return bool(result["policyDocument"]["Statement"][0]["Effect"] == "Allow")
 
 
 def measure_calls(demo: dict[str, str], calls: int, cold: bool) -> dict[str, float]:
@@ -201,7 +237,7 @@ def measure_calls(demo: dict[str, str], calls: int, cold: bool) -> dict[str, flo
         started = time.thread_time()
         result = request_authorizer(event, None)
         elapsed = time.thread_time() - started
-        assert result["policyDocument"]["Statement"][0]["Effect"] == "Allow", result
+        assert _allowed(result), result
         own.append(elapsed - meter.seconds)
         dynamodb_requests.append(sum(1 for r in meter.requests if r.startswith("dynamodb.")))
         secret = demo["secret"].encode()
@@ -252,7 +288,7 @@ def measure_limits(demo: dict[str, str], calls: int) -> dict[str, float]:
     for index in range(calls):
         meter.reset()
         result = request_authorizer(signed_event(demo, f"limited-{index}")[0], None)
-        assert result["policyDocument"]["Statement"][0]["Effect"] == "Allow", result
+        assert _allowed(result), result
         allowed.append(sum(1 for r in meter.requests if r.startswith("dynamodb.")))
     # A quota already used up: every further call is refused.
     apis.update_authorization(
@@ -335,16 +371,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark the REQUEST authorizer.")
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--import-runs", type=int, default=25)
+    parser.add_argument("--gateway", choices=("rest", "http"), default="rest")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     _environment()
+    GATEWAY["type"] = args.gateway
     failures = []
-    with moto_with_demo() as demo:
+    with moto_with_demo(gateway_type=args.gateway) as demo:
         warm = measure_calls(demo, args.calls, cold=False)
         cold = measure_calls(demo, max(20, args.calls // 5), cold=True)
         hot = measure_back_to_back(demo, args.calls)
         limited = measure_limits(demo, max(20, args.calls // 5))
-    print(f"authorizer, {args.calls} warm calls and {max(20, args.calls // 5)} cold calls (moto)")
+    print(
+        f"authorizer ({args.gateway} events), {args.calls} warm calls and"
+        f" {max(20, args.calls // 5)} cold calls (moto)"
+    )
     for name, figures in (("warm", warm), ("cold", cold)):
         budget = BUDGETS[f"{name}_requests"]
         print(

@@ -2,7 +2,8 @@
 
 Stock chalice (1.34) only runs built-in TOKEN authorizers locally; for any other
 ``chalice.app.Authorizer`` it warns and lets every request through (DESIGN.md, decision 2).
-``install()`` wraps exactly one method, ``chalice.local.LocalGatewayAuthorizer.authorize``. Both
+``install()`` wraps ``chalice.local.LocalGatewayAuthorizer.authorize`` (and, for the local run
+as an HTTP API, ``LocalGateway.handle_request``: ``devtools/http_api_shim.py``). Both
 the local HTTP server (``LocalDevServer`` -> ``ChaliceRequestHandler`` -> ``LocalGateway``) and
 ``chalice.test.Client`` (``TestHTTPClient`` -> ``LocalGateway``) reach the route only through
 ``LocalGateway.handle_request``, which calls that method right before invoking the app, so one
@@ -37,6 +38,7 @@ from chalice.app import Chalice, RouteEntry
 from chalice.local import (
     ARNMatcher,
     LambdaContext,
+    LocalGateway,
     LocalGatewayAuthorizer,
     LocalGatewayException,
     NotAuthorizedError,
@@ -44,6 +46,7 @@ from chalice.local import (
 
 from chalicelib.http import gateway_responses
 from chalicelib.http.gateway_authorizer import RequestAuthorizer
+from devtools import http_api_shim
 
 __all__ = [
     "AuthorizerGatewayResponse",
@@ -140,6 +143,38 @@ def install() -> None:
     authorize.__wrapped__ = original  # type: ignore[attr-defined]  # read back by uninstall()
     # Assigning to a method is exactly the monkeypatch we want; mypy flags it by default.
     LocalGatewayAuthorizer.authorize = authorize  # type: ignore[method-assign]
+    _install_request_ids()
+
+
+def _install_request_ids() -> None:
+    """As an HTTP API (``APIAUTH_LOCAL_GATEWAY=http``), every answer carries ``apigw-requestid``:
+    ``LocalGateway.handle_request`` is wrapped to give each request its id (the one the
+    authorizer's event and the call's record carry) and to put it on the answer, denials and
+    errors included. In REST mode the wrapper passes everything through untouched."""
+    current = LocalGateway.handle_request
+    if getattr(current, _SHIM_MARKER, False):
+        return
+    original = current
+
+    def handle_request(
+        self: LocalGateway, method: str, path: str, headers: Any, body: bytes | None
+    ) -> Any:
+        if not http_api_shim.is_http_api():
+            return original(self, method, path, headers, body)
+        request_id = http_api_shim.begin_request()
+        try:
+            response = original(self, method, path, headers, body)
+        except LocalGatewayException as error:
+            error.headers = {**(error.headers or {}), http_api_shim.REQUEST_ID_HEADER: request_id}
+            raise
+        finally:
+            http_api_shim.end_request()
+        response.setdefault("headers", {})[http_api_shim.REQUEST_ID_HEADER] = request_id
+        return response
+
+    setattr(handle_request, _SHIM_MARKER, True)
+    handle_request.__wrapped__ = original  # type: ignore[attr-defined]
+    LocalGateway.handle_request = handle_request  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
@@ -147,6 +182,9 @@ def uninstall() -> None:
     current = LocalGatewayAuthorizer.authorize
     if getattr(current, _SHIM_MARKER, False):
         LocalGatewayAuthorizer.authorize = current.__wrapped__  # type: ignore[attr-defined, method-assign]
+    handler = LocalGateway.handle_request
+    if getattr(handler, _SHIM_MARKER, False):
+        LocalGateway.handle_request = handler.__wrapped__  # type: ignore[attr-defined, method-assign]
 
 
 def is_installed() -> bool:
@@ -256,6 +294,8 @@ def _run_request_authorizer(
     lambda_event: EventType,
     lambda_context: LambdaContext,
 ) -> tuple[EventType, LambdaContext]:
+    if http_api_shim.is_http_api():
+        return _run_as_http_api(app, authorizer, raw_path, lambda_event, lambda_context)
     stage = os.environ.get(STAGE_ENV_VAR) or DEFAULT_STAGE
     route_ctx: dict[str, Any] = lambda_event.setdefault("requestContext", {})
     request_id = str(route_ctx.get("requestId") or uuid.uuid4())
@@ -301,6 +341,64 @@ def _run_request_authorizer(
     # app.current_request.context["authorizer"]).
     route_ctx["authorizer"] = {**context, "principalId": principal_id}
     return lambda_event, lambda_context
+
+
+def _run_as_http_api(
+    app: Chalice,
+    authorizer: RequestAuthorizer,
+    raw_path: str,
+    lambda_event: EventType,
+    lambda_context: LambdaContext,
+) -> tuple[EventType, LambdaContext]:
+    """The same, as an HTTP API: a payload 2.0 event, a simple (or policy) answer, and a
+    denial of any kind shown as 403 ``{"message":"Forbidden"}`` (CONTRACT.md 1 and 3.4)."""
+    route_ctx: dict[str, Any] = lambda_event.setdefault("requestContext", {})
+    request_id = http_api_shim.current_request_id() or http_api_shim.new_request_id()
+    route_ctx["requestId"] = request_id
+    route_ctx.setdefault("stage", http_api_shim.DEFAULT_STAGE)
+    route_ctx.setdefault("apiId", LOCAL_API_ID)
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    event = http_api_shim.build_http_api_event(
+        raw_path,
+        lambda_event,
+        api_id=LOCAL_API_ID,
+        account_id=LOCAL_ACCOUNT_ID,
+        request_id=request_id,
+        region=region,
+    )
+    handler = _lambda_handler(app, authorizer.name)
+    if handler is None:
+        raise _http_api_error(request_id)
+    auth_context = LambdaContext(
+        function_name=f"{lambda_context.function_name}-{authorizer.name}",
+        memory_size=lambda_context.memory_limit_in_mb,
+        max_runtime_ms=max(int(lambda_context.get_remaining_time_in_millis()), 1),
+    )
+    try:
+        result = handler(event, auth_context)
+    except Exception:  # an HTTP API answers 500 whatever the authorizer raises
+        logger.exception("request authorizer %r failed", authorizer.name)
+        raise _http_api_error(request_id) from None
+    decision = http_api_shim.read_simple_answer(result)
+    if decision is None:
+        policy = _decide(result, event["routeArn"])
+        decision = (policy[0], {**policy[2], "principalId": policy[1]}) if policy else None
+    if decision is None:
+        logger.error("request authorizer %r returned an invalid response: %r",
+                     authorizer.name, result)
+        raise _http_api_error(request_id)
+    allowed, context = decision
+    if not allowed:
+        headers = {"Content-Type": "application/json",
+                   http_api_shim.REQUEST_ID_HEADER: request_id}
+        raise AuthorizerGatewayResponse(403, headers, http_api_shim.FORBIDDEN)
+    route_ctx["authorizer"] = context
+    return lambda_event, lambda_context
+
+
+def _http_api_error(request_id: str) -> AuthorizerGatewayResponse:
+    headers = {"Content-Type": "application/json", http_api_shim.REQUEST_ID_HEADER: request_id}
+    return AuthorizerGatewayResponse(500, headers, http_api_shim.INTERNAL_ERROR)
 
 
 def _lambda_handler(app: Chalice, name: str) -> Callable[[EventType, Any], Any] | None:

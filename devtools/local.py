@@ -59,6 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", default="dev")
     args = parser.parse_args(argv)
 
+    from devtools.http_api_shim import MODE_ENV_VAR, gateway_mode
+
+    try:
+        mode = gateway_mode()
+    except ValueError as error:
+        parser.error(str(error))
+    os.environ[MODE_ENV_VAR] = mode
     default_to_fake_aws(os.environ)
     sys.path.insert(0, str(ROOT))
     moto_server = start_moto()
@@ -91,11 +98,19 @@ def main(argv: list[str] | None = None) -> int:
 
     port = server.server.server_address[1]
     base = f"http://127.0.0.1:{port}"
-    root_token = register_root(os.environ.get("APIAUTH_ROOT_TOKEN") or None, base_url=base).value
+    root_token = register_root(
+        os.environ.get("APIAUTH_ROOT_TOKEN") or None, base_url=base, gateway_type=mode
+    ).value
     demo = register_demo()
     start_stream_poller()
 
     print(f"apiauth ready: {base}", flush=True)
+    if mode == "http":
+        print(
+            "gateway local: an HTTP API (payload 2.0 events; denials 403 Forbidden, "
+            "apigw-requestid on every answer)",
+            flush=True,
+        )
     print(f"admin token (root, account default): {root_token}", flush=True)
     print(
         "demo app: app_id={app_id} access_key={access_key} secret={secret}".format(**demo),

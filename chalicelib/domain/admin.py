@@ -238,6 +238,8 @@ class NewGateway:
     account_id: str
     name: str = ""
     base_url: str | None = None
+    type: str = "rest"
+    simple_responses: bool | None = None  # an http gateway's; None: the default (true)
 
 
 @dataclass(frozen=True)
@@ -249,6 +251,8 @@ class GatewayChanges:
     account_id: str | None = None
     name: str | None = None
     base_url: str | None | Keep = KEEP
+    type: str | None = None
+    simple_responses: bool | None = None
 
 
 @dataclass(frozen=True)

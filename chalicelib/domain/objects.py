@@ -85,7 +85,7 @@ class AppCode(NamedTuple):
 
 
 class Gateway(NamedTuple):
-    """An API Gateway REST API (``requestContext.apiId``) bound to the account that owns it."""
+    """An API Gateway REST or HTTP API (``requestContext.apiId``) bound to the account owning it."""
 
     gateway_id: str
     account_id: str
@@ -96,6 +96,10 @@ class Gateway(NamedTuple):
     checks_bodies: bool
     created_at: str
     updated_at: str
+    # "rest" (a REST API) or "http" (an HTTP API, API Gateway v2: CONTRACT 3.4).
+    type: str = "rest"
+    # An HTTP API's authorizer answers {"isAuthorized": ...} (EnableSimpleResponses), not a policy.
+    simple_responses: bool = True
 
 
 class Route(NamedTuple):

@@ -50,6 +50,12 @@ class CallRequest(NamedTuple):
     request_id: str
     gateway_id: str = ""  # requestContext.apiId
     repeated_headers: frozenset[str] = frozenset()  # lower-case names sent more than once
+    # The path without its stage: matched against the gateway's templates when ``resource`` is
+    # the catch-all route (``route_matching.CATCH_ALL``).
+    route_path: str = ""
+    # What made the gateway's event unreadable (a query string that does not decode, an event
+    # version not known): such a call is never allowed, whatever it carries.
+    malformed: str = ""
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
@@ -281,6 +287,9 @@ def decide(
     refused = _check_caller(request, facts, clock)
     if refused:
         return Decision(refused)
+    if request.malformed:
+        # Refused before the signature: the nonce stays unused.
+        return Decision("INVALID_SIGNATURE", message=f"Invalid Signature, {request.malformed}")
     nonce: str | None = None
     secret_used = ""
     if facts.credentials.mode == "signature":

@@ -127,10 +127,18 @@ def policy(event: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
 
 
 def authorize(event: dict[str, Any]) -> dict[str, Any]:
-    """Entry point of the Lambda. Raises only to make API Gateway answer 401 (no credentials)."""
+    """Entry point of the Lambda. Raises only to make a REST API answer 401 (no credentials).
+
+    An HTTP API's event (it carries ``version``) goes to its own adapter.
+    """
     started = time.perf_counter()
     if not isinstance(event, dict):
         event = {}
+    if "version" in event:  # every HTTP API event carries it, a REST API event never does
+        from chalicelib.http import http_api_event
+
+        http_request = http_api_event.http_api_request(event)
+        return http_api_event.answer(event, verify_call(http_request, started))
     request = call_request(event)
     outcome = verify_call(request, started)
     sent_credentials = not rules.sent_no_credentials(request)

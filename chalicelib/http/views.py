@@ -109,7 +109,8 @@ def key_whitelist_view(key: KeyPair) -> View:
 
 
 def gateway_view(gateway: Gateway) -> View:
-    return schemas.GatewayView.of(gateway)
+    simple = gateway.simple_responses if gateway.type == "http" else None
+    return schemas.GatewayView.of(gateway, simple_responses=simple)
 
 
 def api_view(placed: ApiOnGateway) -> View:

@@ -19,14 +19,16 @@ def register_root(
     token: str | None,
     own_gateway: str = gateways.LOCAL_GATEWAY,
     base_url: str | None = None,
+    gateway_type: str = "rest",
 ) -> IssuedToken:
     """The account ``default``, its root token, and this deployment's own gateway bound to it.
 
     ``own_gateway`` is the deployment's REST API id (the stack's ``RestAPIId``); the local run's
-    is ``local``. ``base_url`` gives its APIs their ``call_url``.
+    is ``local``. ``base_url`` gives its APIs their ``call_url``; ``gateway_type`` "http" makes the
+    local run's gateway an HTTP API (``APIAUTH_LOCAL_GATEWAY=http``).
     """
     accounts.ensure_account(DEFAULT_ACCOUNT, "default")
-    gateways.bind_own_gateway(own_gateway, DEFAULT_ACCOUNT, base_url)
+    gateways.bind_own_gateway(own_gateway, DEFAULT_ACCOUNT, base_url, gateway_type)
     return accounts.register_token(DEFAULT_ACCOUNT, "root", token=token, is_root=True)
 
 

@@ -17,7 +17,7 @@ from chalicelib.domain import verification as rules
 from chalicelib.domain.call_context import CallContext
 from chalicelib.domain.clock import format_time, utc_now
 from chalicelib.domain.limits import Window, current_windows, verdict_for
-from chalicelib.domain.objects import Authorization, Route
+from chalicelib.domain.objects import Authorization, Gateway, Route
 from chalicelib.domain.records import CallRecord
 from chalicelib.domain.verdicts import SUCCESS
 from chalicelib.storage import credentials
@@ -35,6 +35,8 @@ class Outcome(NamedTuple):
     string_to_sign: str = ""
     # Replaces the verdict's usual X-Ca-Error-Message where it says more.
     message: str = ""
+    # The calling gateway as bound (None: unknown): how the HTTP layer shapes the answer.
+    gateway: Gateway | None = None
 
     @property
     def allowed(self) -> bool:
@@ -60,12 +62,14 @@ def verify_call(
     decision = rules.decide(request, facts, clock, form)
     if decision.deferred_to_body:
         # Nothing recorded, no nonce used: the body check takes the whole decision again.
-        return Outcome(SUCCESS, CallContext.deferred(request.request_id))
+        return Outcome(SUCCESS, CallContext.deferred(request.request_id), gateway=facts.gateway)
     record = _record(request, clock, decision, facts)
     if decision.nonce is None and not decision.allowed:
         # Refused before its signature verified: the nonce stays unused.
-        return _deny(record, started, decision.message, decision.string_to_sign)
-    return _record_verified(request, facts, decision, record, clock.now, started)
+        outcome = _deny(record, started, decision.message, decision.string_to_sign)
+    else:
+        outcome = _record_verified(request, facts, decision, record, clock.now, started)
+    return outcome._replace(gateway=facts.gateway)
 
 
 def _refuse_incomplete_credentials(
@@ -77,7 +81,7 @@ def _refuse_incomplete_credentials(
     clock = rules.Clock(now, format_time(now), 0)
     record = _record(request, clock, rules.Decision(verdict), route=route)
     message = "Invalid AppKey" if request.header("x-ca-signature") else ""
-    return _deny(record, started, message=message)
+    return _deny(record, started, message=message)._replace(gateway=identity.gateway)
 
 
 def _find_facts(request: rules.CallRequest, found: rules.Credentials) -> rules.Facts:

@@ -1,4 +1,4 @@
-"""Gateways: API Gateway REST APIs (``requestContext.apiId``) bound to the accounts that own them.
+"""Gateways: API Gateway REST or HTTP APIs (``requestContext.apiId``) bound to their accounts.
 
 Only the root token binds, rebinds and unbinds them; an account registers APIs only on its own
 gateways, so a route is one account's (DESIGN decision 9).
@@ -70,8 +70,25 @@ def create_gateway(principal: Principal, new: NewGateway) -> Gateway:
     _require_root(principal)
     _require_account(new.account_id)
     now = format_time(utc_now())
-    gateway = Gateway(new.gateway_id, new.account_id, new.name, new.base_url, False, now, now)
-    fields = {"account_id": new.account_id, "name": new.name, "base_url": new.base_url}
+    simple_responses = _simple_responses(new.type, new.simple_responses, given=True)
+    gateway = Gateway(
+        new.gateway_id,
+        new.account_id,
+        new.name,
+        new.base_url,
+        False,
+        now,
+        now,
+        new.type,
+        simple_responses,
+    )
+    fields = {
+        "account_id": new.account_id,
+        "name": new.name,
+        "base_url": new.base_url,
+        "type": new.type,
+        "simple_responses": simple_responses,
+    }
     write(
         store.insert_gateway(gateway),
         record(audit_event(principal, "gateway.create", new.gateway_id, fields)),
@@ -79,8 +96,23 @@ def create_gateway(principal: Principal, new: NewGateway) -> Gateway:
     return gateway
 
 
-def bind_own_gateway(gateway_id: str, account_id: str, base_url: str | None) -> Gateway:
-    """This deployment's own REST API (or the local run): bound at bootstrap, bodies checked."""
+def _simple_responses(kind: str, asked: bool | None, given: bool) -> bool:
+    """An HTTP API's answer shape; a REST API always takes a policy (stored as true, unused)."""
+    if kind == "http":
+        return True if asked is None else asked
+    if given and asked is False:
+        raise ValidationFailed("applies only to gateways of type http", "simple_responses")
+    return True
+
+
+def bind_own_gateway(
+    gateway_id: str, account_id: str, base_url: str | None, kind: str = "rest"
+) -> Gateway:
+    """This deployment's own REST API (or the local run): bound at bootstrap, bodies checked.
+
+    The local run as an HTTP API (``kind`` "http") decides as every HTTP API does: no body,
+    so a form body is refused (DESIGN decision 11); other bodies are still checked by the
+    middleware against ``content_md5``, as a backend must."""
     now = format_time(utc_now())
     found = store.get_gateway(gateway_id)
     gateway = Gateway(
@@ -88,9 +120,11 @@ def bind_own_gateway(gateway_id: str, account_id: str, base_url: str | None) -> 
         account_id,
         (found.name if found else "") or "this deployment",
         base_url,
-        True,
+        kind != "http",
         found.created_at if found else now,
         now,
+        kind,
+        True,
     )
     write(store.put_gateway(gateway))
     return gateway
@@ -112,6 +146,12 @@ def update_gateway(principal: Principal, gateway_id: str, asked: GatewayChanges)
         gateway = gateway._replace(name=asked.name)
     if asked.base_url is not KEEP:  # None clears it
         gateway = gateway._replace(base_url=asked.base_url or None)
+    if asked.type is not None or asked.simple_responses is not None:
+        kind = asked.type or gateway.type
+        simple = _simple_responses(kind, asked.simple_responses, asked.simple_responses is not None)
+        if asked.type is not None and asked.simple_responses is None and kind == "http":
+            simple = gateway.simple_responses if gateway.type == "http" else True
+        gateway = gateway._replace(type=kind, simple_responses=simple)
     gateway = gateway._replace(updated_at=format_time(utc_now()))
     write(
         store.replace_gateway(gateway, moved=moved),

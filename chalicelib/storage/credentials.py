@@ -17,6 +17,7 @@ from chalicelib.config import settings
 from chalicelib.domain import verification as rules
 from chalicelib.domain.ip_rules import compile_whitelist
 from chalicelib.domain.objects import App, AppCode, Authorization, Gateway, KeyPair, Route
+from chalicelib.domain.route_matching import CATCH_ALL, RouteTemplate, match_route
 from chalicelib.storage import clients, items
 from chalicelib.storage.sealing import open_secret
 
@@ -67,17 +68,26 @@ def load_identity(credentials: rules.Credentials | None, request: rules.CallRequ
     """Key or AppCode, gateway and route from the cache, or all misses in one BatchGetItem.
 
     ``credentials`` None: only the gateway and route (to attribute a call without a key).
+    A call to the catch-all route (``$default``) is matched against the gateway's registered
+    APIs, read with one Query by gateway after the batch (cached like the rest).
     """
-    lookups = [_gateway_lookup(request.gateway_id), *map(_route_lookup, request.routes)]
+    catch_all = request.resource == CATCH_ALL
+    route_lookups = [] if catch_all else [_route_lookup(route) for route in request.routes]
+    lookups = [_gateway_lookup(request.gateway_id), *route_lookups]
     if credentials is not None and credentials.mode == "signature":
         lookups.append(_key_lookup(credentials.access_key))
     elif credentials is not None:
         lookups.append(_appcode_lookup(credentials.appcode))
-    gateway, exact_route, any_route, *identity = _cached(lookups)
+    gateway, *found_values = _cached(lookups)
+    routes, identity = found_values[: len(route_lookups)], found_values[len(route_lookups) :]
     found = identity[0] if identity else None
     key = found if isinstance(found, KeyPair) else None
     appcode = found if isinstance(found, AppCode) else None
-    route = exact_route or any_route
+    if catch_all:
+        templates = _gateway_templates(request.gateway_id) if gateway else ()
+        route: object = match_route(request.method, request.route_path, templates)
+    else:
+        route = next((route for route in routes if route), None)
     return Identity(
         key,
         key.app_id if key else appcode.app_id if appcode else None,
@@ -184,6 +194,36 @@ def _route_lookup(route: str) -> _Lookup:
         lambda: [("routes", {"route": {"S": route}})],
         lambda found: found[0] and items.route_of(found[0]),
     )
+
+
+def _gateway_templates(gateway_id: str) -> tuple[RouteTemplate, ...]:
+    """The APIs registered on a gateway, for its catch-all route: a Query of the apis table's
+    ``by_gateway`` index (never a Scan), cached for the TTL like every other lookup."""
+    cache_key = "templates:" + gateway_id
+    hit, value = _CACHE.peek(cache_key, time.monotonic(), settings().cache_ttl_seconds)
+    if hit and isinstance(value, tuple):
+        return value
+    templates: list[RouteTemplate] = []
+    arguments: dict[str, Any] = {
+        "TableName": settings().table_name("apis"),
+        "IndexName": "by_gateway",
+        "KeyConditionExpression": "gateway_id = :gateway",
+        "ExpressionAttributeValues": {":gateway": {"S": gateway_id}},
+        "ProjectionExpression": "api_id, account_id, #method, #path, #group",
+        "ExpressionAttributeNames": {"#method": "method", "#path": "path", "#group": "group"},
+    }
+    while True:
+        page = clients.dynamodb().query(**arguments)
+        for item in page.get("Items", []):
+            api = items.APIS.read(item)
+            route = Route(api["api_id"], api["account_id"], api["group"])
+            templates.append(RouteTemplate(api["method"].upper(), api["path"], route))
+        if not page.get("LastEvaluatedKey"):
+            break
+        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    found = tuple(templates)
+    _CACHE.put(cache_key, found)
+    return found
 
 
 # -- items to what the decision reads ------------------------------------------------------

@@ -62,6 +62,8 @@ def _field_actions(gateway: Gateway) -> list[Any]:
         "name": gateway.name,
         "base_url": gateway.base_url or None,
         "checks_bodies": gateway.checks_bodies,
+        "type": gateway.type,
+        "simple_responses": gateway.simple_responses,
         "updated_at": gateway.updated_at,
     }
     listed = GatewayModel.listed.set(items.GATEWAYS_LISTED)

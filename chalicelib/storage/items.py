@@ -179,6 +179,8 @@ GATEWAYS = Table(
         "checks_bodies": FLAG,
         "created_at": TEXT,
         "updated_at": TEXT,
+        "type": Kind("S", False, lambda value: _text(value) or "rest", _s),
+        "simple_responses": ENABLED,
     }
 )
 APIS = Table(

@@ -155,6 +155,8 @@ class GatewayModel(Model):
     base_url = UnicodeAttribute(null=True)
     # This deployment's own REST API (or the local run): its middleware sees request bodies.
     checks_bodies = BooleanAttribute(default=False)
+    type = UnicodeAttribute(default="rest")  # "rest" or "http" (an HTTP API)
+    simple_responses = BooleanAttribute(default=True)
     # APIs registered on it, raised and lowered in their transactions: a gateway changes
     # hands or goes only at 0, decided by DynamoDB, not by a read before the write.
     api_count = NumberAttribute(default=0)

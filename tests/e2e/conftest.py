@@ -25,3 +25,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 def local() -> Iterator[LocalRun]:
     with running_local() as run:
         yield run
+
+
+@pytest.fixture(scope="session")
+def local_http() -> Iterator[LocalRun]:
+    """The local run as an HTTP API (``APIAUTH_LOCAL_GATEWAY=http``), started on first use."""
+    with running_local(APIAUTH_LOCAL_GATEWAY="http") as run:
+        yield run

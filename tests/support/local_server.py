@@ -106,6 +106,7 @@ class LocalRun:
     demo_access_key: str
     demo_secret: str = field(repr=False)
     output: list[str] = field(default_factory=list, repr=False)
+    gateway: str = "rest"  # APIAUTH_LOCAL_GATEWAY: "http" presents it as an HTTP API
 
     # -- admin API -----------------------------------------------------------------------
 
@@ -311,6 +312,7 @@ def running_local(**environment: str) -> Iterator[LocalRun]:
             demo_access_key=demo.group(2),
             demo_secret=demo.group(3),
             output=lines,
+            gateway=environment.get("APIAUTH_LOCAL_GATEWAY") or "rest",
         )
         RUNS.append(run)
         yield run

@@ -78,6 +78,7 @@ export async function renderGateways(main, _params, ctx) {
     h('td', { 'data-label': t('name') }, g.name || '—'),
     h('td', { 'data-label': t('account') }, h('code', null, g.account_id)),
     h('td', { 'data-label': t('baseUrl') }, g.base_url ? h('code', null, g.base_url) : '—'),
+    h('td', { 'data-label': t('gatewayType') }, gatewayKind(g)),
     h('td', { class: 'row-actions' },
       h('button', { type: 'button', class: 'btn btn-small', onclick: () => editGateway(g, reload) }, t('edit')),
       h('button', { type: 'button', class: 'btn btn-small btn-danger', onclick: () => confirmDialog(
@@ -91,6 +92,7 @@ export async function renderGateways(main, _params, ctx) {
     account_id: field(t('account'), h('input', { type: 'text', required: true, spellcheck: 'false' })),
     name: field(t('name'), h('input', { type: 'text' }), t('optional')),
     base_url: field(t('baseUrl'), h('input', { type: 'url', spellcheck: 'false' }), t('optional')),
+    ...gatewayTypeFields(),
   };
   append(main, [
     h('h1', null, t('gateways')),
@@ -98,13 +100,45 @@ export async function renderGateways(main, _params, ctx) {
     simpleForm(f, t('bindGateway'), async () => {
       const payload = {};
       for (const [name, x] of Object.entries(f)) if (x.input.value.trim()) payload[name] = x.input.value.trim();
+      delete payload.simple_responses;
+      Object.assign(payload, gatewayTypeValues(f));
       await post('/v1/gateways', payload);
       toast(t('saved'));
       await reload();
     }),
-    table([t('gatewayId'), t('name'), t('account'), t('baseUrl'), t('actions')], rows, { caption: t('gateways') }),
+    table([t('gatewayId'), t('name'), t('account'), t('baseUrl'), t('gatewayType'), t('actions')], rows, { caption: t('gateways') }),
   ]);
   return undefined;
+}
+
+// A REST API, or an HTTP API (API Gateway v2) whose authorizer answers simply or with a policy.
+function gatewayKind(gateway) {
+  if (gateway.type !== 'http') return t('gatewayTypeRest');
+  return `${t('gatewayTypeHttp')} (${gateway.simple_responses === false ? t('iamPolicy') : t('simpleResponses')})`;
+}
+
+function gatewayTypeFields(gateway) {
+  const type = h('select', { name: 'type' },
+    h('option', { value: 'rest', selected: !gateway || gateway.type !== 'http' }, t('gatewayTypeRest')),
+    h('option', { value: 'http', selected: !!gateway && gateway.type === 'http' }, t('gatewayTypeHttp')));
+  const simple = gateway ? gateway.simple_responses !== false : true;
+  const answer = h('select', { name: 'simple_responses' },
+    h('option', { value: 'true', selected: simple }, t('simpleResponses')),
+    h('option', { value: 'false', selected: !simple }, t('iamPolicy')));
+  const fields = {
+    type: field(t('gatewayType'), type),
+    simple_responses: field(t('answerShape'), answer, t('answerShapeHint')),
+  };
+  const sync = () => { fields.simple_responses.row.style.display = type.value === 'http' ? '' : 'none'; };
+  type.addEventListener('change', sync);
+  sync();
+  return fields;
+}
+
+function gatewayTypeValues(f) {
+  const values = { type: f.type.input.value };
+  if (values.type === 'http') values.simple_responses = f.simple_responses.input.value === 'true';
+  return values;
 }
 
 function editGateway(gateway, reload) {
@@ -112,6 +146,7 @@ function editGateway(gateway, reload) {
     const f = {
       name: field(t('name'), h('input', { type: 'text', value: gateway.name || '' })),
       base_url: field(t('baseUrl'), h('input', { type: 'url', value: gateway.base_url || '' })),
+      ...gatewayTypeFields(gateway),
     };
     const form = h('form', null, Object.values(f).map((x) => x.row), h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'btn', onclick: close }, t('cancel')),
@@ -119,7 +154,9 @@ function editGateway(gateway, reload) {
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       try {
-        await patch(`/v1/gateways/${encodeURIComponent(gateway.gateway_id)}`, { name: f.name.input.value.trim(), base_url: f.base_url.input.value.trim() });
+        await patch(`/v1/gateways/${encodeURIComponent(gateway.gateway_id)}`, {
+          name: f.name.input.value.trim(), base_url: f.base_url.input.value.trim() || null, ...gatewayTypeValues(f),
+        });
         close();
         await reload();
       } catch (error) {
