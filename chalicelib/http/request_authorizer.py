@@ -11,6 +11,7 @@ from urllib.parse import unquote
 
 from chalicelib.domain import verification as rules
 from chalicelib.http.gateway_responses import UNAUTHORIZED, Denial, kind_of
+from chalicelib.http.telemetry import log_decision
 from chalicelib.services.call_verification import Outcome, verify_call
 
 # What API Gateway gives: a UUID (REST APIs) or a base64-like id (HTTP APIs, "JTHoQgr2oAMEPMg=").
@@ -133,6 +134,7 @@ def authorize(event: dict[str, Any]) -> dict[str, Any]:
         event = {}
     request = call_request(event)
     outcome = verify_call(request, started)
+    log_decision(request, outcome, started)
     sent_credentials = not rules.sent_no_credentials(request)
     if not outcome.allowed and kind_of(outcome.verdict, sent_credentials) == UNAUTHORIZED:
         # API Gateway answers 401 only when the authorizer fails with exactly this message.
