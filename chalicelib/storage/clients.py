@@ -46,7 +46,7 @@ def kms() -> Any:
 @functools.cache
 def events() -> Any:
     """EventBridge (the expiry notices): its endpoint from botocore's standard
-    ``AWS_ENDPOINT_URL_EVENTS`` / ``AWS_ENDPOINT_URL``, as every other AWS client's."""
+    ``AWS_ENDPOINT_URL_EVENTBRIDGE`` / ``AWS_ENDPOINT_URL``, as every other AWS client's."""
     return _session().create_client("events", region_name=settings().region, config=_CLIENT_CONFIG)
 
 
