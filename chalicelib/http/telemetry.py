@@ -3,7 +3,8 @@
 One JSON line per call on stdout that is both the decision line (request id, verdict, access
 key, app, API, gateway, stage, latency) and a CloudWatch embedded-metric-format document: the
 ``_aws`` member makes CloudWatch Logs extract ``calls`` and ``latency_ms`` by ``verdict`` and by
-``gateway`` and ``verdict``, and ``cold_start`` on a container's first call. One line, not two:
+``gateway`` and ``verdict``; ``cold_start`` on a container's first call and ``unauthorized_401``
+on a call the handler answers by raising (API Gateway's 401), by function. One line, not two:
 log ingestion is billed per byte, and Logs Insights reads the same fields either way.
 
 A few lines of stdlib rather than aws-lambda-powertools' Metrics: the library's import cost
@@ -25,6 +26,7 @@ from typing import Any
 
 from chalicelib.domain import verification as rules
 from chalicelib.domain.records import CallRecord
+from chalicelib.http.gateway_responses import UNAUTHORIZED, kind_of
 from chalicelib.services.call_verification import Outcome
 
 NAMESPACE_VARIABLE = "APIAUTH_METRICS_NAMESPACE"
@@ -49,6 +51,7 @@ def decision_line(
     latency_ms: float,
     cold_start: bool,
     timestamp_ms: int,
+    unauthorized: bool = False,
 ) -> dict[str, Any]:
     """The line of one call: decision fields at the top, the EMF directive under ``_aws``."""
     metrics: list[dict[str, Any]] = [
@@ -76,15 +79,20 @@ def decision_line(
         "calls": 1,
         "function": FUNCTION,
     }
-    if cold_start:
+    # Per function, not per verdict: a container's first call, and the 401s the handler raises
+    # (which Lambda counts as errors: the template's error alarm takes them off).
+    counted = [
+        name for name, on in (("cold_start", cold_start), ("unauthorized_401", unauthorized)) if on
+    ]
+    if counted:
         metrics.append(
             {
                 "Namespace": metrics[0]["Namespace"],
                 "Dimensions": [["function"]],
-                "Metrics": [{"Name": "cold_start", "Unit": "Count"}],
+                "Metrics": [{"Name": name, "Unit": "Count"} for name in counted],
             }
         )
-        line["cold_start"] = 1
+        line.update(dict.fromkeys(counted, 1))
     return line
 
 
@@ -93,8 +101,11 @@ def log_decision(request: rules.CallRequest, outcome: Outcome, started: float) -
     cold, _state["cold"] = _state["cold"], False
     verdict = DEFERRED if outcome.context.body_check else outcome.verdict
     latency_ms = (time.perf_counter() - started) * 1000
+    unauthorized = not outcome.allowed and (
+        kind_of(verdict, not rules.sent_no_credentials(request)) == UNAUTHORIZED
+    )
     line = decision_line(
-        request, verdict, outcome.record, latency_ms, cold, int(time.time() * 1000)
+        request, verdict, outcome.record, latency_ms, cold, int(time.time() * 1000), unauthorized
     )
     try:
         sys.stdout.write(json.dumps(line, separators=(",", ":"), ensure_ascii=True) + "\n")

@@ -55,11 +55,18 @@ def test_an_appcode_call_line_names_the_app_not_the_code(
     assert code not in json.dumps(line)
 
 
-def test_a_call_without_credentials_is_logged_before_its_401(
+def test_only_the_401_the_handler_raises_is_counted_as_unauthorized_401(
     demo: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Lambda counts the raise as an error; the error alarm takes these off (template)."""
     capsys.readouterr()
     with pytest.raises(Exception, match="^Unauthorized$"):
         run(base_event())
-    [line] = lines(capsys)
-    assert line["verdict"] == "MISSING_CREDENTIALS" and line["access_key"] == ""
+    unsigned = signed_event(demo)
+    del unsigned["headers"]["X-Ca-Signature"]
+    del unsigned["multiValueHeaders"]["X-Ca-Signature"]
+    run(unsigned)  # a key without a signature: a 403, no raise
+    raised, answered = lines(capsys)
+    assert raised["verdict"] == answered["verdict"] == "MISSING_CREDENTIALS"
+    assert raised["access_key"] == "" and raised["unauthorized_401"] == 1
+    assert "unauthorized_401" not in answered

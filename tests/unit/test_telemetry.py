@@ -82,9 +82,11 @@ def test_cold_start_is_a_metric_of_the_first_line_only(capsys: pytest.CaptureFix
     first, second = (json.loads(text) for text in capsys.readouterr().out.splitlines())
     assert_valid_emf(first)
     assert first["cold_start"] == 1
-    assert first["_aws"]["CloudWatchMetrics"][1]["Metrics"] == [
-        {"Name": "cold_start", "Unit": "Count"}
-    ]
+    assert first["_aws"]["CloudWatchMetrics"][1] == {
+        "Namespace": "apiauth",
+        "Dimensions": [["function"]],
+        "Metrics": [{"Name": "cold_start", "Unit": "Count"}],
+    }
     assert "cold_start" not in second and len(second["_aws"]["CloudWatchMetrics"]) == 1
 
 
