@@ -141,9 +141,13 @@ def test_the_dashboard_is_json_and_shows_every_alarm(resources: dict[str, Any]) 
 def test_the_notifier_runs_hourly_and_may_put_events_on_its_bus_only(
     resources: dict[str, Any],
 ) -> None:
+    from chalice.app import Rate, ScheduledEventConfig
+
     from app import app
 
     [schedule] = [s for s in app.event_sources if s.name == "expiry_notifier"]
+    assert isinstance(schedule, ScheduledEventConfig)
+    assert isinstance(schedule.schedule_expression, Rate)
     assert schedule.schedule_expression.to_string() == "rate(1 hour)"
     env = resources["ExpiryNotifier"]["Properties"]["Environment"]["Variables"]
     assert env["APIAUTH_EVENT_BUS"] == {"Ref": "EventBusName"}
