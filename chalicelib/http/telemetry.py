@@ -18,6 +18,7 @@ and the request's gateway, nothing else.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -44,6 +45,32 @@ def _short(value: str) -> str:
     return value if len(value) <= _LONGEST_VALUE else value[:_LONGEST_VALUE] + "..."
 
 
+@functools.cache
+def _directives(namespace: str, counted: tuple[str, ...]) -> str:
+    """The ``CloudWatchMetrics`` member as JSON: the same for every call of a kind, made once."""
+    directives: list[dict[str, Any]] = [
+        {
+            "Namespace": namespace,
+            "Dimensions": [["verdict"], ["gateway", "verdict"]],
+            "Metrics": [
+                {"Name": "calls", "Unit": "Count"},
+                {"Name": "latency_ms", "Unit": "Milliseconds"},
+            ],
+        }
+    ]
+    if counted:
+        # Per function, not per verdict: a container's first call, and the 401s the handler
+        # raises (which Lambda counts as errors: the template's error alarm takes them off).
+        directives.append(
+            {
+                "Namespace": namespace,
+                "Dimensions": [["function"]],
+                "Metrics": [{"Name": name, "Unit": "Count"} for name in counted],
+            }
+        )
+    return json.dumps(directives, separators=(",", ":"))
+
+
 def decision_line(
     request: rules.CallRequest,
     verdict: str,
@@ -52,20 +79,9 @@ def decision_line(
     cold_start: bool,
     timestamp_ms: int,
     unauthorized: bool = False,
-) -> dict[str, Any]:
-    """The line of one call: decision fields at the top, the EMF directive under ``_aws``."""
-    metrics: list[dict[str, Any]] = [
-        {
-            "Namespace": os.environ.get(NAMESPACE_VARIABLE) or DEFAULT_NAMESPACE,
-            "Dimensions": [["verdict"], ["gateway", "verdict"]],
-            "Metrics": [
-                {"Name": "calls", "Unit": "Count"},
-                {"Name": "latency_ms", "Unit": "Milliseconds"},
-            ],
-        }
-    ]
-    line: dict[str, Any] = {
-        "_aws": {"Timestamp": timestamp_ms, "CloudWatchMetrics": metrics},
+) -> str:
+    """The line of one call: the EMF metadata under ``_aws``, then the decision's fields."""
+    fields: dict[str, Any] = {
         "message": "authorizer decision",
         "request_id": request.request_id,
         "verdict": verdict,
@@ -79,21 +95,12 @@ def decision_line(
         "calls": 1,
         "function": FUNCTION,
     }
-    # Per function, not per verdict: a container's first call, and the 401s the handler raises
-    # (which Lambda counts as errors: the template's error alarm takes them off).
-    counted = [
-        name for name, on in (("cold_start", cold_start), ("unauthorized_401", unauthorized)) if on
-    ]
-    if counted:
-        metrics.append(
-            {
-                "Namespace": metrics[0]["Namespace"],
-                "Dimensions": [["function"]],
-                "Metrics": [{"Name": name, "Unit": "Count"} for name in counted],
-            }
-        )
-        line.update(dict.fromkeys(counted, 1))
-    return line
+    counted = ("cold_start",) * cold_start + ("unauthorized_401",) * unauthorized
+    fields.update(dict.fromkeys(counted, 1))
+    namespace = os.environ.get(NAMESPACE_VARIABLE) or DEFAULT_NAMESPACE
+    metadata = f'{{"_aws":{{"Timestamp":{timestamp_ms},"CloudWatchMetrics":'
+    metadata += _directives(namespace, counted) + "},"
+    return metadata + json.dumps(fields, separators=(",", ":"), ensure_ascii=True)[1:]
 
 
 def log_decision(request: rules.CallRequest, outcome: Outcome, started: float) -> None:
@@ -108,7 +115,7 @@ def log_decision(request: rules.CallRequest, outcome: Outcome, started: float) -
         request, verdict, outcome.record, latency_ms, cold, int(time.time() * 1000), unauthorized
     )
     try:
-        sys.stdout.write(json.dumps(line, separators=(",", ":"), ensure_ascii=True) + "\n")
+        sys.stdout.write(line + "\n")
         sys.stdout.flush()
     except (OSError, ValueError):
         pass

@@ -101,7 +101,8 @@ def test_emf_alarms_read_the_metrics_the_authorizer_writes(resources: dict[str, 
     env = resources["RequestAuthorizer"]["Properties"]["Environment"]["Variables"]
     assert env[telemetry.NAMESPACE_VARIABLE] == STACK
     request = rules.CallRequest("GET", "/", "/", {}, (), "", "r", "gw")
-    line = telemetry.decision_line(request, "INVALID_SIGNATURE", None, 1.0, False, 0, True)
+    text = telemetry.decision_line(request, "INVALID_SIGNATURE", None, 1.0, False, 0, True)
+    line = json.loads(text)
     written = {
         (metric["Name"], tuple(dimensions))
         for directive in line["_aws"]["CloudWatchMetrics"]

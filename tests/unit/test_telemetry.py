@@ -40,6 +40,11 @@ RECORD = CallRecord(
 )
 
 
+def line_of(*arguments: Any) -> dict[str, Any]:
+    parsed: dict[str, Any] = json.loads(telemetry.decision_line(*arguments))
+    return parsed
+
+
 def assert_valid_emf(line: dict[str, Any]) -> None:
     """What CloudWatch Logs requires to extract the metrics (the EMF specification)."""
     meta = line["_aws"]
@@ -55,9 +60,7 @@ def assert_valid_emf(line: dict[str, Any]) -> None:
 
 
 def test_line_holds_the_decision_fields_and_metrics_by_verdict_and_gateway() -> None:
-    line = telemetry.decision_line(
-        REQUEST, "INVALID_SIGNATURE", RECORD, 3.14159, False, 1_764_763_200_000
-    )
+    line = line_of(REQUEST, "INVALID_SIGNATURE", RECORD, 3.14159, False, 1_764_763_200_000)
     assert_valid_emf(line)
     assert {k: line[k] for k in ("request_id", "verdict", "access_key", "app_id", "api_id")} == {
         "request_id": "req-1",
@@ -92,14 +95,14 @@ def test_cold_start_is_a_metric_of_the_first_line_only(capsys: pytest.CaptureFix
 
 def test_namespace_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(telemetry.NAMESPACE_VARIABLE, "prod-stack")
-    line = telemetry.decision_line(REQUEST, "success", RECORD, 1.0, True, 1_764_763_200_000)
+    line = line_of(REQUEST, "success", RECORD, 1.0, True, 1_764_763_200_000)
     assert {d["Namespace"] for d in line["_aws"]["CloudWatchMetrics"]} == {"prod-stack"}
 
 
 def test_a_caller_chosen_access_key_is_cut_and_a_missing_gateway_named() -> None:
     long_key = RECORD._replace(access_key="K" * 5000)
     request = REQUEST._replace(gateway_id="")
-    line = telemetry.decision_line(request, "INVALID_KEY", long_key, 1.0, False, 1_764_763_200_000)
+    line = line_of(request, "INVALID_KEY", long_key, 1.0, False, 1_764_763_200_000)
     assert len(line["access_key"]) < 200
     assert line["gateway"] == "none"
     assert_valid_emf(line)
