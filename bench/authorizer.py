@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -339,7 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     _environment()
     failures = []
-    with moto_with_demo() as demo:
+    # The authorizer writes a decision/EMF line per call (chalicelib/http/telemetry.py): measured,
+    # but not shown.
+    with open(os.devnull, "w") as devnull, redirect_stdout(devnull), moto_with_demo() as demo:
         warm = measure_calls(demo, args.calls, cold=False)
         cold = measure_calls(demo, max(20, args.calls // 5), cold=True)
         hot = measure_back_to_back(demo, args.calls)
