@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice.app import Chalice
+from chalice.app import Chalice, Rate
 
 from chalicelib.http import (
     accounts,
@@ -54,3 +54,11 @@ def record_aggregator(event: dict[str, Any], context: Any) -> None:
     from chalicelib.services.usage import aggregate
 
     aggregate(event.get("Records", []))
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="expiry_notifier")
+def expiry_notifier(event: Any, context: Any) -> None:
+    """Hourly: EventBridge events for what expires within 14 days (1 day) and unused keys."""
+    from chalicelib.services.expiry_notifier import notify
+
+    notify()

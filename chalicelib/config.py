@@ -20,6 +20,7 @@ TABLES = (
     "calls",
     "usage",
     "audit",
+    "notices",
 )
 
 

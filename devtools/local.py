@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DYNAMODB_ENDPOINT", moto_url)
     os.environ["KMS_ENDPOINT"] = os.environ.get("KMS_ENDPOINT") or moto_url
     os.environ.setdefault("APIAUTH_KMS_KEY_ID", "alias/apiauth-local")
+    # The expiry notices go to the embedded EventBridge unless told otherwise.
+    os.environ.setdefault("AWS_ENDPOINT_URL_EVENTBRIDGE", moto_url)
 
     from chalice.cli import create_local_server
     from chalice.cli.factory import CLIFactory
@@ -94,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     prepare_storage()
 
     from chalicelib.services.bootstrap import register_demo, register_root
+    from devtools.expiry_schedule import start_expiry_schedule
     from devtools.record_stream import start_stream_poller
 
     port = server.server.server_address[1]
@@ -103,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     ).value
     demo = register_demo()
     start_stream_poller()
+    stop = threading.Event()
+    start_expiry_schedule(stop)
 
     print(f"apiauth ready: {base}", flush=True)
     if mode == "http":
@@ -123,8 +128,6 @@ def main(argv: list[str] | None = None) -> int:
         f" --key {demo['access_key']} --secret {demo['secret']}",
         flush=True,
     )
-
-    stop = threading.Event()
 
     def shutdown(signum: int, _frame: Any) -> None:
         if stop.is_set():  # a second Ctrl-C: out now

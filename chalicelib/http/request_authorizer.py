@@ -11,6 +11,7 @@ from urllib.parse import unquote
 
 from chalicelib.domain import verification as rules
 from chalicelib.http.gateway_responses import UNAUTHORIZED, Denial, kind_of
+from chalicelib.http.telemetry import log_decision
 from chalicelib.services.call_verification import Outcome, verify_call
 
 # What API Gateway gives: a UUID (REST APIs) or a base64-like id (HTTP APIs, "JTHoQgr2oAMEPMg=").
@@ -138,9 +139,12 @@ def authorize(event: dict[str, Any]) -> dict[str, Any]:
         from chalicelib.http import http_api_event
 
         http_request = http_api_event.http_api_request(event)
-        return http_api_event.answer(event, verify_call(http_request, started))
+        decided = verify_call(http_request, started)
+        log_decision(http_request, decided, started)
+        return http_api_event.answer(event, decided)
     request = call_request(event)
     outcome = verify_call(request, started)
+    log_decision(request, outcome, started)
     sent_credentials = not rules.sent_no_credentials(request)
     if not outcome.allowed and kind_of(outcome.verdict, sent_credentials) == UNAUTHORIZED:
         # API Gateway answers 401 only when the authorizer fails with exactly this message.

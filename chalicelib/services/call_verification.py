@@ -37,6 +37,8 @@ class Outcome(NamedTuple):
     message: str = ""
     # The calling gateway as bound (None: unknown): how the HTTP layer shapes the answer.
     gateway: Gateway | None = None
+    # What was recorded (none when deferred to the body check): the decision line's fields.
+    record: CallRecord | None = None
 
     @property
     def allowed(self) -> bool:
@@ -130,7 +132,8 @@ def _record_verified(
         return _deny(record._replace(result="NONCE_USED"), started)
     if not decision.allowed:
         return _denied(record, decision.message, decision.string_to_sign)
-    return Outcome(SUCCESS, _allowed_context(request, facts, decision, record, nonce))
+    context = _allowed_context(request, facts, decision, record, nonce)
+    return Outcome(SUCCESS, context, record=record)
 
 
 def _nonce(found: rules.Credentials, decision: rules.Decision) -> Nonce | None:
@@ -223,4 +226,4 @@ def _deny(
 
 def _denied(record: CallRecord, message: str = "", string_to_sign: str = "") -> Outcome:
     context = CallContext(request_id=record.request_id, retry_after=record.retry_after)
-    return Outcome(record.result, context, string_to_sign, message)
+    return Outcome(record.result, context, string_to_sign, message, record=record)

@@ -43,7 +43,14 @@ def kms() -> Any:
     )
 
 
+@functools.cache
+def events() -> Any:
+    """EventBridge (the expiry notices): its endpoint from botocore's standard
+    ``AWS_ENDPOINT_URL_EVENTBRIDGE`` / ``AWS_ENDPOINT_URL``, as every other AWS client's."""
+    return _session().create_client("events", region_name=settings().region, config=_CLIENT_CONFIG)
+
+
 def reset_clients() -> None:
     """Forget cached clients and settings (tests switch endpoints between moto setups)."""
-    for cached in (_session, dynamodb, kms, settings):
+    for cached in (_session, dynamodb, kms, events, settings):
         cached.cache_clear()

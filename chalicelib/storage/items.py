@@ -25,6 +25,7 @@ Item = dict[str, Any]
 
 PREVIOUS_SECRET_SUFFIX = "#previous"  # no access key has a "#"
 GATEWAYS_LISTED = "gateway"  # the one partition of the gateways' ``all`` index
+ACCOUNTS_LISTED = "account"  # the one partition of the accounts' ``all`` index
 
 
 class Kind:
@@ -322,8 +323,8 @@ def account_of(item: Item) -> Account:
 
 
 def account_item(account: Account) -> Item:
-    """A new account's item: no key pair yet."""
-    return ACCOUNTS.write(account, key_count={"N": "0"})
+    """A new account's item: no key pair yet, listed in the ``all`` index."""
+    return ACCOUNTS.write(account, key_count={"N": "0"}, listed={"S": ACCOUNTS_LISTED})
 
 
 def token_of(item: Item) -> Token:

@@ -24,7 +24,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.config import settings
-from chalicelib.storage.items import previous_secret_key
+from chalicelib.storage.items import ACCOUNTS_LISTED, previous_secret_key
 
 
 def _meta(table: str, **extra: Any) -> Any:
@@ -56,6 +56,8 @@ class AccountModel(Model):
     name = UnicodeAttribute()
     created_at = UnicodeAttribute()
     key_count = NumberAttribute(default=0)
+    listed = UnicodeAttribute(default=ACCOUNTS_LISTED)
+    all = _index("all", "listed", "account_id")  # every account, for the notifier: a Query
 
 
 class TokenModel(Model):
@@ -321,6 +323,16 @@ class AuditModel(Model):
     by_token = _index("by_token", "account_token", "sk")
 
 
+class NoticeModel(Model):
+    """A notice the expiry notifier sent (``domain/expiry.py`` names its marker), so that it is
+    sent once; TTL removes it a while after the time it was about."""
+
+    Meta = _meta("notices")
+    marker = UnicodeAttribute(hash_key=True)
+    sent_at = UnicodeAttribute()
+    forget_at = TTLAttribute()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     AccountModel,
     TokenModel,
@@ -335,4 +347,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     CallRecordModel,
     UsageModel,
     AuditModel,
+    NoticeModel,
 )

@@ -169,10 +169,13 @@ def test_no_secret_token_or_appcode_appears_anywhere_but_where_it_is_shown(
     leaks += ["a call record" for s in secrets if s in text]
 
     lines = sum(len(run.output) for run in RUNS)
+    # The authorizer's decision/EMF lines (chalicelib/http/telemetry.py) are among those read.
+    decisions = sum('"message":"authorizer decision"' in line for r in RUNS for line in r.output)
     FIGURES.append(
         f"leak check: {len(secrets)} secrets, tokens and AppCodes looked for in "
-        f"{len(EXCHANGES)} answers, {lines} log lines of {len(RUNS)} local runs and "
-        f"{len(records)} call records; {len(set(leaks))} leaks"
+        f"{len(EXCHANGES)} answers, {lines} log lines ({decisions} authorizer decision lines) "
+        f"of {len(RUNS)} local runs and {len(records)} call records; {len(set(leaks))} leaks"
     )
+    assert decisions, "no authorizer decision line in the local runs' output: is it written?"
     assert not leaks, "\n".join(sorted(set(leaks))[:30])
     assert records, "the signed calls above should have left call records"

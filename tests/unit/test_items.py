@@ -104,7 +104,7 @@ DECLARED: list[tuple[items.Table, type[Model], set[str]]] = [
     (items.APIS, ApiModel, set()),
     (items.ROUTES, RouteModel, {"route", "gateway_id"}),
     (items.AUTHORIZATIONS, AuthorizationModel, set()),
-    (items.ACCOUNTS, AccountModel, {"key_count"}),
+    (items.ACCOUNTS, AccountModel, {"key_count", "listed"}),
     (items.TOKENS, TokenModel, set()),
 ]
 
