@@ -1,6 +1,7 @@
 // The console's shell: header, sign-in, hash router. Pages live in pages/*.js.
-import { api, clearToken, onUnauthorized, setToken, token } from './api.js';
-import { append, clear, field, h } from './dom.js';
+import { api, clearToken, onDescribe, onUnauthorized, setToken, token } from './api.js';
+import { append, clear, closeDialogs, field, h } from './dom.js';
+import { describe } from './errors.js';
 import { LANGUAGES, language, setLanguage, t } from './i18n.js';
 import * as admin from './pages/admin.js';
 import * as apis from './pages/apis.js';
@@ -8,6 +9,8 @@ import * as appDetail from './pages/app.js';
 import * as apps from './pages/apps.js';
 import * as debuggerPage from './pages/debugger.js';
 import * as records from './pages/records.js';
+
+onDescribe(describe);
 
 const ROOT_KEY = 'apiauth.root';
 const session = {
@@ -60,13 +63,25 @@ function signOut() {
   location.hash = '#/signin';
 }
 
-onUnauthorized((error) => {
+onUnauthorized(() => {
+  // The root token cannot be revoked through the API: refused, it means the server restarted
+  // (the local run prints a new one each start). Another token may also have been revoked.
+  const wasRoot = session.isRoot;
   clearToken();
   sessionStorage.removeItem(ROOT_KEY);
-  signInReason = t('tokenRefused', { message: error.message });
+  closeDialogs();
+  signInReason = wasRoot ? t('serverRestarted') : t('tokenRefused');
   if (location.hash !== '#/signin') location.hash = '#/signin';
   else route();
 });
+
+// Proves a token with one admin call (the token list also says whether it is the root's).
+async function signInWith(value) {
+  const answer = await api('GET', '/v1/tokens', { query: { limit: 200 }, bearer: value });
+  setToken(value);
+  sessionStorage.setItem(ROOT_KEY, String(answer.items.some((item) => item.is_root)));
+  signInReason = '';
+}
 
 function renderSignIn(main) {
   const tokenField = field(t('adminToken'), h('input', {
@@ -84,11 +99,7 @@ function renderSignIn(main) {
     if (!value) return;
     submit.disabled = true;
     try {
-      // Any admin call proves the token; the token list also says whether it is the root's account.
-      const answer = await api('GET', '/v1/tokens', { query: { limit: 200 }, bearer: value });
-      setToken(value);
-      sessionStorage.setItem(ROOT_KEY, String(answer.items.some((item) => item.is_root)));
-      signInReason = '';
+      await signInWith(value);
       location.hash = '#/apps';
     } catch (error) {
       tokenField.error.textContent = error.status === 401 ? t('tokenRejected') : error.message;
@@ -135,5 +146,25 @@ export async function route() {
   append(main, h('p', null, t('notFound')));
 }
 
-window.addEventListener('hashchange', route);
-route();
+// A navigation closes what a page left open (a dialog has no meaning on another page).
+window.addEventListener('hashchange', () => { closeDialogs(); route(); });
+
+// `make run` prints the console's address as .../console#token=<root token>: the fragment
+// never reaches a server (so no log holds it); it is taken into this tab and removed from
+// the address bar and the history entry at once.
+async function start() {
+  const given = location.hash.match(/^#token=([^&]+)/);
+  if (given) {
+    history.replaceState(null, '', `${location.pathname}${location.search}#/apps`);
+    try {
+      await signInWith(decodeURIComponent(given[1]));
+    } catch (error) {
+      clearToken();
+      signInReason = error.status === 401 ? t('tokenRejected') : error.message;
+      history.replaceState(null, '', `${location.pathname}${location.search}#/signin`);
+    }
+  }
+  route();
+}
+
+start();
