@@ -66,6 +66,8 @@ function signOut() {
 onUnauthorized(() => {
   // The root token cannot be revoked through the API: refused, it means the server restarted
   // (the local run prints a new one each start). Another token may also have been revoked.
+  // A page's calls run at once: the first refusal says why, the others find the tab signed out.
+  if (!token()) return;
   const wasRoot = session.isRoot;
   clearToken();
   sessionStorage.removeItem(ROOT_KEY);

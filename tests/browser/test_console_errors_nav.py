@@ -146,6 +146,8 @@ def test_a_restart_of_the_server_tells_a_signed_in_person_to_use_its_new_token(
         reason.wait_for()
         _readable(reason.inner_text(), lang)
         assert "make run" in reason.inner_text()
+        # The root token cannot be revoked: refused, it means a restart, said without doubt.
+        assert "401" not in reason.inner_text()
         _shot(view, "restarted", lang, width)
         console.page.fill("#token", second_token)
         console.page.click("form button[type=submit]")
