@@ -34,11 +34,12 @@ export async function loadNames() {
   };
 }
 
-// A name with its id on hover and a copy button for the id; the id alone when there is no name.
-export function named(name, id, { kind = '' } = {}) {
+// A name with its id on hover (and, unless copy is false, a button copying the id); the id
+// alone when there is no name.
+export function named(name, id, { kind = '', copy = true } = {}) {
   if (!id) return '—';
   if (!name) return h('code', { class: 'named-id', 'data-id': id }, id);
   return h('span', { class: 'named', 'data-id': id },
     h('span', { class: 'named-name', title: id }, name),
-    copyButton(() => id, t('copyIdOf', { what: kind || t('id'), name })));
+    copy ? copyButton(() => id, t('copyIdOf', { what: kind || t('id'), name })) : null);
 }

@@ -252,12 +252,15 @@ def test_records_and_the_audit_name_the_app_api_key_pair_and_token(
     assert row.locator(".col-key .named-name").inner_text() == "pair-one"
     assert row.locator(".col-key .named-name").get_attribute("title") == app.access_key
     assert row.locator(".col-api .named-name").get_attribute("title") == run.api_id("demo-hello")
-    row.locator(".col-app button").click()  # copies the id, and opens nothing
+    _shot(console, "records-names", lang, width)
+    row.click()  # the whole record: each id named, and copied with one click
+    page.locator("#record-detail dd[data-field=app_id] button").click()
     page.wait_for_function(
         "(id) => navigator.clipboard.readText().then((text) => text === id)", arg=app.app_id
     )
-    assert page.locator("dialog[open]").count() == 0
-    _shot(console, "records-names", lang, width)
+    assert name in page.locator("#record-detail dd[data-field=app_id]").inner_text()
+    assert "pair-one" in page.locator("#record-detail dd[data-field=access_key]").inner_text()
+    page.keyboard.press("Escape")
 
     console.open("audit")
     created = page.locator(f"main tbody tr:has(.col-object [data-id='{app.app_id}'])").last

@@ -1,6 +1,6 @@
 // Call records: the stats chart and the filtered, paged table; a row opens the whole record.
 import { get } from '../api.js';
-import { append, badge, clear, dialog, field, formatTime, h, localToIso, setFieldError, table, toastError } from '../dom.js';
+import { append, badge, clear, copyButton, dialog, field, formatTime, h, localToIso, setFieldError, table, toastError } from '../dom.js';
 import { t } from '../i18n.js';
 import { stackedBars } from '../chart.js';
 import { loadNames, named } from '../names.js';
@@ -140,15 +140,13 @@ export async function render(main, _params, ctx) {
         h('td', { 'data-label': t('time') }, formatTime(record.time)),
         h('td', { 'data-label': t('method') }, record.method || '—'),
         h('td', { 'data-label': t('path') }, h('code', null, record.path || '—')),
-        h('td', { 'data-label': t('api'), class: 'col-api' }, named(names.api.get(record.api_id), record.api_id, { kind: t('api') })),
-        h('td', { 'data-label': t('app'), class: 'col-app' }, named(names.app.get(record.app_id), record.app_id, { kind: t('appId') })),
-        h('td', { 'data-label': t('keyPair'), class: 'col-key' }, named(keyName, record.access_key, { kind: t('accessKey') })),
+        h('td', { 'data-label': t('api'), class: 'col-api' }, named(names.api.get(record.api_id), record.api_id, { copy: false })),
+        h('td', { 'data-label': t('app'), class: 'col-app' }, named(names.app.get(record.app_id), record.app_id, { copy: false })),
+        h('td', { 'data-label': t('keyPair'), class: 'col-key' }, named(keyName, record.access_key, { copy: false })),
         h('td', { 'data-label': t('ip') }, record.source_ip || '—'),
         h('td', { 'data-label': t('stage') }, record.stage || '—'),
         h('td', { 'data-label': t('result') }, record.result === 'success' ? badge(t('success'), 'ok') : badge(record.result, 'bad')),
         h('td', { 'data-label': t('latency'), class: 'num' }, record.latency_ms === null ? '—' : `${record.latency_ms} ms`));
-      // The copy buttons copy; only the rest of the row opens the record.
-      for (const button of row.querySelectorAll('button')) button.addEventListener('click', (event) => event.stopPropagation());
       const open = () => openRecord(record, names, keyName);
       row.addEventListener('click', open);
       row.addEventListener('keydown', (event) => { if (event.key === 'Enter' || event.key === ' ') { event.preventDefault(); open(); } });
@@ -184,12 +182,14 @@ export async function render(main, _params, ctx) {
   await Promise.all([loadChart(), loadTable()]);
 }
 
-// The whole record; beside each id the name it has in this account.
+// The whole record; each id with the name it has in this account and a copy button (the
+// table names them, the ids on hover: a click there opens this).
 function openRecord(record, names, keyName) {
   const nameOf = { app_id: names.app.get(record.app_id), api_id: names.api.get(record.api_id), access_key: keyName };
   dialog(t('callRecord'), (body) => {
     body.append(h('dl', { class: 'kv', id: 'record-detail' }, Object.entries(record).map(([name, value]) => [
-      h('dt', null, name), h('dd', null, h('code', null, value === null ? '—' : String(value)),
+      h('dt', null, name), h('dd', { 'data-field': name }, h('code', null, value === null ? '—' : String(value)),
+        name in nameOf && value ? copyButton(() => String(value), `${t('copy')} ${name}`) : null,
         nameOf[name] ? h('span', { class: 'muted' }, ` ${nameOf[name]}`) : null)])));
   }, { wide: true });
 }
