@@ -13,6 +13,7 @@ import * as records from './pages/records.js';
 onDescribe(describe);
 
 const ROOT_KEY = 'apiauth.root';
+const OWN_ROOT_KEY = 'apiauth.ownRoot';
 const session = {
   get isRoot() { return sessionStorage.getItem(ROOT_KEY) === 'true'; },
 };
@@ -59,29 +60,34 @@ function renderHeader(path) {
 function signOut() {
   clearToken();
   sessionStorage.removeItem(ROOT_KEY);
+  sessionStorage.removeItem(OWN_ROOT_KEY);
   signInReason = t('signedOut');
   location.hash = '#/signin';
 }
 
 onUnauthorized(() => {
   // The root token cannot be revoked through the API: refused, it means the server restarted
-  // (the local run prints a new one each start). Another token may also have been revoked.
+  // (the local run prints a new one each start). Another token may have been revoked instead.
   // A page's calls run at once: the first refusal says why, the others find the tab signed out.
   if (!token()) return;
-  const wasRoot = session.isRoot;
+  const wasRoot = sessionStorage.getItem(OWN_ROOT_KEY) === 'true';
   clearToken();
   sessionStorage.removeItem(ROOT_KEY);
+  sessionStorage.removeItem(OWN_ROOT_KEY);
   closeDialogs();
   signInReason = wasRoot ? t('serverRestarted') : t('tokenRefused');
   if (location.hash !== '#/signin') location.hash = '#/signin';
   else route();
 });
 
-// Proves a token with one admin call (the token list also says whether it is the root's).
-async function signInWith(value) {
+// Proves a token with one admin call. The token list says whether this is the root's account
+// and, when it holds root tokens only (the local run's first minutes, or the address `make run`
+// printed), that this token is the root token itself: the one no one can revoke.
+async function signInWith(value, { printed = false } = {}) {
   const answer = await api('GET', '/v1/tokens', { query: { limit: 200 }, bearer: value });
   setToken(value);
   sessionStorage.setItem(ROOT_KEY, String(answer.items.some((item) => item.is_root)));
+  sessionStorage.setItem(OWN_ROOT_KEY, String(printed || answer.items.every((item) => item.is_root)));
   signInReason = '';
 }
 
@@ -159,7 +165,7 @@ async function start() {
   if (given) {
     history.replaceState(null, '', `${location.pathname}${location.search}#/apps`);
     try {
-      await signInWith(decodeURIComponent(given[1]));
+      await signInWith(decodeURIComponent(given[1]), { printed: true });
     } catch (error) {
       clearToken();
       signInReason = error.status === 401 ? t('tokenRejected') : error.message;
