@@ -71,8 +71,8 @@ function plain(text) {
 // One 400's sentence: the field's label and what to do.
 export function validationSentence(field, message) {
   const own = String(message || '');
-  // "field: what" (the server's form, ours too); several problems are joined by "; ".
-  const first = own.split('; ')[0];
+  // "field: what" (the server's form, ours too); several problems are joined by "; field: ".
+  const first = own.split(/; (?=[\w.[\]]+: )/)[0];
   const named = field && first.startsWith(`${field}: `) ? first.slice(field.length + 2) : first.replace(/^[\w.[\]]+: /, '');
   const label = fieldLabel(field);
   for (const [pattern, build] of SHAPES) {
