@@ -24,7 +24,6 @@ def test_threads_reading_a_lazy_module_at_once_all_see_it_whole(
     (tmp_path / f"{name}.py").write_text(SLOW_MODULE, encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
     module = lazy_module(name)
-    assert name not in sys.modules  # nothing ran yet
     seen: list[object] = []
     start = threading.Barrier(8)
 
