@@ -111,20 +111,35 @@ export function copyButton(getText, label) {
 }
 
 // Each open dialog has a history entry of its own: the browser's Back closes the dialog
-// (and stays on the page); closing it otherwise takes its entry back out.
-let dialogDepth = 0;
+// (and stays on the page); closing it otherwise takes its entry back out, unless the page
+// has moved on meanwhile (a dialog that ends by going to another page keeps that page).
+// Ids only grow, so an entry closes exactly the dialogs opened after it.
+let lastDialogId = 0;
 let historySettled = Promise.resolve();
 
+// A page going elsewhere by setting location.hash fires popstate too: that one leaves the
+// address, while Back from a dialog's entry comes back to the address it was opened at.
 window.addEventListener('popstate', (event) => {
-  const depth = (event.state && event.state.dialogDepth) || 0;
-  for (const node of [...document.querySelectorAll('dialog[open][data-depth]')]) {
-    if (Number(node.dataset.depth) > depth) node.close();
+  const current = (event.state && event.state.dialogId) || 0;
+  for (const node of [...document.querySelectorAll('dialog[open][data-dialog-id]')]) {
+    if (Number(node.dataset.dialogId) > current && node.dataset.openedAt === location.href) node.close();
   }
 });
 
-// Every open dialog, closed (a navigation or a sign-out).
+// Every open dialog, closed (a sign-out, a refused token).
 export function closeDialogs() {
   for (const node of [...document.querySelectorAll('dialog[open]')]) node.close();
+}
+
+function dropHistoryEntry(id) {
+  // After the code that closed the dialog has run: it may have navigated on purpose.
+  setTimeout(() => {
+    if (!(history.state && history.state.dialogId === id)) return;
+    historySettled = new Promise((resolve) => {
+      window.addEventListener('popstate', () => resolve(), { once: true });
+      history.back();
+    });
+  }, 0);
 }
 
 // A modal <dialog>: Escape and Back close it, focus stays inside while open.
@@ -132,28 +147,22 @@ export function dialog(title, build, { wide = false } = {}) {
   const close = () => { if (node.open) node.close(); node.remove(); };
   const heading = h('h2', { id: `dlg-${Math.random().toString(36).slice(2)}` }, title);
   const body = h('div', { class: 'dialog-body' });
-  dialogDepth += 1;
-  const depth = dialogDepth;
-  const node = h('dialog', { class: wide ? 'dialog wide' : 'dialog', 'aria-labelledby': heading.id, 'data-depth': depth },
+  lastDialogId += 1;
+  const id = lastDialogId;
+  const node = h('dialog', { class: wide ? 'dialog wide' : 'dialog', 'aria-labelledby': heading.id, 'data-dialog-id': id },
     h('div', { class: 'dialog-head' }, heading,
       h('button', { type: 'button', class: 'btn-icon', 'aria-label': t('close'), onclick: close }, '×')),
     body);
   node.addEventListener('close', () => {
     node.remove();
-    dialogDepth = Math.min(dialogDepth, depth - 1);
-    // Closed by the page (Cancel, Escape, done): its history entry goes too.
-    if (history.state && history.state.dialogDepth === depth) {
-      historySettled = new Promise((resolve) => {
-        window.addEventListener('popstate', () => resolve(), { once: true });
-        history.back();
-      });
-    }
+    dropHistoryEntry(id);
   });
+  node.dataset.openedAt = location.href;
   document.body.append(node);
   build(body, close);
   node.showModal();
   historySettled.then(() => {
-    if (node.open) history.pushState({ ...(history.state || {}), dialogDepth: depth }, '');
+    if (node.open) history.pushState({ ...(history.state || {}), dialogId: id }, '');
   });
   // Start on the first field (showModal alone would focus the close button).
   const first = body.querySelector('input:not([type=hidden]):not([type=radio]), select, textarea');

@@ -154,8 +154,9 @@ export async function route() {
   append(main, h('p', null, t('notFound')));
 }
 
-// A navigation closes what a page left open (a dialog has no meaning on another page).
-window.addEventListener('hashchange', () => { closeDialogs(); route(); });
+// Back closes a dialog (dom.js); a page that opens one and then goes elsewhere (a copied
+// app's secret, shown once, then its page) keeps it open there.
+window.addEventListener('hashchange', route);
 
 // `make run` prints the console's address as .../console#token=<root token>: the fragment
 // never reaches a server (so no log holds it); it is taken into this tab and removed from

@@ -40,6 +40,13 @@ def _readable(text: str, lang: str) -> None:
         assert not CJK.search(text), text
 
 
+def _escape(page: Any) -> None:
+    """Escape closes the dialog and takes its history step back out (before the next visit)."""
+    page.keyboard.press("Escape")
+    page.wait_for_selector("dialog[open]", state="detached")
+    page.wait_for_function("() => !(history.state && history.state.dialogId)")
+
+
 def _shot(console: Console, name: str, lang: str, width: int) -> None:
     console.shot(f"i19b-{name}-{lang}-{width}")
 
@@ -89,7 +96,7 @@ def test_every_error_a_person_causes_reads_as_a_sentence_in_the_pages_language(
     assert page.locator("dialog[open]").count() == 1
     assert _is_seen(page, ".toast-error"), "the error toast is under the dialog's backdrop"
     _shot(console, "409-toast-over-dialog", lang, width)
-    page.keyboard.press("Escape")
+    _escape(page)
 
     # A 400 the server names by field (from after to), on the records page.
     console.open("records")
@@ -206,6 +213,23 @@ def test_back_closes_a_dialog_and_nothing_overflows_or_wraps_on_a_phone(
         arg=group,
     )
 
+    # A dialog that ends by going to another page stays there: a copied app's secret, shown
+    # once, on the copy's page; its own close button then leaves no step behind.
+    console.open("apps")
+    page.locator(f"tr:has(a[href='#/apps/{app.app_id}']) .row-actions button").first.click()
+    page.locator("dialog[open] form button[type=submit]").click()
+    page.wait_for_selector("dialog[open] .once-value")
+    page.wait_for_function(
+        "(id) => location.hash.startsWith('#/apps/app-') && !location.hash.endsWith(id)",
+        arg=app.app_id,
+    )
+    page.wait_for_timeout(300)  # a step taken back by mistake would close it now
+    assert page.locator("dialog[open] .once-value").count() == 3
+    page.locator("dialog[open] .actions .btn-primary").click()
+    page.wait_for_selector("dialog[open]", state="detached")
+    page.go_back()
+    page.wait_for_function("() => location.hash === '#/apps'")
+
     # The app's page: the masked secret on one line, every status badge on one line.
     console.open(f"apps/{app.app_id}")
     page.wait_for_selector(f"code.secret[data-access-key='{app.access_key}']")
@@ -260,7 +284,7 @@ def test_records_and_the_audit_name_the_app_api_key_pair_and_token(
     )
     assert name in page.locator("#record-detail dd[data-field=app_id]").inner_text()
     assert "pair-one" in page.locator("#record-detail dd[data-field=access_key]").inner_text()
-    page.keyboard.press("Escape")
+    _escape(page)
 
     console.open("audit")
     created = page.locator(f"main tbody tr:has(.col-object [data-id='{app.app_id}'])").last
