@@ -117,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     print(f"admin token (root, account default): {root_token}", flush=True)
+    # The token after '#': a browser never sends a URL's fragment, so no server (this one's
+    # request log included) sees it; the console takes it into the tab and drops it from the URL.
+    print(f"console: {base}/console#token={root_token}", flush=True)
     print(
         "demo app: app_id={app_id} access_key={access_key} secret={secret}".format(**demo),
         flush=True,

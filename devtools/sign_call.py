@@ -3,6 +3,12 @@
     python -m devtools.sign_call http://127.0.0.1:8000/demo/hello --key K --secret S
     python -m devtools.sign_call http://127.0.0.1:8000/demo/echo --key K --secret S \
         --method POST --json '{"hello": "world"}'
+    python -m devtools.sign_call ... --verbose   # also the headers sent and the StringToSign
+
+From a script of one's own (the repository on the path):
+
+    from devtools.sign_call import signed_headers
+    headers = signed_headers("GET", url, key, secret)   # send them with any HTTP client
 """
 
 from __future__ import annotations
@@ -30,6 +36,22 @@ def signed_headers(
 ) -> dict[str, str]:
     """The headers of one signed call, with a fresh nonce; a body is sent as JSON
     with Content-MD5. Sending them again with the same body is an exact replay."""
+    return signed_call(
+        method, url, key, secret, body, stage=stage, signature_method=signature_method
+    )[0]
+
+
+def signed_call(
+    method: str,
+    url: str,
+    key: str,
+    secret: str,
+    body: bytes = b"",
+    *,
+    stage: str = "RELEASE",
+    signature_method: str = "HmacSHA256",
+) -> tuple[dict[str, str], str]:
+    """``signed_headers`` and the StringToSign they were signed over (what a debugger needs)."""
     parts = urlsplit(url)
     headers = {
         "accept": "application/json",
@@ -52,7 +74,17 @@ def signed_headers(
     )
     headers["x-ca-signature-headers"] = ",".join(signed_names)
     headers["x-ca-signature"] = signing.compute_signature(text, secret, signature_method)
-    return headers
+    return headers, text
+
+
+def describe_sent(method: str, url: str, headers: dict[str, str], string_to_sign: str) -> str:
+    """What ``--verbose`` prints before the answer: the request line, every header sent and the
+    StringToSign with its newlines as ``#``, exactly as the server's ``X-Ca-Error-Message``
+    shows its own (so the two compare character by character)."""
+    lines = [f"> {method.upper()} {url}"]
+    lines += [f"> {name}: {value}" for name, value in headers.items()]
+    lines.append(f"StringToSign: {signing.string_to_sign_for_error(string_to_sign)}")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,12 +96,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", dest="json_body", help="a JSON body (sent with Content-MD5)")
     parser.add_argument("--stage", default="RELEASE")
     parser.add_argument("--signature-method", default="HmacSHA256")
+    parser.add_argument(
+        "--verbose", action="store_true", help="print the headers sent and the StringToSign"
+    )
     args = parser.parse_args(argv)
 
     body = args.json_body.encode("utf-8") if args.json_body else b""
     if body:
         json.loads(body)
-    headers = signed_headers(
+    headers, string_to_sign = signed_call(
         args.method,
         args.url,
         args.key,
@@ -78,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         stage=args.stage,
         signature_method=args.signature_method,
     )
+    if args.verbose:
+        print(describe_sent(args.method, args.url, headers, string_to_sign), flush=True)
     request = urllib.request.Request(
         args.url, data=body or None, headers=headers, method=args.method.upper()
     )
@@ -87,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
     except urllib.error.HTTPError as error:
         print(error.code, error.headers.get("X-Ca-Error-Code"), error.read().decode("utf-8"))
+        if args.verbose and error.headers.get("X-Ca-Error-Message"):
+            print("X-Ca-Error-Message:", error.headers.get("X-Ca-Error-Message"))
         return 1
 
 

@@ -9,13 +9,27 @@ export const basePath = location.pathname
   .replace(/\/{2,}/g, '/')
   .replace(/\/$/, '');
 
+// How an error is said to a person: main.js installs errors.js's sentences (this module
+// imports nothing, so it also runs alone, as tests/unit/test_console_urls.py runs it).
+let describe = ({ detail }) => detail;
+
+export function onDescribe(sentence) {
+  describe = sentence;
+}
+
+// message: a sentence in the page's language saying what to do; detail: the server's own
+// words, kept for the title of a toast and for whoever debugs.
 export class ApiError extends Error {
-  constructor(status, body) {
-    const message = (body && (body.message || body.Message)) || `HTTP ${status}`;
-    super(message);
+  constructor(status, body, { retryAfter = null } = {}) {
+    const detail = (body && (body.message || body.Message)) || `HTTP ${status}`;
+    const code = (body && body.code) || String(status);
+    const field = (body && body.field) || null;
+    super(describe({ status, code, field, detail, retryAfter }));
     this.status = status;
-    this.code = (body && body.code) || String(status);
-    this.field = (body && body.field) || null;
+    this.code = code;
+    this.field = field;
+    this.detail = detail;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -51,12 +65,18 @@ export function url(path, query) {
 export async function api(method, path, { body, query, bearer } = {}) {
   const headers = { Accept: 'application/json', Authorization: `Bearer ${bearer || token() || ''}` };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await fetch(url(path, query), {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    cache: 'no-store',
-  });
+  let response;
+  try {
+    response = await fetch(url(path, query), {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+    });
+  } catch (failure) {
+    // No answer at all: the server is down (a `make run` being restarted) or unreachable.
+    throw new ApiError(0, { message: String(failure && failure.message) });
+  }
   const text = await response.text();
   let data = null;
   if (text) {
@@ -67,7 +87,8 @@ export async function api(method, path, { body, query, bearer } = {}) {
     }
   }
   if (!response.ok) {
-    const error = new ApiError(response.status, data);
+    const seconds = Number.parseInt(response.headers.get('Retry-After') || '', 10);
+    const error = new ApiError(response.status, data, { retryAfter: Number.isFinite(seconds) ? seconds : null });
     if (response.status === 401 && !bearer) unauthorized(error);
     throw error;
   }

@@ -33,8 +33,16 @@ export function fillBuckets(stats) {
   return buckets;
 }
 
-export function stackedBars(stats, { label, formatTick, width: available, nameOf = (result) => result }) {
+// Whether two times fall on the same local day.
+const sameDay = (a, b) => new Date(a).toDateString() === new Date(b).toDateString();
+
+// stats: the /v1/call-records/stats answer. formatTick(time, withDate) labels the axis: the
+// date is added on the first label and wherever the day changes, when the range spans days.
+// onPick({ start, end, result }) runs on a click (or Enter) on a bar: result is the stacked
+// part clicked ('' for the bar as a whole or an empty bucket).
+export function stackedBars(stats, { label, formatTick, width: available, nameOf = (result) => result, onPick, countText = (n) => String(n) }) {
   const buckets = fillBuckets(stats);
+  const span = SPAN[stats.bucket];
   const results = [...new Set(buckets.flatMap((b) => Object.keys(b.counts)))];
   const failures = results.filter((r) => r !== 'success').sort();
   const order = ['success', ...failures];
@@ -50,6 +58,7 @@ export function stackedBars(stats, { label, formatTick, width: available, nameOf
   const step = plotWidth / Math.max(1, buckets.length);
   const barWidth = Math.max(1, step * 0.8);
   const sum = totals.reduce((a, n) => a + n, 0);
+  const spansDays = buckets.length > 1 && !sameDay(buckets[0].time, buckets[buckets.length - 1].time + span - 1);
   const chart = svg('svg', {
     viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img',
     'aria-label': `${label}: ${sum}`, preserveAspectRatio: 'none',
@@ -65,7 +74,14 @@ export function stackedBars(stats, { label, formatTick, width: available, nameOf
   buckets.forEach((bucket, index) => {
     const x = left + index * step + (step - barWidth) / 2;
     let base = 0;
-    const group = svg('g', { class: 'bar', 'data-time': new Date(bucket.time).toISOString() });
+    const total = totals[index];
+    const group = svg('g', {
+      class: total ? 'bar' : 'bar empty', 'data-time': new Date(bucket.time).toISOString(), 'data-total': total,
+      tabindex: onPick ? 0 : null, role: onPick ? 'button' : null,
+    });
+    // The whole column answers a click, however small its bar (or none: an empty bucket).
+    group.append(svg('rect', { x: left + index * step, width: step, y: 8, height: plotHeight, class: 'hit' }));
+    if (!total) group.append(svg('rect', { x, width: barWidth, y: y(0) - 2, height: 2, class: 'empty-mark' }));
     const detail = [];
     for (const result of order) {
       const value = bucket.counts[result] || 0;
@@ -77,16 +93,28 @@ export function stackedBars(stats, { label, formatTick, width: available, nameOf
       }));
       base += value;
     }
-    if (detail.length) group.prepend(svg('title', null, `${formatTick(bucket.time)}\n${detail.join('\n')}`));
+    const when = formatTick(bucket.time, true);
+    group.prepend(svg('title', null, [when, ...(detail.length ? detail : [countText(0)])].join('\n')));
+    if (onPick) {
+      const pick = (result) => onPick({ start: bucket.time, end: bucket.time + span, result });
+      group.addEventListener('click', (event) => pick((event.target.getAttribute && event.target.getAttribute('data-result')) || ''));
+      group.addEventListener('keydown', (event) => {
+        if (event.key === 'Enter' || event.key === ' ') { event.preventDefault(); pick(''); }
+      });
+    }
     chart.append(group);
   });
-  // A few time labels along the bottom.
+  // A few time labels along the bottom; the date on the first and where the day changes.
   const labels = Math.min(width < 500 ? 3 : 6, buckets.length);
+  let previous = null;
   for (let i = 0; i < labels; i += 1) {
     const index = Math.round((i * (buckets.length - 1)) / Math.max(1, labels - 1));
+    const time = buckets[index].time;
+    const withDate = stats.bucket === 'day' || (spansDays && (previous === null || !sameDay(previous, time)));
+    previous = time;
     const x = left + index * step + step / 2;
     chart.append(svg('text', { x, y: height - 8, 'text-anchor': i === 0 ? 'start' : i === labels - 1 ? 'end' : 'middle', class: 'tick' },
-      formatTick(buckets[index].time)));
+      formatTick(time, withDate)));
   }
   const legend = h('ul', { class: 'legend' }, order.filter((r) => results.includes(r)).map((result) => h('li', null,
     svg('svg', { width: 12, height: 12, 'aria-hidden': 'true' }, svg('rect', { width: 12, height: 12, fill: colorOf(result, failures) })),

@@ -55,17 +55,32 @@ export function icon(name) {
     svg('path', { d: ICONS[name], fill: 'none', stroke: 'currentColor', 'stroke-width': 2, 'stroke-linecap': 'round' }));
 }
 
-export function toast(message, kind = 'info') {
-  const box = document.getElementById('toasts');
-  const item = h('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : null }, message);
-  box.append(item);
+// While a modal dialog is open the rest of the page is inert and under its backdrop: a toast
+// then goes into the dialog's own box (fixed like the page's), where it is seen and hovered.
+function toastBox() {
+  const dialogs = document.querySelectorAll('dialog[open]');
+  const top = dialogs[dialogs.length - 1];
+  if (!top) return document.getElementById('toasts');
+  let box = top.querySelector(':scope > .toasts');
+  if (!box) {
+    box = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
+    top.append(box);
+  }
+  return box;
+}
+
+export function toast(message, kind = 'info', { title } = {}) {
+  const item = h('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : null, title }, message);
+  toastBox().append(item);
   setTimeout(() => item.remove(), kind === 'error' ? 8000 : 3000);
   return item;
 }
 
+// The sentence in the page's language (api.js made it); the server's words on hover.
 export function toastError(error) {
-  const code = error && error.code ? `${error.code}: ` : '';
-  toast(code + (error && error.message ? error.message : String(error)), 'error');
+  const message = error && error.message ? error.message : String(error);
+  const detail = error && error.detail && error.detail !== message ? `${error.code}: ${error.detail}` : undefined;
+  return toast(message, 'error', { title: detail });
 }
 
 // Runs an action, showing the API's message on failure; resolves to undefined then.
@@ -95,19 +110,60 @@ export function copyButton(getText, label) {
   }, icon('copy'));
 }
 
-// A modal <dialog>: Escape closes it, focus stays inside while open.
+// Each open dialog has a history entry of its own: the browser's Back closes the dialog
+// (and stays on the page); closing it otherwise takes its entry back out, unless the page
+// has moved on meanwhile (a dialog that ends by going to another page keeps that page).
+// Ids only grow, so an entry closes exactly the dialogs opened after it.
+let lastDialogId = 0;
+let historySettled = Promise.resolve();
+
+// A page going elsewhere by setting location.hash fires popstate too: that one leaves the
+// address, while Back from a dialog's entry comes back to the address it was opened at.
+window.addEventListener('popstate', (event) => {
+  const current = (event.state && event.state.dialogId) || 0;
+  for (const node of [...document.querySelectorAll('dialog[open][data-dialog-id]')]) {
+    if (Number(node.dataset.dialogId) > current && node.dataset.openedAt === location.href) node.close();
+  }
+});
+
+// Every open dialog, closed (a sign-out, a refused token).
+export function closeDialogs() {
+  for (const node of [...document.querySelectorAll('dialog[open]')]) node.close();
+}
+
+function dropHistoryEntry(id) {
+  // After the code that closed the dialog has run: it may have navigated on purpose.
+  setTimeout(() => {
+    if (!(history.state && history.state.dialogId === id)) return;
+    historySettled = new Promise((resolve) => {
+      window.addEventListener('popstate', () => resolve(), { once: true });
+      history.back();
+    });
+  }, 0);
+}
+
+// A modal <dialog>: Escape and Back close it, focus stays inside while open.
 export function dialog(title, build, { wide = false } = {}) {
-  const close = () => { node.close(); node.remove(); };
+  const close = () => { if (node.open) node.close(); node.remove(); };
   const heading = h('h2', { id: `dlg-${Math.random().toString(36).slice(2)}` }, title);
   const body = h('div', { class: 'dialog-body' });
-  const node = h('dialog', { class: wide ? 'dialog wide' : 'dialog', 'aria-labelledby': heading.id },
+  lastDialogId += 1;
+  const id = lastDialogId;
+  const node = h('dialog', { class: wide ? 'dialog wide' : 'dialog', 'aria-labelledby': heading.id, 'data-dialog-id': id },
     h('div', { class: 'dialog-head' }, heading,
       h('button', { type: 'button', class: 'btn-icon', 'aria-label': t('close'), onclick: close }, '×')),
     body);
-  node.addEventListener('close', () => node.remove());
+  node.addEventListener('close', () => {
+    node.remove();
+    dropHistoryEntry(id);
+  });
+  node.dataset.openedAt = location.href;
   document.body.append(node);
   build(body, close);
   node.showModal();
+  historySettled.then(() => {
+    if (node.open) history.pushState({ ...(history.state || {}), dialogId: id }, '');
+  });
   // Start on the first field (showModal alone would focus the close button).
   const first = body.querySelector('input:not([type=hidden]):not([type=radio]), select, textarea');
   if (first) first.focus();

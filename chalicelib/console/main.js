@@ -1,6 +1,7 @@
 // The console's shell: header, sign-in, hash router. Pages live in pages/*.js.
-import { api, clearToken, onUnauthorized, setToken, token } from './api.js';
-import { append, clear, field, h } from './dom.js';
+import { api, clearToken, onDescribe, onUnauthorized, setToken, token } from './api.js';
+import { append, clear, closeDialogs, field, h } from './dom.js';
+import { describe } from './errors.js';
 import { LANGUAGES, language, setLanguage, t } from './i18n.js';
 import * as admin from './pages/admin.js';
 import * as apis from './pages/apis.js';
@@ -9,7 +10,10 @@ import * as apps from './pages/apps.js';
 import * as debuggerPage from './pages/debugger.js';
 import * as records from './pages/records.js';
 
+onDescribe(describe);
+
 const ROOT_KEY = 'apiauth.root';
+const OWN_ROOT_KEY = 'apiauth.ownRoot';
 const session = {
   get isRoot() { return sessionStorage.getItem(ROOT_KEY) === 'true'; },
 };
@@ -56,17 +60,36 @@ function renderHeader(path) {
 function signOut() {
   clearToken();
   sessionStorage.removeItem(ROOT_KEY);
+  sessionStorage.removeItem(OWN_ROOT_KEY);
   signInReason = t('signedOut');
   location.hash = '#/signin';
 }
 
-onUnauthorized((error) => {
+onUnauthorized(() => {
+  // The root token cannot be revoked through the API: refused, it means the server restarted
+  // (the local run prints a new one each start). Another token may have been revoked instead.
+  // A page's calls run at once: the first refusal says why, the others find the tab signed out.
+  if (!token()) return;
+  const wasRoot = sessionStorage.getItem(OWN_ROOT_KEY) === 'true';
   clearToken();
   sessionStorage.removeItem(ROOT_KEY);
-  signInReason = t('tokenRefused', { message: error.message });
+  sessionStorage.removeItem(OWN_ROOT_KEY);
+  closeDialogs();
+  signInReason = wasRoot ? t('serverRestarted') : t('tokenRefused');
   if (location.hash !== '#/signin') location.hash = '#/signin';
   else route();
 });
+
+// Proves a token with one admin call. The token list says whether this is the root's account
+// and, when it holds root tokens only (the local run's first minutes, or the address `make run`
+// printed), that this token is the root token itself: the one no one can revoke.
+async function signInWith(value, { printed = false } = {}) {
+  const answer = await api('GET', '/v1/tokens', { query: { limit: 200 }, bearer: value });
+  setToken(value);
+  sessionStorage.setItem(ROOT_KEY, String(answer.items.some((item) => item.is_root)));
+  sessionStorage.setItem(OWN_ROOT_KEY, String(printed || answer.items.every((item) => item.is_root)));
+  signInReason = '';
+}
 
 function renderSignIn(main) {
   const tokenField = field(t('adminToken'), h('input', {
@@ -84,11 +107,7 @@ function renderSignIn(main) {
     if (!value) return;
     submit.disabled = true;
     try {
-      // Any admin call proves the token; the token list also says whether it is the root's account.
-      const answer = await api('GET', '/v1/tokens', { query: { limit: 200 }, bearer: value });
-      setToken(value);
-      sessionStorage.setItem(ROOT_KEY, String(answer.items.some((item) => item.is_root)));
-      signInReason = '';
+      await signInWith(value);
       location.hash = '#/apps';
     } catch (error) {
       tokenField.error.textContent = error.status === 401 ? t('tokenRejected') : error.message;
@@ -135,5 +154,26 @@ export async function route() {
   append(main, h('p', null, t('notFound')));
 }
 
+// Back closes a dialog (dom.js); a page that opens one and then goes elsewhere (a copied
+// app's secret, shown once, then its page) keeps it open there.
 window.addEventListener('hashchange', route);
-route();
+
+// `make run` prints the console's address as .../console#token=<root token>: the fragment
+// never reaches a server (so no log holds it); it is taken into this tab and removed from
+// the address bar and the history entry at once.
+async function start() {
+  const given = location.hash.match(/^#token=([^&]+)/);
+  if (given) {
+    history.replaceState(null, '', `${location.pathname}${location.search}#/apps`);
+    try {
+      await signInWith(decodeURIComponent(given[1]), { printed: true });
+    } catch (error) {
+      clearToken();
+      signInReason = error.status === 401 ? t('tokenRejected') : error.message;
+      history.replaceState(null, '', `${location.pathname}${location.search}#/signin`);
+    }
+  }
+  route();
+}
+
+start();

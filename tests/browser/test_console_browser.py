@@ -46,12 +46,12 @@ def test_a_person_manages_an_app_and_reads_its_calls(console: Console) -> None:
     console.sign_in()
     console.shot("02-apps")
 
-    # Create an app; the form checks the access key as you type, with the API's own words.
+    # Create an app; the form checks the access key as you type, in words (the API's rule).
     name = f"shop-{uuid.uuid4().hex[:6]}"
     page.click("#create-app")
     page.fill("#app-name", name)
     page.fill("#app-access-key", "short!")
-    page.wait_for_selector("#app-access-key-error:has-text('should match pattern')")
+    page.wait_for_selector("#app-access-key-error:has-text('8 to 32 letters')")
     console.shot("03-create-app-checked-as-you-type")
     page.fill("#app-access-key", "")
     page.fill("#app-tags", "env=test")

@@ -45,7 +45,7 @@ REVEALING = [
     ("GET", r"/v1/keys/[^/?]+\?(.*&)?reveal=true(&.*)?"),
 ]
 STARTUP = re.compile(
-    r"^(admin token|demo app:|  curl |  \.venv/bin/python -m devtools\.sign_call )"
+    r"^(admin token|console: |demo app:|  curl |  \.venv/bin/python -m devtools\.sign_call )"
 )
 
 

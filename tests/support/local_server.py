@@ -237,13 +237,13 @@ def free_port() -> int:
 
 def _environment(**overrides: str) -> dict[str, str]:
     env = dict(os.environ)
-    use_offline_aws(
-        env,
-        APIAUTH_ROOT_TOKEN=ROOT_TOKEN,
-        APIAUTH_CACHE_TTL_SECONDS="0",
-        PYTHONUNBUFFERED="1",
-        **overrides,
-    )
+    chosen = {
+        "APIAUTH_ROOT_TOKEN": ROOT_TOKEN,
+        "APIAUTH_CACHE_TTL_SECONDS": "0",
+        "PYTHONUNBUFFERED": "1",
+        **overrides,  # e.g. another root token, for a run that stands for a restart
+    }
+    use_offline_aws(env, **chosen)
     return env
 
 
@@ -259,12 +259,13 @@ def _stop(process: subprocess.Popen[str]) -> None:
 
 
 @contextmanager
-def running_local(**environment: str) -> Iterator[LocalRun]:
-    """Start ``python -m devtools.local`` on a free loopback port; stop it on exit.
+def running_local(port: int | None = None, **environment: str) -> Iterator[LocalRun]:
+    """Start ``python -m devtools.local`` on a free loopback port (or ``port``: the same one
+    again is a restart); stop it on exit.
 
     ``environment`` adds to the offline one (e.g. ``DYNAMODB_ENDPOINT`` on loopback).
     """
-    port = free_port()
+    port = port or free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "devtools.local", "--port", str(port)],
         cwd=ROOT,

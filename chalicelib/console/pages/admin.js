@@ -5,6 +5,7 @@ import {
   toast, toastError,
 } from '../dom.js';
 import { t } from '../i18n.js';
+import { loadNames, named } from '../names.js';
 import { pager } from './apps.js';
 import { showFieldError } from './forms.js';
 
@@ -177,6 +178,8 @@ export async function renderAudit(main, _params, ctx) {
   };
   const list = h('div');
   const state = { cursors: [null] };
+  const names = await loadNames();
+  if (!ctx.isCurrent()) return;
   const load = async () => {
     let answer;
     try {
@@ -190,14 +193,16 @@ export async function renderAudit(main, _params, ctx) {
       return;
     }
     if (!ctx.isCurrent()) return;
-    const rows = answer.items.map((event) => h('tr', null,
+    const rows = await Promise.all(answer.items.map(async (event) => h('tr', null,
       h('td', { 'data-label': t('time') }, formatTime(event.time)),
       h('td', { 'data-label': t('action') }, event.action),
-      h('td', { 'data-label': t('object') }, `${event.object_type || ''} `, h('code', null, event.object_id || '')),
-      h('td', { 'data-label': t('tokenId') }, h('code', null, event.token_id || '')),
-      h('td', { 'data-label': t('changes') }, event.changes ? h('code', null, JSON.stringify(event.changes)) : '—')));
+      h('td', { 'data-label': t('object'), class: 'col-object' }, `${event.object_type || ''} `,
+        named(await objectName(names, event), event.object_id, { kind: t('objectId') })),
+      h('td', { 'data-label': t('tokenId'), class: 'col-token' }, named(names.token.get(event.token_id), event.token_id, { kind: t('tokenId') })),
+      h('td', { 'data-label': t('changes') }, event.changes ? h('code', null, JSON.stringify(event.changes)) : '—'))));
+    if (!ctx.isCurrent()) return;
     clear(list);
-    append(list, [table([t('time'), t('action'), t('object'), t('tokenId'), t('changes')], rows, { caption: t('audit') }),
+    append(list, [table([t('time'), t('action'), t('object'), t('token'), t('changes')], rows, { caption: t('audit') }),
       pager(state, answer.next_cursor, load)]);
   };
   const form = h('form', { class: 'filters' }, Object.values(f).map((x) => x.row),
@@ -205,4 +210,18 @@ export async function renderAudit(main, _params, ctx) {
   form.addEventListener('submit', (event) => { event.preventDefault(); state.cursors = [null]; load(); });
   append(main, [h('h1', null, t('audit')), h('p', { class: 'lead' }, t('auditLead')), form, list]);
   await load();
+}
+
+// The name of an audit event's object as this account knows it now, else as the event wrote it.
+async function objectName(names, event) {
+  const id = event.object_id;
+  const written = event.changes && typeof event.changes.name === 'string' ? event.changes.name : '';
+  const kind = event.object_type;
+  if (kind === 'app') return names.app.get(id) || written;
+  if (kind === 'api') return names.api.get(id) || written;
+  if (kind === 'token') return names.token.get(id) || written;
+  if (kind === 'gateway') return names.gateway.get(id) || written;
+  if (kind === 'key') return (await names.key(id)) || written;
+  if (kind === 'whitelist') return names.app.get(id) || (id.startsWith('app-') ? '' : await names.key(id)) || written;
+  return written;
 }

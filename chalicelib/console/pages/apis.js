@@ -95,11 +95,16 @@ async function loadGateways() {
 export async function render(main, _params, ctx) {
   const [catalog, gateways] = await Promise.all([loadApis(), loadGateways()]);
   if (!ctx.isCurrent()) return;
-  const groups = [...catalog.byGroup.keys()].sort();
   const gatewayFilter = field(t('gateway'), h('select', { id: 'filter-gateway' },
     h('option', { value: '' }, t('any')), gateways.map((g) => h('option', { value: g.gateway_id }, g.name || g.gateway_id))));
-  const groupFilter = field(t('group'), h('select', { id: 'filter-group' },
-    h('option', { value: '' }, t('any')), groups.map((g) => h('option', { value: g }, g))));
+  const groupFilter = field(t('group'), h('select', { id: 'filter-group' }));
+  // The groups of the catalog as it is now (a new API may bring a new group); the choice is kept.
+  const fillGroups = () => {
+    const chosen = groupFilter.input.value;
+    groupFilter.input.replaceChildren(h('option', { value: '' }, t('any')),
+      ...[...catalog.byGroup.keys()].sort().map((g) => h('option', { value: g, selected: g === chosen }, g)));
+  };
+  fillGroups();
   const list = h('div');
   const grants = h('div');
   const draw = () => {
@@ -147,6 +152,7 @@ export async function render(main, _params, ctx) {
   async function reload() {
     const fresh = await loadApis();
     Object.assign(catalog, fresh);
+    fillGroups();
     draw();
   }
   [gatewayFilter, groupFilter].forEach((f) => f.input.addEventListener('change', draw));

@@ -2,6 +2,7 @@
 // wording pydantic answers with), and the API's 400 shown on the field it names.
 import { url } from '../api.js';
 import { setFieldError } from '../dom.js';
+import { validationSentence } from '../errors.js';
 
 let documentPromise = null;
 
@@ -42,21 +43,21 @@ function stringBranch(schema) {
   return schema.type === 'string' ? schema : null;
 }
 
-// The message pydantic would give for this value, or '' when it passes.
+// The message pydantic would give for this value, or '' when it passes; shown as the
+// sentence errors.js makes of the server's answer (the same words either way, never a pattern).
 export function checkString(name, value, schema, { optional = false } = {}) {
   const rule = stringBranch(schema);
   if (!rule || (optional && value === '')) return '';
   const text = rule.pattern ? value : value.trim();
+  let message = '';
   if (rule.minLength !== undefined && text.length < rule.minLength) {
-    return `${name}: String should have at least ${rule.minLength} character${rule.minLength === 1 ? '' : 's'}`;
+    message = `String should have at least ${rule.minLength} character${rule.minLength === 1 ? '' : 's'}`;
+  } else if (rule.maxLength !== undefined && text.length > rule.maxLength) {
+    message = `String should have at most ${rule.maxLength} characters`;
+  } else if (rule.pattern && !new RegExp(rule.pattern, 'u').test(value)) {
+    message = 'String should match pattern';
   }
-  if (rule.maxLength !== undefined && text.length > rule.maxLength) {
-    return `${name}: String should have at most ${rule.maxLength} characters`;
-  }
-  if (rule.pattern && !new RegExp(rule.pattern, 'u').test(value)) {
-    return `${name}: String should match pattern '${rule.pattern}'`;
-  }
-  return '';
+  return message ? validationSentence(name, `${name}: ${message}`) : '';
 }
 
 // Wire live checks on string fields: { name: [field, optional] }.
