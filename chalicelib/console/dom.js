@@ -142,9 +142,16 @@ function dropHistoryEntry(id) {
   }, 0);
 }
 
+// A dialog's toasts outlive it: on close they move to the page's own box, so "Saved" or an
+// error shown just before closing stays readable for its time.
+function keepToasts(node) {
+  const box = node.querySelector(':scope > .toasts');
+  if (box && box.children.length) document.getElementById('toasts').append(...box.children);
+}
+
 // A modal <dialog>: Escape and Back close it, focus stays inside while open.
 export function dialog(title, build, { wide = false } = {}) {
-  const close = () => { if (node.open) node.close(); node.remove(); };
+  const close = () => { keepToasts(node); if (node.open) node.close(); node.remove(); };
   const heading = h('h2', { id: `dlg-${Math.random().toString(36).slice(2)}` }, title);
   const body = h('div', { class: 'dialog-body' });
   lastDialogId += 1;
@@ -154,6 +161,7 @@ export function dialog(title, build, { wide = false } = {}) {
       h('button', { type: 'button', class: 'btn-icon', 'aria-label': t('close'), onclick: close }, '×')),
     body);
   node.addEventListener('close', () => {
+    keepToasts(node);
     node.remove();
     dropHistoryEntry(id);
   });

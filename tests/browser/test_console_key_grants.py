@@ -94,7 +94,7 @@ def test_a_provider_authorizes_a_callers_access_key_and_the_caller_manages_its_p
     dialog.locator("#key-grants td:has-text('demo')").wait_for()
     # Its own whitelist and a custom secret; a weak secret is refused as you type.
     dialog.locator("#key-custom-secret").fill("too-short")
-    page.wait_for_selector("#key-custom-secret-error:has-text('should match pattern')")
+    page.wait_for_selector("#key-custom-secret-error:has-text('32 to 64 letters')")
     console.shot("i21-03-key-pair-dialog-en")
     dialog.locator("#key-custom-secret").fill(CUSTOM_SECRET)
     dialog.locator("#key-secret-form button[type=submit]").click()
@@ -167,7 +167,7 @@ def test_a_new_app_brings_its_own_secret(console: Console) -> None:
     page.click("#create-app")
     page.fill("#app-name", f"own-secret-{uuid.uuid4().hex[:6]}")
     page.fill("#app-secret", "weak")
-    page.wait_for_selector("#app-secret-error:has-text('should match pattern')")
+    page.wait_for_selector("#app-secret-error:has-text('32 to 64 letters')")
     page.fill("#app-secret", CUSTOM_SECRET)
     console.shot("i21-09-create-app-custom-secret-en")
     page.click("#create-app-form button[type=submit]")

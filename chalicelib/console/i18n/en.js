@@ -66,7 +66,7 @@ export default {
   errInvalid: 'The server did not accept this ({detail}). Check the form and try again.',
   errInvalidField: '{field} was not accepted ({detail}): correct it and try again.',
   ruleAccessKey: 'use 8 to 32 letters (A-Z, a-z) or digits, nothing else.',
-  ruleSecret: 'use 32 to 64 letters, digits, - or _.',
+  ruleSecret: 'use 32 to 64 letters, digits, - or _, at least 8 of them different.',
   ruleGroup: 'use 1 to 64 letters, digits, _, . or -.',
   rulePath: 'start with / and use no spaces, ? or #.',
   ruleGatewayId: 'use 1 to 64 letters, digits, _ or -.',

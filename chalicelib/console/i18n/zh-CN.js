@@ -66,7 +66,7 @@ export default {
   errInvalid: '服务未接受该输入（{detail}）。请检查表单后重试。',
   errInvalidField: '{field}未被接受（{detail}）：请修改后重试。',
   ruleAccessKey: '请使用 8 到 32 个字母（A-Z、a-z）或数字，不能有其他字符。',
-  ruleSecret: '请使用 32 到 64 个字母、数字、- 或 _。',
+  ruleSecret: '请使用 32 到 64 个字母、数字、- 或 _，其中至少 8 个互不相同。',
   ruleGroup: '请使用 1 到 64 个字母、数字、_、. 或 -。',
   rulePath: '必须以 / 开头，且不能包含空格、? 或 #。',
   ruleGatewayId: '请使用 1 到 64 个字母、数字、_ 或 -。',
