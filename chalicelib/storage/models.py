@@ -214,15 +214,17 @@ class AuthorizationModel(Model):
 
 
 class CounterModel(Model):
-    """Calls counted in one window of one authorization's limit, ``<auth id>#<window>#<start>``.
+    """The calls counted against one authorization's limits, keyed by the authorization id.
 
-    Written only by the authorizer (a conditional ADD in the call's transaction); read by the
-    admin API for ``used``; TTL removes it after its window.
+    Besides its key the item holds, per window, the start of the window it counts and the
+    calls in it: ``s_<window>`` and ``c_<window>`` (``s_per_minute``, ``c_per_minute``), all
+    raised by one conditional update of an allowed call (``storage/calls/counting.py``); a
+    model cannot declare attributes whose names are data, so they are not listed here. Read by
+    the admin API for ``used``; TTL removes it a day after its longest window last counted.
     """
 
     Meta = _meta("counters", retain=False)  # short-lived rows: deleted with the stack
     counter_key = UnicodeAttribute(hash_key=True)
-    calls = NumberAttribute(default=0)
     expires_at = TTLAttribute()
 
 
