@@ -41,6 +41,7 @@ export async function render(main, _params, ctx) {
     api: field(t('api'), h('select', { id: 'filter-api' }, h('option', { value: '' }, t('any')),
       catalog.items.map((api) => h('option', { value: api.api_id, selected: api.api_id === params.get('api_id') }, `${api.name} (${api.method} ${api.path})`)))),
     key: field(t('accessKey'), h('input', { type: 'text', id: 'filter-key', spellcheck: 'false' })),
+    request: field(t('requestId'), h('input', { type: 'text', id: 'filter-request', spellcheck: 'false' }), t('requestIdHint')),
   };
   const bucket = field(t('bucket'), h('select', { id: 'bucket' },
     ['minute', 'hour', 'day'].map((b) => h('option', { value: b }, t(`bucket_${b}`)))));
@@ -58,6 +59,7 @@ export async function render(main, _params, ctx) {
     app_id: f.app.input.value.trim(),
     api_id: f.api.input.value,
     access_key: f.key.input.value.trim(),
+    request_id: f.request.input.value.trim(),
   });
 
   async function loadChart() {
