@@ -54,7 +54,7 @@ def list_records(principal: Principal, asked: RecordQuery) -> RecordPage:
     """One page of the calls the account sees, newest first."""
     _check_result(asked.result)
     low, high = _time_range(asked.from_, asked.to)
-    if asked.request_id is not None:
+    if asked.request_id:  # empty, like every other filter: not given
         return _by_request_id(principal.account_id, asked, low, high)
     return query(
         principal.account_id,

@@ -107,3 +107,13 @@ def test_a_lookup_reads_three_small_items_at_most(
 def test_a_request_id_has_no_next_page(admin: Admin) -> None:
     page = admin.get("/v1/call-records?request_id=req-1&cursor=abc")
     assert page.status == 400 and page.body["field"] == "cursor"
+
+
+@pytest.mark.parametrize("request_id", ["", " ", "\u00e9\u4e2d#\uffff", "x" * 256])
+def test_any_request_id_is_an_answer_never_a_500(admin: Admin, request_id: str) -> None:
+    from urllib.parse import quote
+
+    page = admin.get(f"/v1/call-records?request_id={quote(request_id)}")
+    assert page.status in (200, 400), page.body
+    if page.status == 400:
+        assert page.body["field"] == "request_id"
