@@ -252,3 +252,4 @@ def _match(found: Iterable[tuple[str, Item]], table: str, key: Item) -> Item | N
         if found_table == table and all(item.get(name) == value for name, value in key.items()):
             return item
     return None
+
