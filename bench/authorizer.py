@@ -411,8 +411,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  with limits on the authorization (second, minute, day), warm: DynamoDB requests per"
         f" allowed call {limited['allowed']:.0f} (budget {BUDGETS['warm_requests']}), per refused"
-        f" call over a quota {limited['throttled']:.0f} (the cancelled transaction, then the"
-        " record)"
+        f" call over a quota {limited['throttled']:.0f} (the refused counter update, a read of"
+        " the nonce, then the record)"
     )
     if limited["allowed"] > BUDGETS["warm_requests"]:
         failures.append("warm requests with limits")

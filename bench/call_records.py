@@ -51,7 +51,7 @@ def fill(count: int, seed: int) -> None:
     from chalicelib.domain.clock import format_time, utc_now
     from chalicelib.domain.records import CallRecord
     from chalicelib.storage import clients
-    from chalicelib.storage.calls.items import record_item
+    from chalicelib.storage.calls.items import Nonce, record_item
 
     rng = random.Random(seed)
     now = utc_now()
@@ -65,6 +65,8 @@ def fill(count: int, seed: int) -> None:
     batch: list[dict[str, Any]] = []
     for index in range(count):
         result = "success" if rng.random() < 0.8 else rng.choice(FAILURES)
+        if index in (VERIFIED, DENIED):  # the calls looked up by request id
+            result = "success" if index == VERIFIED else "INVALID_SIGNATURE"
         app = rng.randrange(200)
         record = CallRecord(
             request_id=f"req-{seed}-{index:07d}",
@@ -82,7 +84,11 @@ def fill(count: int, seed: int) -> None:
             provider_account_id=ACCOUNT,
             latency_ms=1.5,
         )
-        item = record_item(record)
+        # A verified call's record is keyed by its nonce (and found by request id through the
+        # by_request index); the others by their request id.
+        signed = result not in ("INVALID_SIGNATURE", "NONCE_USED")
+        nonce = Nonce(f"key{app:05d}#nonce-{index}", 2**40) if signed else None
+        item = record_item(record, nonce)
         assert item is not None
         batch.append({"PutRequest": {"Item": item}})
         if len(batch) == 25 or index == count - 1:
@@ -90,6 +96,7 @@ def fill(count: int, seed: int) -> None:
             batch = []
 
 
+VERIFIED, DENIED = 7, 8  # indexes of the calls looked up by request id
 QUERIES: dict[str, dict[str, Any]] = {
     "newest (no filter)": {},
     "by app": {"app_id": "app-007"},
@@ -100,10 +107,12 @@ QUERIES: dict[str, dict[str, Any]] = {
     "by result=NONCE_USED": {"result": "NONCE_USED"},
     "by api, last 2 days": {"api_id": "api-07", "from_": "-2d"},
     "by app + result=success": {"app_id": "app-007", "result": "success"},
+    "by request id, verified": {"request_id": VERIFIED},
+    "by request id, denied": {"request_id": DENIED},
 }
 
 
-def run_queries(repeats: int) -> dict[str, tuple[int, int, float]]:
+def run_queries(repeats: int, seed: int) -> dict[str, tuple[int, int, float]]:
     from chalicelib.domain.clock import format_time, utc_now
     from chalicelib.domain.principal import Principal
     from chalicelib.services.call_records import RecordQuery, list_records
@@ -112,6 +121,8 @@ def run_queries(repeats: int) -> dict[str, tuple[int, int, float]]:
     figures = {}
     for name, query in QUERIES.items():
         arguments = dict(query)
+        if "request_id" in arguments:
+            arguments["request_id"] = f"req-{seed}-{arguments['request_id']:07d}"
         if arguments.get("from_") == "-2d":
             arguments["from_"] = format_time(utc_now() - timedelta(days=2))
         times = []
@@ -153,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             fill(size, seed=size)
             print(f"filled {size} records in {time.perf_counter() - started:.0f} s", flush=True)
-            results[size] = run_queries(args.repeats)
+            results[size] = run_queries(args.repeats, seed=size)
     failures = []
     print(f"\npage of {PAGE}: items read / returned; time per page, {args.records} vs {args.small}")
     for name in QUERIES:

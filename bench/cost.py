@@ -311,25 +311,41 @@ def _print_aggregation(aggregation: tuple[list[Figure], list[Figure]]) -> None:
         )
 
 
+# The figures of main before issue 23 (dfdcdec, this script, 2026-12-03): write units per
+# call and dollars per million all in at 1 and 100 calls a second (the stream's aggregation
+# included), to print beside each row as it is now.
+BEFORE = {
+    "allowed, same account, warm": (4.0, 2.94, 2.78),
+    "allowed, another account's app, warm": (5.0, 3.70, 3.41),
+    "allowed, with 3 limit windows, warm": (11.0, 7.32, 7.15),
+    "denied, bad signature": (4.0, 2.94, 2.77),
+}
+
+
 def _print_all_in(rows: list[Row], aggregation: tuple[list[Figure], list[Figure]]) -> bool:
-    """An allowed call all in, at each rate; True if one costs API Gateway's price or more at
-    100 calls a second."""
+    """Each call of ``BEFORE`` all in, at each rate, beside its figures before; True if an
+    allowed call costs API Gateway's price or more at 100 calls a second."""
     yardstick = PRICES["api_gateway_rest"] * 1e6
-    print(f"allowed call all in, $ per million (API Gateway REST: ${yardstick:.2f}):")
+    print(
+        f"all in, $ per million, the stream's aggregation included (API Gateway REST:"
+        f" ${yardstick:.2f}); before: write units, $ at 1/s and 100/s:"
+    )
     over = False
-    for row_name, aggregated in zip(
-        ("allowed, same account, warm", "allowed, another account's app, warm"),
-        aggregation,
-        strict=True,
-    ):
+    same, cross = aggregation
+    for row_name, (units, at_one, at_hundred) in BEFORE.items():
+        aggregated = cross if "another account" in row_name else same
         row = next(r for r in rows if r[0] == row_name)
         call_cost = dollars(row[1], row[2], row[4], AUTHORIZER_MEMORY_GB)
         totals = []
         for rate, writes, invocation in aggregated:
             total = call_cost + 1e6 * writes * PRICES["write_unit"] + invocation
             totals.append(f"{rate}/s ${total:.2f}")
-            over = over or (rate == 100 and total >= yardstick)
-        print(f"  {row_name:46} " + ", ".join(totals))
+            allowed = row_name.startswith("allowed")
+            over = over or (allowed and rate == 100 and total >= yardstick)
+        print(
+            f"  {row_name:38} {row[2]:4.1f} WRU, " + ", ".join(totals)
+            + f"  (before: {units:4.1f} WRU, ${at_one:.2f}, ${at_hundred:.2f})"
+        )
     return over
 
 

@@ -241,7 +241,7 @@ def _signed_call_writes(demo: Demonstration, record: CallRecord) -> None:
     allowed = record._replace(request_id="req-capacity-4")
     limited = items.Nonce("AKCAPACITY000001#nonce-capacity-2", int(time.time()) + 900)
     allowed_item = items.record_item(allowed, limited)
-    for label in ("TransactWriteItems allowed call", "TransactWriteItems replay (cancelled)"):
+    for label in ("UpdateItem counter + PutItem limited call", "the same replayed (counter back)"):
         demo.write(
             label,
             table,

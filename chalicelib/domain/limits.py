@@ -38,8 +38,13 @@ class Window(NamedTuple):
     start: datetime
     end: datetime
 
+    @property
+    def start_key(self) -> str:
+        """The window's start as sortable text: what a counter records it counts."""
+        return self.start.strftime("%Y%m%dT%H%M%S")
+
     def counter_key(self, authorization_id: str) -> str:
-        return f"{authorization_id}#{self.window}#{self.start.strftime('%Y%m%dT%H%M%S')}"
+        return f"{authorization_id}#{self.window}#{self.start_key}"
 
     def retry_after(self, now: datetime) -> int:
         """Whole seconds until the window ends (at least 1): the denial's Retry-After."""

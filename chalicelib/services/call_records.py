@@ -10,10 +10,11 @@ from typing import Any, NamedTuple
 from chalicelib.domain.clock import parse_time, utc_now
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.principal import Principal
-from chalicelib.domain.verdicts import RESULT_FILTERS
+from chalicelib.domain.verdicts import FAILURE, RESULT_FILTERS, SUCCESS
 from chalicelib.services.usage import GRANULARITIES, read_counts
 from chalicelib.storage import keys as key_store
 from chalicelib.storage.calls.listing import RecordPage, query
+from chalicelib.storage.calls.lookup import by_request_id
 from chalicelib.storage.calls.plans import RecordFilter
 
 MAX_STAT_BUCKETS = 2000
@@ -46,12 +47,15 @@ class RecordQuery(NamedTuple):
     to: str | None = None
     limit: int = 50
     cursor: str | None = None
+    request_id: str | None = None
 
 
 def list_records(principal: Principal, asked: RecordQuery) -> RecordPage:
     """One page of the calls the account sees, newest first."""
     _check_result(asked.result)
     low, high = _time_range(asked.from_, asked.to)
+    if asked.request_id:  # empty, like every other filter: not given
+        return _by_request_id(principal.account_id, asked, low, high)
     return query(
         principal.account_id,
         RecordFilter(asked.app_id, asked.api_id, asked.access_key, asked.result),
@@ -62,6 +66,37 @@ def list_records(principal: Principal, asked: RecordQuery) -> RecordPage:
         # A key's calls are in its app's partition.
         key_app=_app_of_key(asked.access_key) if asked.access_key else None,
     )
+
+
+def _by_request_id(
+    viewer: str, asked: RecordQuery, low: datetime | None, high: datetime | None
+) -> RecordPage:
+    """The call with this request id, if the account sees it and the other filters match."""
+    if asked.cursor is not None:
+        raise ValidationFailed("a request id finds one record: there is no next page", "cursor")
+    records, scanned = by_request_id(viewer, asked.request_id or "")
+    wanted = {
+        "app_id": asked.app_id,
+        "api_id": asked.api_id,
+        "access_key": asked.access_key,
+    }
+    matching = [
+        record
+        for record in records
+        if all(value is None or getattr(record, name) == value for name, value in wanted.items())
+        and _result_matches(record.result, asked.result)
+        and (low is None or parse_time(record.time, "time") >= low)
+        and (high is None or parse_time(record.time, "time") <= high)
+    ]
+    return RecordPage(matching[: asked.limit], None, scanned)
+
+
+def _result_matches(result: str, asked: str | None) -> bool:
+    if asked is None or asked == result:
+        return True
+    if asked == SUCCESS:
+        return False
+    return asked == FAILURE and result != SUCCESS
 
 
 def _app_of_key(access_key: str) -> str | None:

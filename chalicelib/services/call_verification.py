@@ -2,8 +2,9 @@
 
 DynamoDB requests per allowed signed call: cold, two BatchGetItems and one
 PutItem (the record, which is the nonce); warm, only the last (storage/credentials.py
-caches). An allowed call with limits makes the put a TransactWriteItems with its counters;
-a call a limit refuses then puts its record under the nonce, as every verified call does.
+caches). An allowed call with limits raises its counters first (one UpdateItem for all its
+windows); a call a limit refuses then puts its record under the nonce, as every verified
+call does.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from chalicelib.domain.records import CallRecord
 from chalicelib.domain.verdicts import SUCCESS
 from chalicelib.storage import credentials
 from chalicelib.storage.calls import items, writes
+from chalicelib.storage.calls.counting import Counter
 from chalicelib.storage.calls.items import Nonce
-from chalicelib.storage.calls.transaction import Counter
 
 
 class Outcome(NamedTuple):
@@ -112,7 +113,7 @@ def _record_verified(
     started: float,
 ) -> Outcome:
     """A verified call (or an allowed AppCode call): the nonce, the record and, for an allowed
-    call, its limits' counters go in one request; a refused condition writes none of them."""
+    call, its limits' counters before them; a refused condition writes none of them."""
     windows = current_windows(decision.grant.limits, now) if decision.grant else []
     counters = [_counter(decision.grant, window) for window in windows if decision.grant]
     nonce = _nonce(facts.credentials, decision)
@@ -169,9 +170,11 @@ def _allowed_context(
 
 
 def _counter(grant: Authorization, window: Window) -> Counter:
-    # Kept a day past its window: TTL deletes lazily, and the key names the window anyway.
+    # One item per authorization holds its windows; kept a day past the longest one's end.
     expires = int(window.end.timestamp()) + 86400
-    return Counter(window.counter_key(grant.authorization_id), window.limit, expires, window.window)
+    return Counter(
+        grant.authorization_id, window.limit, expires, window.window, window.start_key
+    )
 
 
 def _record(

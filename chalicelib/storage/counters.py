@@ -1,4 +1,4 @@
-"""Reading the limit counters the authorizer keeps (CounterModel), for the admin API."""
+"""Reading the limit counters the authorizer keeps (``calls/counting.py``), for the admin API."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from chalicelib.config import settings
 from chalicelib.domain.clock import format_time
 from chalicelib.domain.limits import Limit, current_windows
-from chalicelib.storage.models import CounterModel
+from chalicelib.storage import clients
+from chalicelib.storage.calls.counting import used as counted
+from chalicelib.storage.items import Item
 
 
 def usage(
@@ -20,19 +23,33 @@ def usage(
         for authorization_id, limits in authorizations
         if limits
     }
-    keys = [w.counter_key(a) for a, windows in wanted.items() for w in windows]
-    used = {item.counter_key: int(item.calls or 0) for item in CounterModel.batch_get(keys)}
-    return {
-        authorization_id: {
-            window.window: {
+    items = _items(list(wanted))
+    report: dict[str, dict[str, dict[str, Any]]] = {}
+    for authorization_id, windows in wanted.items():
+        item = items.get(authorization_id, {})
+        report[authorization_id] = {}
+        for window in windows:
+            used = counted(item, window.window, window.start_key)
+            report[authorization_id][window.window] = {
                 "limit": window.limit,
-                "used": min(used.get(window.counter_key(authorization_id), 0), window.limit),
-                "remaining": max(
-                    window.limit - used.get(window.counter_key(authorization_id), 0), 0
-                ),
+                "used": min(used, window.limit),
+                "remaining": max(window.limit - used, 0),
                 "resets_at": format_time(window.end),
             }
-            for window in windows
+    return report
+
+
+def _items(keys: list[str]) -> dict[str, Item]:
+    """The counter items of ``keys``, 100 to a BatchGetItem, unprocessed keys asked again."""
+    table = settings().table_name("counters")
+    found: dict[str, Item] = {}
+    for offset in range(0, len(keys), 100):
+        request: dict[str, Any] = {
+            table: {"Keys": [{"counter_key": {"S": k}} for k in keys[offset : offset + 100]]}
         }
-        for authorization_id, windows in wanted.items()
-    }
+        while request:
+            response = clients.dynamodb().batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(table, []):
+                found[item["counter_key"]["S"]] = item
+            request = response.get("UnprocessedKeys") or {}
+    return found

@@ -20,7 +20,7 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.config import settings
@@ -39,10 +39,14 @@ def _meta(table: str, **extra: Any) -> Any:
     return type("Meta", (), attributes)
 
 
-def _index(name: str, hash_attribute: str, range_attribute: str | None = None) -> Any:
-    """A global secondary index keyed by these (text) attributes, projecting every one."""
+def _index(
+    name: str, hash_attribute: str, range_attribute: str | None = None, keys_only: bool = False
+) -> Any:
+    """A global secondary index keyed by these (text) attributes, projecting every one (or,
+    ``keys_only``, the keys alone)."""
+    projection = KeysOnlyProjection() if keys_only else AllProjection()
     attributes: dict[str, Any] = {
-        "Meta": type("Meta", (), {"index_name": name, "projection": AllProjection()}),
+        "Meta": type("Meta", (), {"index_name": name, "projection": projection}),
         hash_attribute: UnicodeAttribute(hash_key=True),
     }
     if range_attribute is not None:
@@ -222,15 +226,17 @@ class AuthorizationModel(Model):
 
 
 class CounterModel(Model):
-    """Calls counted in one window of one authorization's limit, ``<auth id>#<window>#<start>``.
+    """The calls counted against one authorization's limits, keyed by the authorization id.
 
-    Written only by the authorizer (a conditional ADD in the call's transaction); read by the
-    admin API for ``used``; TTL removes it after its window.
+    Besides its key the item holds, per window, the start of the window it counts and the
+    calls in it: ``s_<window>`` and ``c_<window>`` (``s_per_minute``, ``c_per_minute``), all
+    raised by one conditional update of an allowed call (``storage/calls/counting.py``); a
+    model cannot declare attributes whose names are data, so they are not listed here. Read by
+    the admin API for ``used``; TTL removes it a day after its longest window last counted.
     """
 
     Meta = _meta("counters", retain=False)  # short-lived rows: deleted with the stack
     counter_key = UnicodeAttribute(hash_key=True)
-    calls = NumberAttribute(default=0)
     expires_at = TTLAttribute()
 
 
@@ -247,7 +253,8 @@ class CallRecordModel(Model):
     The indexes are sparse, so a call writes only those it needs (``storage/call_records.py``
     says which query reads which): ``viewer`` / ``other_viewer`` are ``<account>#success``,
     ``#failure`` or ``#replay``; ``idx_app`` is set on every record with an app, ``idx_api``
-    on all but replays.
+    on all but replays. ``idx_request`` (``by_request``, keys only) finds a record keyed by
+    its nonce by its request id; a record keyed ``r#<request_id>`` is found by its key.
     """
 
     # "calls", not the former "call-records": the key schema changed, and a stack made before
@@ -259,6 +266,8 @@ class CallRecordModel(Model):
     other_viewer = UnicodeAttribute(null=True)
     idx_app = UnicodeAttribute(null=True)
     idx_api = UnicodeAttribute(null=True)
+    # The request id of a record not keyed by it (a verified call's, keyed by its nonce).
+    idx_request = UnicodeAttribute(null=True)
     nonce_until = NumberAttribute(null=True)  # epoch seconds
     moved = BooleanAttribute(null=True)  # a copy kept when its nonce was used again, later
     request_id = UnicodeAttribute()
@@ -282,6 +291,7 @@ class CallRecordModel(Model):
     by_other_viewer = _index("by_other_viewer", "other_viewer", "sk")
     by_app = _index("by_app", "idx_app", "sk")
     by_api = _index("by_api", "idx_api", "sk")
+    by_request = _index("by_request", "idx_request", keys_only=True)
 
 
 class UsageModel(Model):

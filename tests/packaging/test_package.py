@@ -286,13 +286,14 @@ def test_iam_policies_name_no_wildcard_resource_for_dynamodb(resources: dict[str
                     ), (name, resource)
 
 
-def test_request_authorizer_role_is_read_batch_put_count_and_decrypt_only(
+def test_request_authorizer_role_is_read_batch_put_count_get_nonce_and_decrypt_only(
     resources: dict[str, Any],
 ) -> None:
     role = resources[resources["RequestAuthorizer"]["Properties"]["Role"]["Fn::GetAtt"][0]]
     actions = {a for s in _statements(role) for a in _listed(s["Action"])}
     assert {a for a in actions if not a.startswith("logs:")} == {
         "dynamodb:BatchGetItem",
+        "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "kms:Decrypt",
@@ -300,6 +301,9 @@ def test_request_authorizer_role_is_read_batch_put_count_and_decrypt_only(
     # It may update the limit counters, and nothing else.
     [counting] = [s for s in _statements(role) if "dynamodb:UpdateItem" in _listed(s["Action"])]
     assert counting["Resource"] == {"Fn::GetAtt": ["CountersTable", "Arn"]}
+    # It may read one call record (is a nonce in use?), and nothing else.
+    [reading] = [s for s in _statements(role) if "dynamodb:GetItem" in _listed(s["Action"])]
+    assert _listed(reading["Resource"]) == [{"Fn::GetAtt": ["CallsTable", "Arn"]}]
 
 
 def test_gateway_responses_carry_the_authorizer_verdict(resources: dict[str, Any]) -> None:

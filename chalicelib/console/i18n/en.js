@@ -128,6 +128,8 @@ export default {
   savedIt: 'I have copied it',
   appId: 'App ID',
   accessKey: 'Access key',
+  requestId: 'Request ID',
+  requestIdHint: 'The X-Ca-Request-Id (on an HTTP API, apigw-requestid) the caller saw: finds that one call.',
   secret: 'Secret',
   copyApp: 'Copy app',
   copyAppTitle: 'Copy app "{name}"',

@@ -128,6 +128,8 @@ export default {
   savedIt: '我已复制',
   appId: '应用 ID',
   accessKey: 'AccessKey',
+  requestId: '请求 ID',
+  requestIdHint: '调用方看到的 X-Ca-Request-Id（HTTP API 为 apigw-requestid）：找到那一次调用。',
   secret: 'Secret',
   copyApp: '复制应用',
   copyAppTitle: '复制应用“{name}”',

@@ -47,6 +47,7 @@ export async function render(main, _params, ctx) {
     api: field(t('api'), h('select', { id: 'filter-api' }, h('option', { value: '' }, t('any')),
       catalog.items.map((api) => h('option', { value: api.api_id, selected: api.api_id === params.get('api_id') }, `${api.name} (${api.method} ${api.path})`)))),
     key: field(t('accessKey'), h('input', { type: 'text', id: 'filter-key', spellcheck: 'false' })),
+    request: field(t('requestId'), h('input', { type: 'text', id: 'filter-request', spellcheck: 'false' }), t('requestIdHint')),
   };
   // The form's fields by the API's names (a 400 names one of these).
   const fieldsByName = { result: f.result, from: f.from, to: f.to, app_id: f.app, api_id: f.api, access_key: f.key };
@@ -69,6 +70,7 @@ export async function render(main, _params, ctx) {
     app_id: f.app.input.value.trim(),
     api_id: f.api.input.value,
     access_key: f.key.input.value.trim(),
+    request_id: f.request.input.value.trim(),
   });
 
   async function loadChart() {

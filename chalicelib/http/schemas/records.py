@@ -19,6 +19,11 @@ class RecordFilter(Page):
         description="success, failure or one verdict code",
         examples=[SUCCESS, FAILURE, *MESSAGES],
     )
+    request_id: Id | None = Field(
+        default=None,
+        description="the one call with this request id: the X-Ca-Request-Id its caller saw (on"
+        " an HTTP API, apigw-requestid); the other filters must match it too",
+    )
     from_: QueryTime | None = Field(default=None, alias="from")
     to: QueryTime | None = None
 

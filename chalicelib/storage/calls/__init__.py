@@ -1,13 +1,16 @@
 """Call records in DynamoDB, bare botocore, one module per job.
 
 - ``items``: the item codec (a record's item, its ids and sort key, and back);
-- ``writes``: storing a call's record with its nonce and its limits' counters, the body
+- ``writes``: storing a call's record with its nonce after its limits' counters, the body
   check's correction (``mark_failed``), the log line of a call no account sees;
-- ``transaction``: the nonce-and-counters TransactWriteItems, each refusal named by its item;
+- ``counting``: the limit counters, one item per authorization, every window raised by one
+  conditional update;
+- ``transaction``: the TransactWriteItems of a nonce taken over, each refusal named by its item;
 - ``takeover``: a nonce used again after it stopped counting, taken over by the new call;
 - ``plans``: which index partitions can hold what a listing asks for;
 - ``merge``: the newest-first merge of those partitions within a read budget;
-- ``listing``: one page of a viewer's records, with ``storage.pagination``'s cursor.
+- ``listing``: one page of a viewer's records, with ``storage.pagination``'s cursor;
+- ``lookup``: the one record of a request id.
 
 A record is one item, whoever sees it (``models.CallRecordModel``). What an allowed call
 costs is what its write costs, so each index is sparse and a call writes only the ones its
@@ -19,7 +22,11 @@ queries need:
 | by_other_viewer  | the same                                   | the app's owner, when another |
 | by_app           | app_id                                     | every record with an app      |
 | by_api           | api_id                                     | every record but replays      |
+| by_request       | request_id (keys only)                     | records keyed by their nonce  |
 
 A replay (NONCE_USED) is in no API's partition: with the refused put before it, it still
-costs no more than the call it replays.
+costs no more than the call it replays. A record keyed ``r#<request_id>`` (a call whose
+signature was not verified, a replay, an AppCode call) is found by its request id by its key,
+so only a verified call's record pays the by_request entry: one write unit, the price of
+finding it without knowing when it was made.
 """

@@ -83,6 +83,8 @@ def record_item(record: CallRecord, nonce: Nonce | None = None) -> Item | None:
         item["idx_api"] = {"S": r.api_id}
     if nonce is not None:
         item["nonce_until"] = {"N": str(nonce.until)}
+        # Keyed by its nonce: found by its request id through the keys-only index.
+        item["idx_request"] = {"S": r.request_id}
     for name, value in (
         ("source_ip", r.source_ip),
         ("stage", r.stage),

@@ -8,18 +8,17 @@ which DynamoDB has not deleted yet (TTL deletes lazily). Only the latter is take
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 
 from chalicelib.storage import clients
 from chalicelib.storage.calls import transaction
 from chalicelib.storage.calls.items import Nonce, moved_id, table
-from chalicelib.storage.calls.transaction import NONCE, Counter
+from chalicelib.storage.calls.transaction import NONCE
 from chalicelib.storage.items import Item
 
 
-def take_over(item: Item, nonce: Nonce, counters: Sequence[Counter], old: Item) -> str:
+def take_over(item: Item, nonce: Nonce, old: Item) -> str:
     """Write ``item`` over the nonce's old record if that no longer counts: "" when written,
-    "nonce" when the nonce is in use, else the window whose limit is reached."""
+    "nonce" when the nonce is in use."""
     if not old:  # a racing write (TransactionConflict carries no item), or dynalite
         key = {"id": item["id"]}
         found = clients.dynamodb().get_item(TableName=table(), Key=key, ConsistentRead=True)
@@ -45,7 +44,7 @@ def take_over(item: Item, nonce: Nonce, counters: Sequence[Counter], old: Item) 
     keep = {"TableName": table(), "Item": moved, "ConditionExpression": "attribute_not_exists(id)"}
     # Either refused: a concurrent call took the nonce over first.
     writes = [transaction.put(replace, NONCE), transaction.put(keep, NONCE)]
-    refused, _ = transaction.run(writes, counters)
+    refused, _ = transaction.run(writes)
     return refused
 
 

@@ -1,10 +1,11 @@
 """Writing call records: a verified call's record is its nonce; an allowed call's limit
-counters go with it; the body check turns an allowed call's record into a denial."""
+counters go just before it; the body check turns an allowed call's record into a denial."""
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,10 +14,11 @@ from botocore.exceptions import ClientError
 from chalicelib.domain.records import CallRecord, RecordRef
 from chalicelib.domain.verdicts import FAILURE
 from chalicelib.storage import clients
-from chalicelib.storage.calls import transaction
+from chalicelib.storage.calls import counting, transaction
+from chalicelib.storage.calls.counting import Counter
 from chalicelib.storage.calls.items import FIELD_LIMITS, Nonce, clean, record_item, table
-from chalicelib.storage.calls.takeover import take_over
-from chalicelib.storage.calls.transaction import NONCE, Counter
+from chalicelib.storage.calls.takeover import nonce_state, take_over
+from chalicelib.storage.calls.transaction import NONCE
 from chalicelib.storage.items import Item
 
 logger = logging.getLogger("apiauth.calls")
@@ -24,36 +26,63 @@ logger = logging.getLogger("apiauth.calls")
 
 def save(record: CallRecord, nonce: Nonce | None = None, counters: Sequence[Counter] = ()) -> str:
     """Store a call's record, with its nonce (only if unused) and for an allowed call each
-    limit's counter (only if under its limit), in one request.
+    limit's counter (only if under its limit).
 
     Returns "" when written, "nonce" when the nonce was already used (a concurrent replay
     included), else the window whose limit is reached; then nothing was written. A call no
     account can see is logged instead (only a call without a verified signature can be).
+
+    The counters go first, in one conditional update of their own (``counting``), and the
+    record after them: a limit never lets one call too many through, and a call whose nonce
+    turns out used is taken back out of the windows. Neither is a transaction, which would
+    double the write units of both.
     """
     item = record_item(record, nonce)
     if item is None:
         _log_unattributed(record)
         return ""
+    if counters:
+        refused = counting.raise_counts(counters)
+        if refused:
+            # "Nonce unused" comes before the limits: a replay is named as one.
+            return NONCE if nonce is not None and _nonce_in_use(item) else refused
+    try:
+        written = _put(item, nonce)
+    except BaseException:
+        counting.lower_counts(counters)  # not stored: the call did not happen
+        raise
+    if written:
+        counting.lower_counts(counters)
+    return written
+
+
+def _put(item: Item, nonce: Nonce | None) -> str:
     put: Item = {"TableName": table(), "Item": item}
     if nonce is not None:
         put["ConditionExpression"] = "attribute_not_exists(id)"
         put["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-    if not counters:
-        try:
-            clients.dynamodb().put_item(**put)
-            return ""
-        except ClientError as error:
-            if transaction.error_code(error) != "ConditionalCheckFailedException":
-                raise
-            if nonce is None:
-                raise
-            old = error.response.get("Item") or {}
-    else:
-        writes = [transaction.put(put, NONCE if nonce else "")]
-        refused, old = transaction.run(writes, counters)
-        if refused != NONCE or nonce is None:
-            return refused
-    return take_over(item, nonce, counters, old)
+    try:
+        clients.dynamodb().put_item(**put)
+        return ""
+    except ClientError as error:
+        if transaction.error_code(error) != "ConditionalCheckFailedException":
+            raise
+        if nonce is None:
+            raise
+        old = error.response.get("Item") or {}
+    return take_over(item, nonce, old)
+
+
+def _nonce_in_use(item: Item) -> bool:
+    """Whether the record at the nonce's id (if any) still holds the nonce."""
+    found = clients.dynamodb().get_item(
+        TableName=table(), Key={"id": item["id"]}, ConsistentRead=True
+    )
+    old = found.get("Item")
+    if not old:
+        return False
+    until, _ = nonce_state(old)
+    return until is None or until >= time.time()
 
 
 def mark_failed(ref: RecordRef, result: str) -> None:
