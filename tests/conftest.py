@@ -18,11 +18,12 @@ use_offline_aws(
 import pytest  # noqa: E402
 
 from devtools import embedded_dynamodb  # noqa: E402
-from tests.support.aws import fresh_moto  # noqa: E402
+from tests.support.aws import fresh_moto, reuse_kms_key_pairs  # noqa: E402
 from tests.support.paths import ROOT  # noqa: E402
 
 # The tests' moto is the local run's: as concurrent, and as safe under concurrency.
 embedded_dynamodb.install()
+reuse_kms_key_pairs()
 
 
 @pytest.fixture
