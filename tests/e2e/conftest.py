@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.support.local_server import FIGURES, LocalRun, running_local
+from tests.support.local_server import FIGURES, LocalRun
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -22,6 +21,5 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 @pytest.fixture(scope="session")
-def local() -> Iterator[LocalRun]:
-    with running_local() as run:
-        yield run
+def local(shared_local: LocalRun) -> LocalRun:
+    return shared_local  # the browser suite's too (tests/conftest.py)
