@@ -18,11 +18,12 @@ use_offline_aws(
 import pytest  # noqa: E402
 
 from devtools import embedded_dynamodb  # noqa: E402
-from tests.support.aws import fresh_moto  # noqa: E402
+from tests.support.aws import fresh_moto, reuse_kms_key_pairs  # noqa: E402
 from tests.support.paths import ROOT  # noqa: E402
 
 # The tests' moto is the local run's: as concurrent, and as safe under concurrency.
 embedded_dynamodb.install()
+reuse_kms_key_pairs()
 
 
 @pytest.fixture
@@ -49,3 +50,13 @@ def client(aws: None) -> Iterator[Any]:
     install()
     with Client(app, stage_name="dev", project_dir=str(ROOT)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def shared_local() -> Iterator[Any]:
+    """The real local run the end-to-end and browser suites share (one start per session; a
+    test that needs a fresh one, or stops it, starts its own with ``running_local``)."""
+    from tests.support.local_server import running_local
+
+    with running_local() as run:
+        yield run

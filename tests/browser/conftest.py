@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.support.console import Console
-from tests.support.local_server import LocalRun, running_local
+from tests.support.local_server import LocalRun
 
 CHROMIUM = Path(os.environ.get("APIAUTH_CHROMIUM", "/usr/bin/chromium"))
 # Without the background-networking flags Chromium reaches for Google's services, which a
@@ -63,9 +63,8 @@ def playwright_driver() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def console_server(playwright_driver: Any) -> Iterator[LocalRun]:
-    with running_local() as run:
-        yield run
+def console_server(playwright_driver: Any, shared_local: LocalRun) -> LocalRun:
+    return shared_local  # the end-to-end suite's too (tests/conftest.py)
 
 
 @pytest.fixture

@@ -22,9 +22,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 @pytest.fixture(scope="session")
-def local() -> Iterator[LocalRun]:
-    with running_local() as run:
-        yield run
+def local(shared_local: LocalRun) -> LocalRun:
+    return shared_local  # the browser suite's too (tests/conftest.py)
 
 
 @pytest.fixture(scope="session")

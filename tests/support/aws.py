@@ -8,6 +8,21 @@ from contextlib import contextmanager
 from urllib.request import Request, urlopen
 
 
+def reuse_kms_key_pairs() -> None:
+    """moto gives every KMS key, even a symmetric one, a fresh RSA-2048 pair (0.1-0.8 s each,
+    most of a fresh moto's setup); the app only encrypts and decrypts with a symmetric key, so
+    the tests' moto makes one pair per key spec and shares it. Each key keeps its own symmetric
+    material (moto's ``generate_master_key``), so sealing stays per key and per test."""
+    from functools import cache
+
+    from moto.kms import models
+
+    original = models.__dict__["generate_private_key"]
+    if getattr(original, "cache_info", None):
+        return  # already patched
+    models.__dict__["generate_private_key"] = cache(original)
+
+
 def reset_process_state() -> None:
     """Forget clients, settings and caches bound to a previous moto backend or endpoint."""
     from chalicelib.storage.clients import reset_clients
