@@ -21,7 +21,6 @@ from typing import Any
 
 from chalicelib.domain import verification as rules
 from chalicelib.domain.route_matching import CATCH_ALL
-from chalicelib.http.gateway_responses import Denial
 from chalicelib.services.call_verification import Outcome
 
 PAYLOAD_2 = "2.0"
@@ -159,28 +158,13 @@ def answer(event: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
     A denial's context carries ``error_code`` and ``error_message`` as on REST, for the logs;
     the caller sees 403 ``{"message":"Forbidden"}`` and finds the verdict by its request id.
     """
-    if outcome.allowed:
-        context = outcome.context.to_map()
-    else:
-        denial = Denial.of(outcome.verdict, outcome.string_to_sign, outcome.message)
-        context = denial.context(outcome.context)
+    from chalicelib.http.request_authorizer import answer_context
+    from chalicelib.http.request_authorizer import policy as iam_policy
+
     gateway = outcome.gateway
-    simple: dict[str, Any] = {"isAuthorized": outcome.allowed, "context": context}
+    simple: dict[str, Any] = {"isAuthorized": outcome.allowed, "context": answer_context(outcome)}
     resource = str(event.get("routeArn") or event.get("methodArn") or "*")
-    policy: dict[str, Any] = {
-        "principalId": outcome.context.app_id or "anonymous",
-        "policyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Action": "execute-api:Invoke",
-                    "Effect": "Allow" if outcome.allowed else "Deny",
-                    "Resource": resource,
-                }
-            ],
-        },
-        "context": context,
-    }
+    policy = iam_policy(event, outcome, resource)
     if event.get("version") == PAYLOAD_1:
         return policy  # format 1.0 always takes a policy
     if gateway is None:

@@ -103,14 +103,17 @@ def call_request(event: dict[str, Any]) -> rules.CallRequest:
     )
 
 
-def policy(event: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
-    """The IAM policy API Gateway reads: Allow with the call's context, or Deny with what the
-    ACCESS_DENIED gateway response shows (``gateway_responses``)."""
+def answer_context(outcome: Outcome) -> dict[str, Any]:
+    """The context an answer carries: the call's on Allow, what the ACCESS_DENIED gateway
+    response shows on Deny (``gateway_responses``)."""
     if outcome.allowed:
-        context = outcome.context.to_map()
-    else:
-        denial = Denial.of(outcome.verdict, outcome.string_to_sign, outcome.message)
-        context = denial.context(outcome.context)
+        return outcome.context.to_map()
+    denial = Denial.of(outcome.verdict, outcome.string_to_sign, outcome.message)
+    return denial.context(outcome.context)
+
+
+def policy(event: dict[str, Any], outcome: Outcome, resource: str = "") -> dict[str, Any]:
+    """The IAM policy API Gateway reads, on ``resource`` (default: the event's methodArn)."""
     return {
         "principalId": outcome.context.app_id or "anonymous",
         "policyDocument": {
@@ -119,11 +122,11 @@ def policy(event: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
                 {
                     "Action": "execute-api:Invoke",
                     "Effect": "Allow" if outcome.allowed else "Deny",
-                    "Resource": str(event.get("methodArn") or "*"),
+                    "Resource": resource or str(event.get("methodArn") or "*"),
                 }
             ],
         },
-        "context": context,
+        "context": answer_context(outcome),
     }
 
 
