@@ -256,28 +256,14 @@ def test_the_default_route_matching_nothing_is_api_not_found(
 
 
 def test_a_default_route_call_costs_four_requests_cold_and_one_warm(
-    demo: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    demo: dict[str, str], dynamodb_requests: list[str]
 ) -> None:
-    from chalicelib.config import settings
-    from chalicelib.storage import clients
-    from chalicelib.storage.credentials import reset_cache
-
-    monkeypatch.setenv("APIAUTH_CACHE_TTL_SECONDS", "60")
-    settings.cache_clear()
-    reset_cache()
-    calls: list[str] = []
-    clients.dynamodb().meta.events.register(
-        "before-call.dynamodb", lambda model, **_: calls.append(model.name)
-    )
-    try:
-        assert run(signed_http_event(demo))["isAuthorized"] is True
-        cold = list(calls)
-        calls.clear()
-        assert run(signed_http_event(demo))["isAuthorized"] is True
-        warm = list(calls)
-    finally:
-        settings.cache_clear()
-        reset_cache()
+    calls = dynamodb_requests
+    assert run(signed_http_event(demo))["isAuthorized"] is True
+    cold = list(calls)
+    calls.clear()
+    assert run(signed_http_event(demo))["isAuthorized"] is True
+    warm = list(calls)
     # Key + gateway, the gateway's APIs (one Query by gateway), app + grants, the record.
     assert cold == ["BatchGetItem", "Query", "BatchGetItem", "PutItem"]
     assert warm == ["PutItem"]

@@ -170,35 +170,24 @@ def test_a_copy_of_the_app_does_not_carry_a_key_pairs_grant(
     assert copied.status == 201 and copied.body["authorizations"] == [], copied.body
 
 
-def test_a_call_under_a_key_pairs_grant_costs_what_any_allowed_call_costs(
-    admin: Admin,
-    other: Admin,
-    demo: dict[str, str],
-    caller: dict[str, Any],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The pair's whitelist and grants come in the batches the authorizer already makes."""
-    from chalicelib.config import settings
-    from chalicelib.storage import clients
-    from chalicelib.storage.credentials import reset_cache
-
+@pytest.fixture
+def granted_with_whitelist(admin: Admin, other: Admin, caller: dict[str, Any]) -> None:
     grant_key(admin, "PartnerKey01")
     other.put("/v1/keys/PartnerKey01/whitelist", {"entries": ["198.51.100.0/24"]})
-    monkeypatch.setenv("APIAUTH_CACHE_TTL_SECONDS", "60")
-    settings.cache_clear()
-    reset_cache()
-    calls: list[str] = []
-    clients.dynamodb().meta.events.register(
-        "before-call.dynamodb", lambda model, **_: calls.append(model.name)
-    )
-    try:
-        assert allowed(call(demo, caller["first"]))
-        cold = list(calls)
-        calls.clear()
-        assert allowed(call(demo, caller["first"]))
-        warm = list(calls)
-    finally:
-        settings.cache_clear()
-        reset_cache()
+
+
+def test_a_call_under_a_key_pairs_grant_costs_what_any_allowed_call_costs(
+    demo: dict[str, str],
+    caller: dict[str, Any],
+    granted_with_whitelist: None,
+    dynamodb_requests: list[str],
+) -> None:
+    """The pair's whitelist and grants come in the batches the authorizer already makes."""
+    calls = dynamodb_requests
+    assert allowed(call(demo, caller["first"]))
+    cold = list(calls)
+    calls.clear()
+    assert allowed(call(demo, caller["first"]))
+    warm = list(calls)
     assert cold == ["BatchGetItem", "BatchGetItem", "PutItem"]
     assert warm == ["PutItem"]

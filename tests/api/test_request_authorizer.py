@@ -204,32 +204,18 @@ def test_garbage_events_end_in_a_deny_never_an_error(demo: dict[str, str], mangl
 
 
 def test_warm_allowed_call_costs_one_dynamodb_request(
-    demo: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    demo: dict[str, str], dynamodb_requests: list[str]
 ) -> None:
-    from chalicelib.config import settings
-    from chalicelib.storage import clients
-    from chalicelib.storage.credentials import reset_cache
-
-    monkeypatch.setenv("APIAUTH_CACHE_TTL_SECONDS", "60")
-    settings.cache_clear()
-    reset_cache()
-    calls: list[str] = []
-    clients.dynamodb().meta.events.register(
-        "before-call.dynamodb", lambda model, **_: calls.append(model.name)
-    )
-    try:
-        run(signed_event(demo))
-        cold = list(calls)
-        calls.clear()
-        event = signed_event(demo)
-        run(copy.deepcopy(event))
-        warm = list(calls)
-        calls.clear()
-        assert_denied(run(event), "NONCE_USED")
-        replay = list(calls)
-    finally:
-        settings.cache_clear()
-        reset_cache()
+    calls = dynamodb_requests
+    run(signed_event(demo))
+    cold = list(calls)
+    calls.clear()
+    event = signed_event(demo)
+    run(copy.deepcopy(event))
+    warm = list(calls)
+    calls.clear()
+    assert_denied(run(event), "NONCE_USED")
+    replay = list(calls)
     assert cold == ["BatchGetItem", "BatchGetItem", "PutItem"]
     assert warm == ["PutItem"]  # the record, which is the nonce: no transaction
     assert replay == ["PutItem", "PutItem"]  # refused (its old item comes back), its record
