@@ -289,7 +289,6 @@ export default {
   openRecord: 'Open the whole record',
   noRecords: 'No call records match.',
   // Names beside ids (names.js), the records chart (chart.js, pages/records.js).
-  keyPair: 'Key pair',
   id: 'ID',
   copyIdOf: 'Copy the {what} of {name}',
   callsN: '{n} calls',

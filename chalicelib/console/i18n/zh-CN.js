@@ -289,7 +289,6 @@ export default {
   openRecord: '查看完整记录',
   noRecords: '没有符合条件的调用记录。',
   // 名称与 ID（names.js），调用记录图表（chart.js、pages/records.js）。
-  keyPair: '密钥对',
   id: 'ID',
   copyIdOf: '复制 {name} 的{what}',
   callsN: '{n} 次调用',
