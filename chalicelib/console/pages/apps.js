@@ -26,12 +26,16 @@ export async function render(main, _params, ctx) {
     if (!details.has(id)) details.set(id, get(`/v1/apps/${encodeURIComponent(id)}`));
     return details.get(id);
   };
+  // Each search supersedes the one before: a slower answer to an older search must not
+  // draw over a newer one, nor clear the error a newer search put on the tag field.
+  let searches = 0;
   search.addEventListener('submit', (event) => {
     event.preventDefault();
     const tag = tagInput.input.value.trim();
     const problem = tagSearchError(tag);
     setFieldError(tagInput, problem);
     if (problem) {
+      searches += 1;
       tagInput.input.focus();
       return;
     }
@@ -50,16 +54,19 @@ export async function render(main, _params, ctx) {
   expiringPanel(expiring, detailsOf, ctx);
 
   async function load() {
+    searches += 1;
+    const mine = searches;
     const cursor = state.cursors[state.cursors.length - 1];
     let answer;
     try {
       answer = await get('/v1/apps', { name: state.name, tag: tagQuery(state.tag), cursor, limit: 50 });
     } catch (error) {
-      if (error.status === 401) return;
+      if (error.status === 401 || mine !== searches) return;
       if (error.field === 'tag') setFieldError(tagInput, error.message);
       else toastError(error);
       return;
     }
+    if (mine !== searches) return;
     setFieldError(tagInput, '');
     if (!ctx.isCurrent()) return;
     const keyCells = new Map();

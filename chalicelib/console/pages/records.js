@@ -124,18 +124,24 @@ export async function render(main, _params, ctx) {
     loadTable();
   }
 
+  // The newest load wins: an older answer (a refresh, the page before a bar was clicked)
+  // arriving late must not draw over the table the person asked for last.
+  let tableLoads = 0;
   async function loadTable() {
+    tableLoads += 1;
+    const mine = tableLoads;
+    const current = () => ctx.isCurrent() && mine === tableLoads;
     let answer;
     try {
       answer = await get('/v1/call-records', { ...filters(), limit: 50, cursor: state.cursors[state.cursors.length - 1] });
     } catch (error) {
-      if (error.status !== 401 && !showFieldError(error, fieldsByName)) toastError(error);
+      if (error.status !== 401 && current() && !showFieldError(error, fieldsByName)) toastError(error);
       return;
     }
-    if (!ctx.isCurrent()) return;
+    if (!current()) return;
     const keyNames = new Map(await Promise.all([...new Set(answer.items.map((r) => r.access_key).filter(Boolean))]
       .map(async (key) => [key, await names.key(key)])));
-    if (!ctx.isCurrent()) return;
+    if (!current()) return;
     const rows = answer.items.map((record) => {
       const keyName = keyNames.get(record.access_key);
       const row = h('tr', { class: 'clickable', tabindex: 0, 'data-result': record.result, title: t('openRecord') },
