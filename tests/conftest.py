@@ -50,13 +50,3 @@ def client(aws: None) -> Iterator[Any]:
     install()
     with Client(app, stage_name="dev", project_dir=str(ROOT)) as test_client:
         yield test_client
-
-
-@pytest.fixture(scope="session")
-def shared_local() -> Iterator[Any]:
-    """The real local run the end-to-end and browser suites share (one start per session; a
-    test that needs a fresh one, or stops it, starts its own with ``running_local``)."""
-    from tests.support.local_server import running_local
-
-    with running_local() as run:
-        yield run

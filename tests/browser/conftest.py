@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.support.console import Console
-from tests.support.local_server import LocalRun
+from tests.support.local_server import LocalRun, running_local
 
 CHROMIUM = Path(os.environ.get("APIAUTH_CHROMIUM", "/usr/bin/chromium"))
 # Without the background-networking flags Chromium reaches for Google's services, which a
@@ -63,8 +63,12 @@ def playwright_driver() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def console_server(playwright_driver: Any, shared_local: LocalRun) -> LocalRun:
-    return shared_local  # the end-to-end suite's too (tests/conftest.py)
+def console_server(playwright_driver: Any) -> Iterator[LocalRun]:
+    # Its own run, not the end-to-end suite's: the console tests bind gateways and accounts
+    # that change what the end-to-end tests of the same deployment see (the README's
+    # walkthrough, registering an API without naming a gateway).
+    with running_local() as run:
+        yield run
 
 
 @pytest.fixture

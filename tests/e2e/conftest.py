@@ -22,8 +22,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 @pytest.fixture(scope="session")
-def local(shared_local: LocalRun) -> LocalRun:
-    return shared_local  # the browser suite's too (tests/conftest.py)
+def local() -> Iterator[LocalRun]:
+    with running_local() as run:
+        yield run
 
 
 @pytest.fixture(scope="session")
