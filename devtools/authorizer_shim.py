@@ -314,13 +314,7 @@ def _run_request_authorizer(
                      authorizer.name, authorizer.name)
         raise _configuration_error(request_id)
 
-    auth_context = LambdaContext(
-        # chalice names a lambda_function "<app>-<stage>-<name>"; the route's context carries
-        # "<app>-<stage>".
-        function_name=f"{lambda_context.function_name}-{authorizer.name}",
-        memory_size=lambda_context.memory_limit_in_mb,
-        max_runtime_ms=max(int(lambda_context.get_remaining_time_in_millis()), 1),
-    )
+    auth_context = _authorizer_context(lambda_context, authorizer.name)
     try:
         result = handler(event, auth_context)
     except Exception as exc:  # whatever the authorizer raises, API Gateway answers
@@ -369,11 +363,7 @@ def _run_as_http_api(
     handler = _lambda_handler(app, authorizer.name)
     if handler is None:
         raise _http_api_error(request_id)
-    auth_context = LambdaContext(
-        function_name=f"{lambda_context.function_name}-{authorizer.name}",
-        memory_size=lambda_context.memory_limit_in_mb,
-        max_runtime_ms=max(int(lambda_context.get_remaining_time_in_millis()), 1),
-    )
+    auth_context = _authorizer_context(lambda_context, authorizer.name)
     try:
         result = handler(event, auth_context)
     except Exception:  # an HTTP API answers 500 whatever the authorizer raises
@@ -514,3 +504,14 @@ def _configuration_error(request_id: str) -> AuthorizerGatewayResponse:
         "x-amzn-ErrorType": "AuthorizerConfigurationException",
     }
     return AuthorizerGatewayResponse(500, headers, b'{"message": null}')
+
+
+def _authorizer_context(route_context: Any, name: str) -> LambdaContext:
+    """The authorizer function's own Lambda context, beside the route's."""
+    return LambdaContext(
+        # chalice names a lambda_function "<app>-<stage>-<name>"; the route's context carries
+        # "<app>-<stage>".
+        function_name=f"{route_context.function_name}-{name}",
+        memory_size=route_context.memory_limit_in_mb,
+        max_runtime_ms=max(int(route_context.get_remaining_time_in_millis()), 1),
+    )

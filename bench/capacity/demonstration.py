@@ -222,7 +222,7 @@ def _signed_call_writes(demo: Demonstration, record: CallRecord) -> None:
     """What the authorizer writes for a verified call, a replay, a call across accounts and an
     allowed call with a limit (the record, its nonce and the counter, in one request)."""
     from chalicelib.config import settings
-    from chalicelib.storage.calls import items, transaction, writes
+    from chalicelib.storage.calls import counting, items, writes
 
     table = settings().table_name("calls")
     nonce = items.Nonce("AKCAPACITY000001#nonce-capacity", int(time.time()) + 900)
@@ -237,7 +237,7 @@ def _signed_call_writes(demo: Demonstration, record: CallRecord) -> None:
         _key_of(items.record_item(crossing)),
         lambda: writes.save(crossing),
     )
-    window = transaction.Counter("auth-capacity#minute#0", 100, int(time.time()) + 120, "minute")
+    window = counting.Counter("auth-capacity#minute#0", 100, int(time.time()) + 120, "minute")
     allowed = record._replace(request_id="req-capacity-4")
     limited = items.Nonce("AKCAPACITY000001#nonce-capacity-2", int(time.time()) + 900)
     allowed_item = items.record_item(allowed, limited)

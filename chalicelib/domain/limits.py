@@ -43,9 +43,6 @@ class Window(NamedTuple):
         """The window's start as sortable text: what a counter records it counts."""
         return self.start.strftime("%Y%m%dT%H%M%S")
 
-    def counter_key(self, authorization_id: str) -> str:
-        return f"{authorization_id}#{self.window}#{self.start_key}"
-
     def retry_after(self, now: datetime) -> int:
         """Whole seconds until the window ends (at least 1): the denial's Retry-After."""
         return max(1, math.ceil((self.end - now).total_seconds()))

@@ -299,15 +299,17 @@ def decide(
             return verified
         nonce = (request.header("x-ca-nonce") or "").strip()
         secret_used = verified.secret_used
-    key_id = facts.key.identity if facts.key is not None and signed_with_key(facts) else None
+    key_id = key_scope(facts.credentials, facts.key)
     verdict, grant = _check_api(
         request, facts.gateway, facts.route, facts.grants, clock.text, key_id
     )
     return Decision(verdict, nonce=nonce, grant=grant, secret_used=secret_used)
 
 
-def signed_with_key(facts: Facts) -> bool:
-    return facts.credentials.mode == "signature" and facts.key is not None
+def key_scope(credentials: Credentials, key: KeyPair | None) -> str | None:
+    """Whose own grants may cover the call: the identity of the key pair that signed it; none
+    for an AppCode call (a key pair's grant is never an AppCode's)."""
+    return key.identity if key is not None and credentials.mode == "signature" else None
 
 
 def _check_caller(request: CallRequest, facts: Facts, clock: Clock) -> str | None:

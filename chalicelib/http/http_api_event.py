@@ -18,6 +18,7 @@ So nothing here raises: raising ``Unauthorized`` would be a 500 on an HTTP API, 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from chalicelib.domain import verification as rules
 from chalicelib.domain.route_matching import CATCH_ALL
@@ -61,22 +62,12 @@ def _decode(text: str) -> str | None:
     text = text.replace("+", " ")
     if "%" not in text:
         return text
-    data = bytearray()
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char == "%":
-            escape = text[index + 1 : index + 3]
-            if len(escape) != 2 or not set(escape) <= _HEX:
-                return None
-            data.append(int(escape, 16))
-            index += 3
-        else:
-            data.extend(char.encode("utf-8", "surrogatepass"))
-            index += 1
+    # unquote_to_bytes leaves a broken escape as it is; here it makes the query unreadable.
+    if any(len(escape) < 2 or not set(escape[:2]) <= _HEX for escape in text.split("%")[1:]):
+        return None
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
+        return unquote_to_bytes(text).decode("utf-8")
+    except UnicodeError:  # bytes that are not UTF-8, or a lone surrogate in the event
         return None
 
 

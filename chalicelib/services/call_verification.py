@@ -91,7 +91,7 @@ def _find_facts(request: rules.CallRequest, found: rules.Credentials) -> rules.F
     well_formed = found.mode == "appcode" or rules.is_access_key(found.access_key)
     # A value that cannot be an access key is never looked up (DynamoDB refuses keys > 2 KB).
     identity = credentials.load_identity(found if well_formed else None, request)
-    key_id = identity.key.identity if identity.key and found.mode == "signature" else None
+    key_id = rules.key_scope(found, identity.key)
     app, grants = credentials.load_app_and_grants(identity.app_id, identity.route, key_id)
     return rules.Facts(
         found,

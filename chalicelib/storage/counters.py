@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from chalicelib.config import settings
 from chalicelib.domain.clock import format_time
 from chalicelib.domain.limits import Limit, current_windows
-from chalicelib.storage import clients
+from chalicelib.storage import reads
 from chalicelib.storage.calls.counting import used as counted
 from chalicelib.storage.items import Item
 
@@ -40,16 +39,6 @@ def usage(
 
 
 def _items(keys: list[str]) -> dict[str, Item]:
-    """The counter items of ``keys``, 100 to a BatchGetItem, unprocessed keys asked again."""
-    table = settings().table_name("counters")
-    found: dict[str, Item] = {}
-    for offset in range(0, len(keys), 100):
-        request: dict[str, Any] = {
-            table: {"Keys": [{"counter_key": {"S": k}} for k in keys[offset : offset + 100]]}
-        }
-        while request:
-            response = clients.dynamodb().batch_get_item(RequestItems=request)
-            for item in response.get("Responses", {}).get(table, []):
-                found[item["counter_key"]["S"]] = item
-            request = response.get("UnprocessedKeys") or {}
-    return found
+    """The counter items of ``keys`` (authorization ids), by key."""
+    found = reads.batch_get("counters", [{"counter_key": {"S": key}} for key in keys])
+    return {item["counter_key"]["S"]: item for item in found}

@@ -18,7 +18,7 @@ from chalicelib.domain import verification as rules
 from chalicelib.domain.ip_rules import compile_whitelist
 from chalicelib.domain.objects import App, AppCode, Authorization, Gateway, KeyPair, Route
 from chalicelib.domain.route_matching import CATCH_ALL, RouteTemplate, match_route
-from chalicelib.storage import clients, items
+from chalicelib.storage import clients, items, reads
 from chalicelib.storage.sealing import open_secret
 
 Item = dict[str, Any]
@@ -203,24 +203,16 @@ def _gateway_templates(gateway_id: str) -> tuple[RouteTemplate, ...]:
     hit, value = _CACHE.peek(cache_key, time.monotonic(), settings().cache_ttl_seconds)
     if hit and isinstance(value, tuple):
         return value
-    templates: list[RouteTemplate] = []
-    arguments: dict[str, Any] = {
-        "TableName": settings().table_name("apis"),
-        "IndexName": "by_gateway",
-        "KeyConditionExpression": "gateway_id = :gateway",
-        "ExpressionAttributeValues": {":gateway": {"S": gateway_id}},
-        "ProjectionExpression": "api_id, account_id, #method, #path, #group",
-        "ExpressionAttributeNames": {"#method": "method", "#path": "path", "#group": "group"},
-    }
-    while True:
-        page = clients.dynamodb().query(**arguments)
-        for item in page.get("Items", []):
-            api = items.APIS.read(item)
-            route = Route(api["api_id"], api["account_id"], api["group"])
-            templates.append(RouteTemplate(api["method"].upper(), api["path"], route))
-        if not page.get("LastEvaluatedKey"):
-            break
-        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    query = reads.query("apis", "by_gateway", {"gateway_id": gateway_id})
+    query["ProjectionExpression"] = "api_id, account_id, #method, #path, #group"
+    query["ExpressionAttributeNames"].update(
+        {"#method": "method", "#path": "path", "#group": "group"}
+    )
+    templates = []
+    for item in reads.query_all(query):
+        api = items.APIS.read(item)
+        route = Route(api["api_id"], api["account_id"], api["group"])
+        templates.append(RouteTemplate(api["method"].upper(), api["path"], route))
     found = tuple(templates)
     _CACHE.put(cache_key, found)
     return found

@@ -17,7 +17,6 @@ from chalicelib.domain.expiry import Notice
 from chalicelib.domain.objects import App, AppCode, Authorization, KeyPair
 from chalicelib.storage import clients, items, reads
 
-_BATCH_GET = 100  # BatchGetItem's limit
 _BATCH_WRITE = 25  # BatchWriteItem's limit
 
 
@@ -51,17 +50,8 @@ def authorizations_granted_by(account_id: str) -> list[Authorization]:
 
 def already_sent(markers: Iterable[str]) -> set[str]:
     """The markers among these that the notices table remembers."""
-    table = settings().table_name("notices")
-    pending = [{"marker": {"S": marker}} for marker in dict.fromkeys(markers)]
-    sent: set[str] = set()
-    while pending:
-        batch, pending = pending[:_BATCH_GET], pending[_BATCH_GET:]
-        request = {table: {"Keys": batch, "ProjectionExpression": "marker"}}
-        while request:
-            response = clients.dynamodb().batch_get_item(RequestItems=request)
-            sent |= {item["marker"]["S"] for item in response["Responses"].get(table, [])}
-            request = response.get("UnprocessedKeys") or {}
-    return sent
+    keys = [{"marker": {"S": marker}} for marker in dict.fromkeys(markers)]
+    return {item["marker"]["S"] for item in reads.batch_get("notices", keys, "marker")}
 
 
 def remember_sent(notices: Iterable[Notice], now: datetime) -> None:

@@ -7,7 +7,8 @@ authorizer's BatchGetItem (``storage/credentials.py``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chalicelib.config import settings
@@ -63,3 +64,30 @@ def query_all(arguments: Mapping[str, Any]) -> list[Item]:
         if not response.get("LastEvaluatedKey"):
             return found
         request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+BATCH_GET_KEYS = 100  # BatchGetItem's limit per request
+_BATCH_ATTEMPTS = 5
+
+
+def batch_get(table: str, keys: Sequence[Item], projection: str | None = None) -> list[Item]:
+    """The items of ``keys`` in ``table`` that exist, 100 keys to a BatchGetItem; keys left
+    unprocessed (throttling) are asked again with a backoff, and still left after that is an
+    error: never read "absent" from a throttled read."""
+    name = settings().table_name(table)
+    found: list[Item] = []
+    for offset in range(0, len(keys), BATCH_GET_KEYS):
+        wanted: dict[str, Any] = {"Keys": list(keys[offset : offset + BATCH_GET_KEYS])}
+        if projection is not None:
+            wanted["ProjectionExpression"] = projection
+        pending: dict[str, Any] = {name: wanted}
+        for attempt in range(_BATCH_ATTEMPTS):
+            response = clients.dynamodb().batch_get_item(RequestItems=pending)
+            found.extend(response.get("Responses", {}).get(name, []))
+            pending = response.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+            time.sleep(0.01 * 2**attempt)
+        if pending:
+            raise RuntimeError(f"BatchGetItem left {table} keys unprocessed")
+    return found

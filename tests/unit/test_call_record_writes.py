@@ -16,8 +16,8 @@ from chalicelib.config import settings
 from chalicelib.domain.records import CallRecord
 from chalicelib.storage import clients
 from chalicelib.storage.calls import listing, plans, writes
+from chalicelib.storage.calls.counting import Counter
 from chalicelib.storage.calls.items import Nonce, record_item
-from chalicelib.storage.calls.transaction import Counter
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -89,11 +89,11 @@ def test_quotas_and_throttles() -> None:
     ]
 
 
-def test_counter_keys_name_the_authorization_the_window_and_its_start() -> None:
+def test_a_windows_start_key_names_its_start_and_the_next_window_has_another() -> None:
     window = Window("per_day", 5, utc(2026, 11, 22), utc(2026, 11, 23))
-    assert window.counter_key("auth-1") == "auth-1#per_day#20261122T000000"
+    assert window.start_key == "20261122T000000"
     later = current_windows((Limit("per_day", 5),), utc(2026, 11, 23, 0, 0, 1))[0]
-    assert later.counter_key("auth-1") != window.counter_key("auth-1")
+    assert later.start_key != window.start_key
 
 
 # Limit-window edges the main table leaves open: sub-second parts of the moment, the host's

@@ -58,47 +58,51 @@ def used(item: Item, window: str, start: str) -> int:
 
 
 def raise_counts(counters: Sequence[Counter]) -> str:
-    """Count one call in every window: "" when counted, else the first window whose limit is
-    reached (then nothing was counted)."""
-    counted: list[Counter] = []
-    for key, group in _by_item(counters).items():
-        refused = _raise_item(key, group)
-        if refused:
-            lower_counts(counted)  # other items' windows (one item per grant: never, so far)
-            return refused
-        counted.extend(group)
-    return ""
+    """Count one call in every window (all of one grant's item): "" when counted, else the
+    first window whose limit is reached (then nothing was counted)."""
+    if not counters:
+        return ""
+    return _raise_item(_item_of(counters), list(counters))
 
 
 def lower_counts(counters: Sequence[Counter]) -> None:
     """Take one call back out of each window, where that window still counts the same start."""
-    for key, group in _by_item(counters).items():
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {":minus": {"N": "-1"}}
-        adds, conditions = [], []
-        for number, counter in enumerate(group):
-            names[f"#s{number}"] = start_name(counter.window)
-            names[f"#c{number}"] = count_name(counter.window)
-            values[f":s{number}"] = {"S": counter.start}
-            adds.append(f"#c{number} :minus")
-            conditions.append(f"#s{number} = :s{number}")
-        try:
-            clients.dynamodb().update_item(
-                TableName=_table(),
-                Key={"counter_key": {"S": key}},
-                UpdateExpression="ADD " + ", ".join(adds),
-                ConditionExpression=" AND ".join(conditions),
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as error:
-            if _code(error) != "ConditionalCheckFailedException":
-                raise
-            # A window moved on since: the call no longer counts in it anyway. Windows that
-            # did not move are lowered one by one.
-            if len(group) > 1:
-                for counter in group:
-                    lower_counts([counter])
+    if not counters:
+        return
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {":minus": {"N": "-1"}}
+    adds, conditions = [], []
+    for number, counter in enumerate(counters):
+        names[f"#s{number}"] = start_name(counter.window)
+        names[f"#c{number}"] = count_name(counter.window)
+        values[f":s{number}"] = {"S": counter.start}
+        adds.append(f"#c{number} :minus")
+        conditions.append(f"#s{number} = :s{number}")
+    try:
+        clients.dynamodb().update_item(
+            TableName=_table(),
+            Key={"counter_key": {"S": _item_of(counters)}},
+            UpdateExpression="ADD " + ", ".join(adds),
+            ConditionExpression=" AND ".join(conditions),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as error:
+        if _code(error) != "ConditionalCheckFailedException":
+            raise
+        # A window moved on since: the call no longer counts in it anyway. Windows that
+        # did not move are lowered one by one.
+        if len(counters) > 1:
+            for counter in counters:
+                lower_counts([counter])
+
+
+def _item_of(counters: Sequence[Counter]) -> str:
+    """The one counter item a call's windows are in (the grant that allowed it)."""
+    keys = {counter.key for counter in counters}
+    if len(keys) != 1:
+        raise ValueError(f"a call's windows are one grant's, not {sorted(keys)}")
+    return keys.pop()
 
 
 def _raise_item(key: str, group: list[Counter]) -> str:
@@ -182,13 +186,6 @@ def _remember(key: str, starts: dict[str, str]) -> None:
         for window, start in starts.items():
             if start != _RESTART:
                 _known[(key, window)] = start
-
-
-def _by_item(counters: Sequence[Counter]) -> dict[str, list[Counter]]:
-    grouped: dict[str, list[Counter]] = {}
-    for counter in counters:
-        grouped.setdefault(counter.key, []).append(counter)
-    return grouped
 
 
 def _table() -> str:

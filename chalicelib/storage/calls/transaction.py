@@ -14,7 +14,6 @@ from typing import NamedTuple
 from botocore.exceptions import ClientError
 
 from chalicelib.storage import clients
-from chalicelib.storage.calls.counting import Counter as Counter  # where tests name it
 from chalicelib.storage.items import Item
 
 CONFLICT_RETRIES = 4
