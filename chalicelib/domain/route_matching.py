@@ -64,11 +64,28 @@ def specificity(template: str, path: str) -> tuple[int, ...] | None:
     return (*ranks, 3)
 
 
+_DOT_SEGMENTS = frozenset({".", ".."})
+
+
+def has_dot_segment(path: str) -> bool:
+    """Whether a segment is ``.`` or ``..``, also percent-encoded (``%2e``): a backend that
+    resolves it serves another path than the one matched (``/public/../admin``)."""
+    for segment in path.split("/"):
+        if segment in _DOT_SEGMENTS or (
+            "%" in segment and segment.lower().replace("%2e", ".") in _DOT_SEGMENTS
+        ):
+            return True
+    return False
+
+
 def match_route(method: str, path: str, templates: Iterable[RouteTemplate]) -> Route | None:
     """The most specific registered API matching ``method`` and ``path``; None if none does.
 
-    Between equally specific templates, the exact method wins over ``ANY``.
+    Between equally specific templates, the exact method wins over ``ANY``. A path with a dot
+    segment matches nothing: which API it reaches depends on the backend, not on the template.
     """
+    if has_dot_segment(path):
+        return None
     method = method.upper()
     best: tuple[tuple[int, ...], int] | None = None
     found: Route | None = None

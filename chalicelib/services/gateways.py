@@ -148,6 +148,13 @@ def update_gateway(principal: Principal, gateway_id: str, asked: GatewayChanges)
         gateway = gateway._replace(base_url=asked.base_url or None)
     if asked.type is not None or asked.simple_responses is not None:
         kind = asked.type or gateway.type
+        if kind == "http" and gateway.checks_bodies:
+            # Its form-bodied calls are allowed for the body check to decide, which only this
+            # deployment's own REST API runs: as an HTTP API they would pass unverified.
+            raise ValidationFailed(
+                "this deployment's own REST API checks request bodies; it cannot be an HTTP API",
+                "type",
+            )
         simple = _simple_responses(kind, asked.simple_responses, asked.simple_responses is not None)
         if asked.type is not None and asked.simple_responses is None and kind == "http":
             simple = gateway.simple_responses if gateway.type == "http" else True

@@ -108,3 +108,11 @@ def test_bad_gateway_fields_are_400_naming_the_field(admin: Admin) -> None:
     ):
         reply = admin.post("/v1/gateways", body)
         assert reply.status == 400 and reply.body["code"] == "ValidationError", (body, reply.body)
+
+
+def test_the_gateway_that_checks_bodies_cannot_become_an_http_api(admin: Admin) -> None:
+    # Its form-bodied calls are deferred to the body check, which no HTTP API runs.
+    [local] = [g for g in admin.get("/v1/gateways").body["items"] if g["checks_bodies"]]
+    reply = admin.patch(f"/v1/gateways/{local['gateway_id']}", {"type": "http"})
+    assert reply.status == 400 and reply.body["field"] == "type", reply.body
+    assert admin.get(f"/v1/gateways/{local['gateway_id']}").body["type"] == "rest"

@@ -60,3 +60,25 @@ def test_a_greedy_variable_needs_at_least_one_segment() -> None:
 
 def test_nothing_registered_matches_nothing() -> None:
     assert match_route("GET", "/orders/1", []) is None
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/orders/../admin",
+        "/orders/./1",
+        "/orders/1/..",
+        "/orders/%2e%2e/admin",
+        "/orders/%2E./admin",
+        "/orders/.%2e",
+        "/..",
+    ],
+)
+def test_a_path_with_a_dot_segment_matches_no_template(path: str) -> None:
+    # "/public/{proxy+}" would take "/public/../admin", which a backend resolves to "/admin".
+    assert match_route("GET", path, TEMPLATES) is None
+
+
+def test_dots_inside_a_segment_are_no_dot_segment() -> None:
+    found = match_route("GET", "/orders/v1.2..3", TEMPLATES)
+    assert found is not None and found.api_id == "by-id"
