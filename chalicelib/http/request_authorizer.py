@@ -147,9 +147,11 @@ def authorize(event: dict[str, Any]) -> dict[str, Any]:
         return http_api_event.answer(event, decided)
     request = call_request(event)
     outcome = verify_call(request, started)
-    log_decision(request, outcome, started)
     sent_credentials = not rules.sent_no_credentials(request)
-    if not outcome.allowed and kind_of(outcome.verdict, sent_credentials) == UNAUTHORIZED:
+    refused = not outcome.allowed
+    unauthorized = refused and kind_of(outcome.verdict, sent_credentials) == UNAUTHORIZED
+    log_decision(request, outcome, started, unauthorized)
+    if unauthorized:
         # API Gateway answers 401 only when the authorizer fails with exactly this message.
         raise Exception("Unauthorized")  # noqa: TRY002
     return policy(event, outcome)

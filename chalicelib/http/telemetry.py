@@ -27,7 +27,6 @@ from typing import Any
 
 from chalicelib.domain import verification as rules
 from chalicelib.domain.records import CallRecord
-from chalicelib.http.gateway_responses import UNAUTHORIZED, kind_of
 from chalicelib.services.call_verification import Outcome
 
 NAMESPACE_VARIABLE = "APIAUTH_METRICS_NAMESPACE"
@@ -103,14 +102,15 @@ def decision_line(
     return metadata + json.dumps(fields, separators=(",", ":"), ensure_ascii=True)[1:]
 
 
-def log_decision(request: rules.CallRequest, outcome: Outcome, started: float) -> None:
-    """Write the call's line. A closed stdout must not turn a decision into a 500."""
+def log_decision(
+    request: rules.CallRequest, outcome: Outcome, started: float, unauthorized: bool = False
+) -> None:
+    """Write the call's line; ``unauthorized``: the handler answers it by raising (a REST
+    API's 401; an HTTP API's handler never raises). A closed stdout must not turn a decision
+    into a 500."""
     cold, _state["cold"] = _state["cold"], False
     verdict = DEFERRED if outcome.context.body_check else outcome.verdict
     latency_ms = (time.perf_counter() - started) * 1000
-    unauthorized = not outcome.allowed and (
-        kind_of(verdict, not rules.sent_no_credentials(request)) == UNAUTHORIZED
-    )
     line = decision_line(
         request, verdict, outcome.record, latency_ms, cold, int(time.time() * 1000), unauthorized
     )

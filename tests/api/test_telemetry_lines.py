@@ -86,3 +86,18 @@ def test_an_http_api_call_writes_its_decision_line_too(
     assert line["request_id"] == event["requestContext"]["requestId"]
     assert (line["verdict"], line["gateway"]) == ("success", HTTP_GATEWAY)
     assert line["app_id"] == demo["app_id"] and demo["secret"] not in json.dumps(line)
+
+
+def test_an_http_api_call_without_credentials_is_no_401(
+    root_token: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An HTTP API's handler never raises (it answers isAuthorized false): counting the call
+    # as unauthorized_401 would take a real error off the template's error alarm.
+    from tests.support.http_api_events import bind_http_demo, http_event
+    from tests.support.http_api_events import run as run_http
+
+    bind_http_demo()
+    capsys.readouterr()
+    assert run_http(http_event())["isAuthorized"] is False
+    [line] = lines(capsys)
+    assert line["verdict"] == "MISSING_CREDENTIALS" and "unauthorized_401" not in line
