@@ -183,35 +183,19 @@ def test_a_replay_of_a_throttled_call_is_nonce_used_not_throttled(
     assert error_code(run(copy.deepcopy(event))) == "NONCE_USED"
 
 
-def test_warm_calls_with_limits_cost_one_counter_update_and_the_record(
-    admin: Admin,
-    demo: dict[str, str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from chalicelib.config import settings
-    from chalicelib.storage import clients
-    from chalicelib.storage.credentials import reset_cache
-
+@pytest.fixture
+def three_windows(admin: Admin, demo: dict[str, str]) -> None:
     set_limits(admin, demo["app_id"], {"per_second": 1000, "per_minute": 1000, "per_day": 10**6})
-    monkeypatch.setenv("APIAUTH_CACHE_TTL_SECONDS", "60")
-    settings.cache_clear()
-    reset_cache()
-    calls: list[str] = []
 
-    def count(model: Any, **_: Any) -> None:
-        calls.append(model.name)
 
-    events = clients.dynamodb().meta.events
-    events.register("before-call.dynamodb", count)
-    try:
-        run(signed_event(demo))
-        calls.clear()
-        assert error_code(run(signed_event(demo))) == "success"
-        warm = list(calls)
-    finally:
-        events.unregister("before-call.dynamodb", count)
-        settings.cache_clear()
-        reset_cache()
+def test_warm_calls_with_limits_cost_one_counter_update_and_the_record(
+    demo: dict[str, str], three_windows: None, dynamodb_requests: list[str]
+) -> None:
+    calls = dynamodb_requests
+    run(signed_event(demo))
+    calls.clear()
+    assert error_code(run(signed_event(demo))) == "success"
+    warm = list(calls)
     # Every window in one conditional update, then the record (no transaction: it would
     # double the write units of both).
     assert warm == ["UpdateItem", "PutItem"]
