@@ -13,12 +13,7 @@ from tests.support.local_server import FIGURES, LocalRun, running_local
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The check that no secret leaked reads what the whole end-to-end suite saw: run it last."""
     last = [item for item in items if item.get_closest_marker("after_e2e")]
-    rest = [item for item in items if item not in last]
-    # Right after the last end-to-end test, not at the very end of the session: run after the
-    # unit suite it found the root's records missing (not understood yet; see the README).
-    e2e = [i for i, item in enumerate(rest) if "tests/e2e/" in str(item.path).replace("\\", "/")]
-    at = (e2e[-1] + 1) if e2e else len(rest)
-    items[:] = rest[:at] + last + rest[at:]
+    items[:] = [item for item in items if item not in last] + last
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -27,9 +22,18 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 @pytest.fixture(scope="session")
-def local() -> Iterator[LocalRun]:
+def local_rest() -> Iterator[LocalRun]:
+    """The session's one local run as a REST API."""
     with running_local() as run:
         yield run
+
+
+@pytest.fixture(scope="session")
+def local(local_rest: LocalRun) -> LocalRun:
+    # Under its own name too: a module that overrides ``local`` with parameters must depend on
+    # ``local_rest``, not on ``local``; pytest would start a new session run for each of its
+    # parameters and for the modules after it (the leak check then read an empty run).
+    return local_rest
 
 
 @pytest.fixture(scope="session")

@@ -38,11 +38,11 @@ rest_only = pytest.mark.rest_only  # form bodies, REST's gateway responses
 
 
 @pytest.fixture(scope="module", params=["rest", "http"])
-def local(request: pytest.FixtureRequest, local: LocalRun) -> LocalRun:
+def local(request: pytest.FixtureRequest, local_rest: LocalRun) -> LocalRun:
     """The session's local run (REST), then the one presenting itself as an HTTP API."""
     if request.param == "http":
         return request.getfixturevalue("local_http")  # type: ignore[no-any-return]
-    return local
+    return local_rest
 
 
 @pytest.fixture(autouse=True)
