@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.support.admin import Admin
+from tests.support.clock import clear_of_minute_end
 from tests.support.events import (
     GATEWAY_ID,
     assert_denied,
@@ -42,6 +43,7 @@ def test_limits_are_set_shown_with_their_use_changed_and_cleared(
 ) -> None:
     grant = grant_of(admin, demo["app_id"])
     assert grant["limits"] == {} and grant["usage"] == {}
+    clear_of_minute_end(10)
     patched = admin.patch(
         f"/v1/authorizations/{grant['authorization_id']}",
         {"limits": {"per_minute": 10, "per_day": 1000}},
@@ -118,6 +120,7 @@ def test_the_call_over_a_minute_limit_is_throttled_with_retry_after(
     demo: dict[str, str],
 ) -> None:
     set_limits(admin, demo["app_id"], {"per_minute": 2})
+    clear_of_minute_end(10)
     results = [run(signed_event(demo)) for _ in range(3)]
     assert [error_code(r) for r in results] == ["success", "success", "THROTTLED"]
     assert_denied(results[2], "THROTTLED", "Throttled by APP Flow Control")
@@ -132,6 +135,7 @@ def test_the_call_over_a_daily_quota_is_quota_exhausted(
     demo: dict[str, str],
 ) -> None:
     set_limits(admin, demo["app_id"], {"per_minute": 100, "per_day": 1})
+    clear_of_minute_end(10)
     assert error_code(run(signed_event(demo))) == "success"
     result = run(signed_event(demo))
     assert_denied(result, "QUOTA_EXHAUSTED", "Quota Exhausted")
@@ -151,6 +155,7 @@ def test_a_call_refused_by_a_limit_uses_its_nonce_and_a_denied_call_counts_nothi
     """Issue 17, review finding 6: the same bytes refused by a limit must not pass later,
     once the client has retried them with a new nonce (CONTRACT 3.3)."""
     set_limits(admin, demo["app_id"], limits)
+    clear_of_minute_end(15)
     # Verified but refused later (stage): nonce used, nothing counted.
     refused = run(signed_event(demo, headers={"X-Ca-Stage": "NOPE"}))
     assert error_code(refused) == "INVALID_STAGE"
@@ -178,6 +183,7 @@ def test_a_replay_of_a_throttled_call_is_nonce_used_not_throttled(
     demo: dict[str, str],
 ) -> None:
     set_limits(admin, demo["app_id"], {"per_minute": 1})
+    clear_of_minute_end(10)
     event = signed_event(demo)
     assert error_code(run(copy.deepcopy(event))) == "success"
     assert error_code(run(copy.deepcopy(event))) == "NONCE_USED"
@@ -231,6 +237,7 @@ def test_fifty_concurrent_calls_against_ten_a_minute_let_exactly_ten_through(
     from chalicelib.storage.models import CounterModel
 
     caller, grant_id = demo_limited_per_minute(10)
+    clear_of_minute_end(40)
     events = [signed_event(caller) for _ in range(50)]
     outcomes: list[str] = []
     lock = threading.Lock()
@@ -257,6 +264,7 @@ def test_concurrent_replays_of_a_throttled_call_are_one_throttled_and_the_rest_r
     moto_server: str,
 ) -> None:
     caller, _ = demo_limited_per_minute(1)
+    clear_of_minute_end(30)
     assert error_code(run(signed_event(caller))) == "success"
     event = signed_event(caller)
     outcomes: list[str] = []
