@@ -134,16 +134,17 @@ def delete_key(principal: Principal, access_key: str) -> None:
         raise Conflict("the default key pair cannot be deleted; delete the app instead")
     if key.enabled:
         raise Conflict(f"key {access_key} is enabled; disable it (PATCH enabled=false) first")
+    # Its own grants end with it (whoever granted them), before it: an interruption leaves the
+    # disabled pair with some of its grants, and deleting it again ends the rest; never a grant
+    # listed for a pair that is gone.
+    for grant in apis.authorizations_of(key.app_id):
+        if grant.key_id == key.identity:
+            write(apis.delete_authorization(grant))
     write(
         store.count_keys(key.account_id, -1),
         store.delete_disabled_key(key),
         record(audit_event(principal, "key.delete", access_key, {"app_id": key.app_id})),
     )
-    # Its own grants end with it (whoever granted them); the key is gone already, so one
-    # left behind by an interruption allows nothing: no pair ever has its identity again.
-    for grant in apis.authorizations_of(key.app_id):
-        if grant.key_id == key.identity:
-            write(apis.delete_authorization(grant))
 
 
 def get_whitelist(principal: Principal, access_key: str) -> KeyPair:

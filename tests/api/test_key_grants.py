@@ -136,6 +136,31 @@ def test_the_grant_and_whitelist_follow_the_pair_through_a_new_access_key_and_en
     assert admin.get(f"/v1/authorizations?app_id={caller['app_id']}").body["items"] == []
 
 
+def test_a_key_pair_delete_interrupted_leaves_the_pair_with_its_grants_and_finishes_again(
+    admin: Admin, other: Admin, caller: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.storage import apis
+
+    grant = grant_key(admin, "PartnerKey02")
+    assert other.patch("/v1/keys/PartnerKey02", {"enabled": False}).status == 200
+    real = apis.delete_authorization
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("the process stopped here")
+
+    monkeypatch.setattr(apis, "delete_authorization", interrupted)
+    assert other.delete("/v1/keys/PartnerKey02").status == 500
+    # Nothing half-done: the (disabled) pair is still there, its grant still names it.
+    assert other.get("/v1/keys/PartnerKey02").status == 200
+    [kept] = admin.get("/v1/authorizations?access_key=PartnerKey02").body["items"]
+    assert kept["authorization_id"] == grant["authorization_id"]
+
+    monkeypatch.setattr(apis, "delete_authorization", real)
+    assert other.delete("/v1/keys/PartnerKey02").status == 204
+    assert other.get("/v1/keys/PartnerKey02").status == 404
+    assert admin.get(f"/v1/authorizations?app_id={caller['app_id']}").body["items"] == []
+
+
 def test_a_key_pairs_whitelist_refuses_what_the_apps_allows(
     admin: Admin, other: Admin, demo: dict[str, str], caller: dict[str, Any]
 ) -> None:
