@@ -69,15 +69,15 @@ def _parsed(text: str) -> datetime:
 def key_pair_notices(key: KeyPair, now: datetime, unused_days: int) -> list[Notice]:
     """Expiry, the end of a rotation's grace, and an enabled pair left unused."""
     owner = {"account_id": key.account_id, "app_id": key.app_id, "access_key": key.access_key}
+    # Markers follow the pair's identity: a new access key string is the same pair, told once.
+    pair = key.identity
     found = [
-        _expiring(KEY_PAIR_EXPIRING, key.access_key, key.expires_at, owner, now),
-        _expiring(
-            ROTATION_GRACE_ENDING, key.access_key, key.previous_secret_expires_at, owner, now
-        ),
+        _expiring(KEY_PAIR_EXPIRING, pair, key.expires_at, owner, now),
+        _expiring(ROTATION_GRACE_ENDING, pair, key.previous_secret_expires_at, owner, now),
     ]
     last = key.last_used_at or key.created_at
     if key.enabled and last <= format_time(now - timedelta(days=unused_days)):
-        marker = f"{KEY_PAIR_UNUSED}#{key.access_key}#{last}"
+        marker = f"{KEY_PAIR_UNUSED}#{pair}#{last}"
         detail = {**owner, "last_used_at": key.last_used_at, "unused_days": unused_days}
         found.append(Notice(KEY_PAIR_UNUSED, detail, marker, now + UNUSED_MARKER_KEPT))
     return [notice for notice in found if notice is not None]
@@ -89,13 +89,18 @@ def appcode_notices(code: AppCode, now: datetime) -> list[Notice]:
     return [notice] if notice else []
 
 
-def authorization_notices(grant: Authorization, now: datetime) -> list[Notice]:
-    """Told to the provider, who granted it (the app's owner sees the app's own objects)."""
+def authorization_notices(
+    grant: Authorization, now: datetime, access_key: str | None = None
+) -> list[Notice]:
+    """Told to the provider, who granted it (the app's owner sees the app's own objects); a
+    key pair's own grant names that pair's ``access_key`` now."""
     detail: dict[str, object] = {
         "account_id": grant.provider_account_id,
         "app_id": grant.app_id,
         "authorization_id": grant.authorization_id,
     }
+    if grant.key_id is not None:
+        detail["access_key"] = access_key
     notice = _expiring(
         AUTHORIZATION_EXPIRING, grant.authorization_id, grant.expires_at, detail, now
     )

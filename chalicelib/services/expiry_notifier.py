@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from chalicelib.domain import expiry
 from chalicelib.domain.clock import utc_now
+from chalicelib.domain.objects import Authorization
 from chalicelib.storage import event_bus
 from chalicelib.storage import expiry as store
 
@@ -35,15 +36,29 @@ def unused_days() -> int:
 def notices_due(now: datetime) -> list[expiry.Notice]:
     days = unused_days()
     found: list[expiry.Notice] = []
+    pairs: dict[str, dict[str, str]] = {}  # app id -> its key pairs' identity -> access key
     for account_id in store.account_ids():
         for app in store.apps_of(account_id):
-            for key in store.key_pairs_of(app.app_id):
+            keys = store.key_pairs_of(app.app_id)
+            pairs[app.app_id] = {key.identity: key.access_key for key in keys}
+            for key in keys:
                 found += expiry.key_pair_notices(key, now, days)
             for code in store.appcodes_of(app.app_id):
                 found += expiry.appcode_notices(code, now)
         for grant in store.authorizations_granted_by(account_id):
-            found += expiry.authorization_notices(grant, now)
+            notices = expiry.authorization_notices(grant, now)
+            if notices and grant.key_id is not None:  # name the pair by its access key now
+                access_key = _access_key(grant, pairs)
+                notices = expiry.authorization_notices(grant, now, access_key)
+            found += notices
     return found
+
+
+def _access_key(grant: Authorization, pairs: dict[str, dict[str, str]]) -> str | None:
+    """The access key now of a key pair's own grant; each app's pairs read once a run."""
+    if grant.app_id not in pairs:
+        pairs[grant.app_id] = {p.identity: p.access_key for p in store.key_pairs_of(grant.app_id)}
+    return pairs[grant.app_id].get(grant.key_id or "")
 
 
 def notify(now: datetime | None = None) -> Run:

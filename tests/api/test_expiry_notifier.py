@@ -88,6 +88,12 @@ def test_each_kind_is_told_once_per_threshold_and_never_with_a_secret(
         {"app_id": app["app_id"], "all": True, "expires_at": format_time(now + timedelta(days=9))},
     )
     assert grant.status == 201, grant.body
+    in_ten_days = format_time(now + timedelta(days=10))
+    key_grant = admin.post(
+        "/v1/authorizations",
+        {"access_key": key["access_key"], "all": True, "expires_at": in_ten_days},
+    )
+    assert key_grant.status == 201, key_grant.body
 
     later = now + timedelta(days=2)  # every key pair made above is now unused for a day
     first = notify(later)
@@ -119,10 +125,20 @@ def test_each_kind_is_told_once_per_threshold_and_never_with_a_secret(
     assert one("AppCode Expiring")["appcode_id"] == code["appcode_id"]
     assert one("AppCode Expiring")["threshold_days"] == 1
     assert one("Rotation Grace Ending")["access_key"] == app["keys"][0]["access_key"]
-    assert one("Authorization Expiring")["authorization_id"] == grant.body["authorization_id"]
+    granted = {
+        e["detail"]["authorization_id"]: e["detail"]
+        for e in events
+        if e["detail-type"] == "Authorization Expiring"
+    }
+    assert "access_key" not in granted[grant.body["authorization_id"]]
+    assert granted[key_grant.body["authorization_id"]]["access_key"] == key["access_key"]
     unused = [e["detail"]["access_key"] for e in events if e["detail-type"] == "Key Pair Unused"]
     assert {app["keys"][0]["access_key"], key["access_key"], demo["access_key"]} <= set(unused)
 
+    # A new access key for the same pair is not a new pair: nothing is told again.
+    renamed = admin.patch(f"/v1/keys/{key['access_key']}", {"access_key": "ExpiringKey02"})
+    assert renamed.status == 200, renamed.body
+    key["access_key"] = "ExpiringKey02"
     again = notify(later + timedelta(hours=1))
     assert again.due == first.due and again.sent == [] and received(bus) == []
 

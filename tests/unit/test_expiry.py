@@ -122,3 +122,34 @@ def test_appcodes_and_authorizations_name_their_own_ids_and_owner() -> None:
     assert granted.detail_type == expiry.AUTHORIZATION_EXPIRING
     assert (granted.detail["account_id"], granted.detail["authorization_id"]) == ("prov", "au-1")
     assert expiry.authorization_notices(grant._replace(expires_at=None), NOW) == []
+    assert "access_key" not in granted.detail  # an app's grant: no key pair to name
+
+
+def test_a_key_pairs_own_grant_names_the_pairs_access_key_now() -> None:
+    grant = Authorization(
+        "app-1",
+        "key#kp-1#all#prov",
+        "au-2",
+        "prov",
+        "acct-1",
+        None,
+        None,
+        ("RELEASE",),
+        at(days=7),
+        (),
+        at(days=-1),
+        key_id="kp-1",
+    )
+    [told] = expiry.authorization_notices(grant, NOW, "PartnerKey09")
+    assert told.detail["access_key"] == "PartnerKey09"
+
+
+def test_a_new_access_key_for_the_same_pair_is_not_told_again() -> None:
+    ends = {"expires_at": at(days=5), "previous_secret_expires_at": at(days=3)}
+    stale = {"created_at": at(days=-100)}
+    before = expiry.key_pair_notices(key(key_id="kp-1", **ends, **stale), NOW, 90)
+    renamed = key(key_id="kp-1", access_key="ExpKey02", **ends, **stale)
+    after = expiry.key_pair_notices(renamed, NOW, 90)
+    assert len(before) == 3
+    assert [n.marker for n in before] == [n.marker for n in after]
+    assert after[0].detail["access_key"] == "ExpKey02"
