@@ -22,6 +22,13 @@ class Console:
         page.on("dialog", lambda dialog: self.errors.append(f"JS dialog: {dialog.message}"))
 
     def open(self, route: str = "") -> None:
+        # A dialog closed a moment ago takes its history entry back out (history.back(), which
+        # the browser runs later): going elsewhere before that lands would be undone by it, a
+        # race no person clicking is fast enough to meet.
+        self.page.wait_for_function(
+            "() => document.querySelector('dialog[open]')"
+            " || !(history.state && history.state.dialogId)"
+        )
         self.page.goto(f"{self.run.base_url}/console{('#/' + route) if route else ''}")
 
     def sign_in(self, token: str | None = None) -> None:
