@@ -13,7 +13,12 @@ from botocore.config import Config
 
 from chalicelib.config import settings
 
-_CLIENT_CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=2)
+# No client-side parameter validation: DynamoDB validates every request itself, and botocore's
+# walk over the request's shapes was a third of the CPU of the authorizer's one PutItem (586 ->
+# 446 us per warm call measured here, bench.authorizer --calls; 24% of the authorizer's CPU).
+_CLIENT_CONFIG = Config(
+    retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=2, parameter_validation=False
+)
 
 
 @functools.cache
