@@ -287,6 +287,46 @@ export function table(headers, rows, { caption, empty } = {}) {
 
 // A button that is shown but refuses with a reason (delete while enabled): still focusable,
 // so the reason reaches keyboard and screen-reader users, not only a hover title.
+// A row's less frequent actions behind a "More" button (<details>: keyboard and screen reader
+// support built in). Choosing one closes it, as do a click elsewhere and Escape.
+export function moreMenu(items) {
+  const menu = h('details', { class: 'more-actions' },
+    h('summary', { class: 'btn btn-small' }, t('moreActions')), h('div', { class: 'menu' }, items));
+  menu.addEventListener('toggle', () => placeMenu(menu));
+  menu.addEventListener('click', (event) => {
+    if (event.target.closest('.menu button')) menu.open = false;
+  });
+  menu.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && menu.open) {
+      menu.open = false;
+      menu.querySelector('summary').focus();
+    }
+  });
+  return menu;
+}
+
+document.addEventListener('click', (event) => {
+  for (const menu of document.querySelectorAll('details.more-actions[open]')) {
+    if (!menu.contains(event.target)) menu.open = false;
+  }
+});
+
+// Under its button, right edges aligned; above it if it would leave the window.
+function placeMenu(menu) {
+  if (!menu.open) return;
+  const list = menu.querySelector('.menu');
+  const button = menu.querySelector('summary').getBoundingClientRect();
+  const below = button.bottom + 4;
+  const fits = below + list.offsetHeight <= innerHeight;
+  list.style.top = `${fits ? below : Math.max(4, button.top - 4 - list.offsetHeight)}px`;
+  list.style.right = `${Math.max(4, document.documentElement.clientWidth - button.right)}px`;
+}
+
+// A fixed menu follows its button when the page or a table scrolls.
+const placeOpenMenus = () => document.querySelectorAll('details.more-actions[open]').forEach(placeMenu);
+document.addEventListener('scroll', placeOpenMenus, { capture: true, passive: true });
+window.addEventListener('resize', placeOpenMenus);
+
 export function guardedButton(label, reason, action, { danger = false } = {}) {
   const classes = danger ? 'btn btn-danger btn-small' : 'btn btn-small';
   if (!reason) return h('button', { type: 'button', class: classes, onclick: action }, label);

@@ -22,6 +22,14 @@ def _row(console: Console, access_key: str) -> Any:
     return console.page.locator(f'tr[data-access-key="{access_key}"]')
 
 
+def _more(console: Console, access_key: str) -> Any:
+    """The key pair's row with its "More" menu open (rename, reset, change key, delete)."""
+    row = _row(console, access_key)
+    row.locator("details.more-actions > summary").click()
+    row.locator("details.more-actions[open] .menu").wait_for()
+    return row
+
+
 def _refresh_until(console: Console, selector: str, attempts: int = 30) -> None:
     """The stats come from the record stream (a poller locally, ~0.3 s behind): refresh."""
     for _ in range(attempts):
@@ -81,8 +89,16 @@ def test_a_person_manages_an_app_and_reads_its_calls(console: Console) -> None:
     summary = console.clipboard()
     assert access_key in summary and secret in summary and "Call URLs" in summary
 
+    # A key pair's actions fit one line at 1280 px; the rarer ones are under "More".
+    tops = _row(console, access_key).evaluate(
+        "(row) => [...row.querySelectorAll('td.row-actions > .btn, td.row-actions > details')]"
+        ".map((e) => Math.round(e.getBoundingClientRect().top))"
+    )
+    assert len(tops) == 4 and len(set(tops)) == 1, tops
+
     # The default pair cannot be deleted, and the button says why.
-    default_delete = _row(console, access_key).get_by_role("button", name="Delete")
+    default_delete = _more(console, access_key).get_by_role("button", name="Delete")
+    console.shot("05b-key-pair-more-menu")
     assert default_delete.get_attribute("aria-disabled") == "true"
     assert "default key pair cannot be deleted" in (default_delete.get_attribute("title") or "")
 
@@ -98,7 +114,7 @@ def test_a_person_manages_an_app_and_reads_its_calls(console: Console) -> None:
     second.get_by_role("button", name="Disable").click()
     page.wait_for_selector(f'tr[data-access-key="{second_key}"] .badge-off')
     console.shot("06-second-key-pair-disabled")
-    second = _row(console, second_key)
+    second = _more(console, second_key)
     assert second.get_by_role("button", name="Delete").get_attribute("aria-disabled") is None
     second.get_by_role("button", name="Delete").click()
     page.locator("dialog[open] .btn-danger").click()
@@ -313,14 +329,14 @@ def test_apis_authorizing_another_accounts_app_rotating_keys_appcodes_and_tokens
     # Reset the secret (shown once), then change the access key: the new pair signs calls.
     run.ok(run.post("/v1/authorizations", {"app_id": mine.app_id, "group": "demo"}), 201)
     console.open(f"apps/{mine.app_id}")
-    row = _row(console, mine.access_key)
+    row = _more(console, mine.access_key)
     row.get_by_role("button", name="Reset secret").click()
     page.locator("dialog[open] .btn-danger").click()
     page.wait_for_selector("dialog[open] .once-value")
     _, new_secret = _shown_once(console)[:2]
     assert new_secret != mine.secret
     page.click("dialog[open] .actions .btn-primary")
-    _row(console, mine.access_key).get_by_role("button", name="Change access key").click()
+    _more(console, mine.access_key).get_by_role("button", name="Change access key").click()
     new_key = f"Key{uuid.uuid4().hex[:12]}"
     page.locator("dialog[open] input").fill(new_key)
     page.locator("dialog[open] .btn-danger").click()

@@ -161,6 +161,7 @@ export default {
   keyEnabled: 'Key pair enabled.',
   keyDisabled: 'Key pair disabled: calls signed with it are now refused.',
   resetSecret: 'Reset secret',
+  moreActions: 'More',
   resetSecretLead: 'Issue a new secret for {key}. Callers using the old one are refused unless you keep it valid for a grace period.',
   graceSeconds: 'Grace period (seconds)',
   graceHint: 'The previous secret keeps working this long (0 to 604800).',

@@ -161,6 +161,7 @@ export default {
   keyEnabled: '密钥对已启用。',
   keyDisabled: '密钥对已禁用：用它签名的调用将被拒绝。',
   resetSecret: '重置 Secret',
+  moreActions: '更多',
   resetSecretLead: '为 {key} 生成新的 Secret。除非设置宽限期，使用旧 Secret 的调用将被拒绝。',
   graceSeconds: '宽限期（秒）',
   graceHint: '旧 Secret 在此期间仍然有效（0 到 604800）。',

@@ -2,7 +2,7 @@
 import { del, get, patch, post, put } from '../api.js';
 import {
   append, attempt, badge, clear, confirmDialog, copyButton, copyText, dialog, field, formatTime,
-  guardedButton, h, icon, isoToLocal, localToIso, parsePairs, setFieldError, showOnce, table, toast, toastError,
+  guardedButton, h, icon, isoToLocal, localToIso, moreMenu, parsePairs, setFieldError, showOnce, table, toast, toastError,
 } from '../dom.js';
 import { t } from '../i18n.js';
 import { appFields, pairsError } from './apps.js';
@@ -35,6 +35,9 @@ export async function render(main, [appId], ctx) {
 async function load(page) {
   const app = await get(`/v1/apps/${encodeURIComponent(page.appId)}`);
   if (!page.ctx.isCurrent()) return;
+  // A key pair's "More" menu opened while the page was being read again stays open.
+  const opened = page.main.querySelector('tr[data-access-key] details.more-actions[open]');
+  const openedFor = opened && opened.closest('tr').dataset.accessKey;
   clear(page.main);
   document.title = `${app.name} · ${t('brand')}`;
   append(page.main, [
@@ -45,6 +48,10 @@ async function load(page) {
     whitelistSection(app),
     authorizationsSection(page, app),
   ]);
+  if (openedFor) {
+    const again = page.main.querySelector(`tr[data-access-key="${CSS.escape(openedFor)}"] details.more-actions`);
+    if (again) again.open = true;
+  }
 }
 
 async function secretOf(page, accessKey) {
@@ -179,21 +186,23 @@ function keyRow(page, app, key) {
     h('td', { class: 'row-actions' },
       h('button', { type: 'button', class: 'btn btn-small', onclick: () => attempt(async () => copyText(await summary(page, app, key))) }, t('copyAll')),
       h('button', { type: 'button', class: 'btn btn-small key-settings', onclick: () => openKeyPair(page, app, key) }, t('keyPairSettings')),
-      h('button', { type: 'button', class: 'btn btn-small', onclick: () => openRenameKey(page, key) }, t('rename')),
       h('button', { type: 'button', class: 'btn btn-small', onclick: () => attempt(async () => {
         await patch(`/v1/keys/${encodeURIComponent(key.access_key)}`, { enabled: !key.enabled });
         toast(key.enabled ? t('keyDisabled') : t('keyEnabled'));
         await page.load();
       }) }, key.enabled ? t('disable') : t('enable')),
-      h('button', { type: 'button', class: 'btn btn-small', onclick: () => openResetSecret(page, key) }, t('resetSecret')),
-      h('button', { type: 'button', class: 'btn btn-small', onclick: () => openChangeAccessKey(page, key) }, t('changeAccessKey')),
-      guardedButton(t('delete'), deleteReason, () => confirmDialog(t('deleteKeyConfirm', { key: key.access_key }), t('delete'),
-        () => attempt(async () => {
-          await del(`/v1/keys/${encodeURIComponent(key.access_key)}`);
-          page.revealed.delete(key.access_key);
-          toast(t('deleted'));
-          await page.load();
-        }), { danger: true }), { danger: true })));
+      moreMenu([
+        h('button', { type: 'button', class: 'btn btn-small', onclick: () => openRenameKey(page, key) }, t('rename')),
+        h('button', { type: 'button', class: 'btn btn-small', onclick: () => openResetSecret(page, key) }, t('resetSecret')),
+        h('button', { type: 'button', class: 'btn btn-small', onclick: () => openChangeAccessKey(page, key) }, t('changeAccessKey')),
+        guardedButton(t('delete'), deleteReason, () => confirmDialog(t('deleteKeyConfirm', { key: key.access_key }), t('delete'),
+          () => attempt(async () => {
+            await del(`/v1/keys/${encodeURIComponent(key.access_key)}`);
+            page.revealed.delete(key.access_key);
+            toast(t('deleted'));
+            await page.load();
+          }), { danger: true }), { danger: true }),
+      ])));
 }
 
 // The secret, masked until the eye reveals it (a logged reveal, once per page view).
