@@ -189,6 +189,7 @@ export default {
   whitelistLabel: 'Allowed caller addresses, one a line',
   whitelistHint: 'IPv4 addresses (203.0.113.7), ranges (192.168.1.*) or CIDRs (10.0.0.0/8); at most 50; IPv6 is not supported. Empty means any address.',
   whitelistCheck: 'Check of each line',
+  whitelistCheckIdle: 'Save checks every line; any problem shows here, beside its line.',
   saveWhitelist: 'Save whitelist',
   whitelistSaved: 'Whitelist saved.',
   lineError: 'Line {line}: {message}',

@@ -189,6 +189,7 @@ export default {
   whitelistLabel: '允许的调用方地址，每行一个',
   whitelistHint: 'IPv4 地址（203.0.113.7）、范围（192.168.1.*）或 CIDR（10.0.0.0/8）；最多 50 个；不支持 IPv6。为空表示允许任意地址。',
   whitelistCheck: '每行的检查结果',
+  whitelistCheckIdle: '保存时逐行检查；某行有问题会在这里、在它旁边标出。',
   saveWhitelist: '保存白名单',
   whitelistSaved: '白名单已保存。',
   lineError: '第 {line} 行：{message}',

@@ -208,7 +208,7 @@ function keyRow(page, app, key) {
 // The secret, masked until the eye reveals it (a logged reveal, once per page view).
 function secretCell(page, key) {
   const shownAtFirst = page.revealed.has(key.access_key);
-  const secretText = h('code', { class: 'secret', 'data-access-key': key.access_key }, page.revealed.get(key.access_key) || MASK);
+  const secretText = h('code', { class: shownAtFirst ? 'secret shown' : 'secret', 'data-access-key': key.access_key }, page.revealed.get(key.access_key) || MASK);
   const eye = h('button', {
     type: 'button', class: 'btn-icon reveal', 'aria-pressed': shownAtFirst ? 'true' : 'false',
     'aria-label': shownAtFirst ? t('hideSecret') : t('showSecret'), title: t('showSecretAudited'),
@@ -216,6 +216,7 @@ function secretCell(page, key) {
   eye.addEventListener('click', () => attempt(async () => {
     const show = eye.getAttribute('aria-pressed') !== 'true';
     secretText.textContent = show ? await secretOf(page, key.access_key) : MASK;
+    secretText.classList.toggle('shown', show);
     eye.setAttribute('aria-pressed', show ? 'true' : 'false');
     eye.replaceChildren(icon(show ? 'eye-off' : 'eye'));
     eye.setAttribute('aria-label', show ? t('hideSecret') : t('showSecret'));
@@ -414,7 +415,7 @@ function openChangeAppCode(page, code) {
 
 function whitelistSection(app) {
   const text = h('textarea', { id: 'whitelist', rows: 6, wrap: 'off', spellcheck: 'false', value: app.whitelist.join('\n') });
-  const marks = h('ol', { class: 'line-marks', 'aria-label': t('whitelistCheck') });
+  const marks = h('ol', { class: 'line-marks', 'aria-label': t('whitelistCheck'), 'data-idle': t('whitelistCheckIdle') });
   const summaryBox = h('div', { class: 'field-error', id: 'whitelist-error', role: 'alert' });
   text.setAttribute('aria-describedby', 'whitelist-hint whitelist-error');
   const redraw = (errorLine, message) => {
@@ -426,6 +427,7 @@ function whitelistSection(app) {
         bad ? `✗ ${message}` : ''));
     });
     text.rows = Math.max(6, lines.length + 1);
+    marks.classList.toggle('idle', errorLine < 0); // says what the pane is for
   };
   text.addEventListener('input', () => { redraw(-1); summaryBox.textContent = ''; text.removeAttribute('aria-invalid'); });
   text.addEventListener('scroll', () => { marks.scrollTop = text.scrollTop; });
