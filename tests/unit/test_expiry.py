@@ -100,12 +100,9 @@ def test_an_enabled_key_pair_unused_for_the_set_days_is_told(
         assert notices[0].detail["last_used_at"] == fields.get("last_used_at")
 
 
-def test_appcodes_and_authorizations_name_their_own_ids_and_owner() -> None:
-    code = AppCode("hash", "ac-1", "app-1", "acct-1", at(days=-1), at(days=1))
-    [told] = expiry.appcode_notices(code, NOW)
-    assert told.detail_type == expiry.APPCODE_EXPIRING
-    assert told.detail["appcode_id"] == "ac-1" and "hash" not in str(told.detail)
-    grant = Authorization(
+def all_apis_grant() -> Authorization:
+    """Provider ``prov``'s grant of all its APIs to app-1 of acct-1, ending in 7 days."""
+    return Authorization(
         "app-1",
         "all#prov",
         "au-1",
@@ -118,6 +115,14 @@ def test_appcodes_and_authorizations_name_their_own_ids_and_owner() -> None:
         (),
         at(days=-1),
     )
+
+
+def test_appcodes_and_authorizations_name_their_own_ids_and_owner() -> None:
+    code = AppCode("hash", "ac-1", "app-1", "acct-1", at(days=-1), at(days=1))
+    [told] = expiry.appcode_notices(code, NOW)
+    assert told.detail_type == expiry.APPCODE_EXPIRING
+    assert told.detail["appcode_id"] == "ac-1" and "hash" not in str(told.detail)
+    grant = all_apis_grant()
     [granted] = expiry.authorization_notices(grant, NOW)
     assert granted.detail_type == expiry.AUTHORIZATION_EXPIRING
     assert (granted.detail["account_id"], granted.detail["authorization_id"]) == ("prov", "au-1")
@@ -126,19 +131,8 @@ def test_appcodes_and_authorizations_name_their_own_ids_and_owner() -> None:
 
 
 def test_a_key_pairs_own_grant_names_the_pairs_access_key_now() -> None:
-    grant = Authorization(
-        "app-1",
-        "key#kp-1#all#prov",
-        "au-2",
-        "prov",
-        "acct-1",
-        None,
-        None,
-        ("RELEASE",),
-        at(days=7),
-        (),
-        at(days=-1),
-        key_id="kp-1",
+    grant = all_apis_grant()._replace(
+        target="key#kp-1#all#prov", authorization_id="au-2", key_id="kp-1"
     )
     [told] = expiry.authorization_notices(grant, NOW, "PartnerKey09")
     assert told.detail["access_key"] == "PartnerKey09"
