@@ -24,6 +24,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 from pynamodb.models import Model
 
 from chalicelib.config import settings
+from chalicelib.storage.clients import MAX_POOL_CONNECTIONS
 from chalicelib.storage.items import ACCOUNTS_LISTED, previous_secret_key
 
 
@@ -34,6 +35,7 @@ def _meta(table: str, **extra: Any) -> Any:
         "region": config.region,
         "host": config.dynamodb_endpoint,
         "billing_mode": "PAY_PER_REQUEST",
+        "max_pool_connections": MAX_POOL_CONNECTIONS,
         **extra,
     }
     return type("Meta", (), attributes)
