@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from chalicelib.services.bootstrap import register_demo, register_root
     from devtools.expiry_schedule import start_expiry_schedule
+    from devtools.gc_pauses import freeze_survivors_periodically
     from devtools.record_stream import start_stream_poller
 
     port = server.server.server_address[1]
@@ -108,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     start_stream_poller()
     stop = threading.Event()
     start_expiry_schedule(stop)
+    freeze_survivors_periodically(stop)
 
     print(f"apiauth ready: {base}", flush=True)
     if mode == "http":
