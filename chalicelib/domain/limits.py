@@ -30,6 +30,14 @@ def limits_map(limits: tuple[Limit, ...]) -> dict[str, int]:
     return {limit.window: limit.limit for limit in limits}
 
 
+START_KEY_FORMAT = "%Y%m%dT%H%M%S"
+
+
+def start_of(start_key: str) -> datetime:
+    """The moment a window's start key (``Window.start_key``) names."""
+    return datetime.strptime(start_key, START_KEY_FORMAT).replace(tzinfo=UTC)
+
+
 class Window(NamedTuple):
     """One window of one authorization's limit, as of a moment."""
 
@@ -41,7 +49,7 @@ class Window(NamedTuple):
     @property
     def start_key(self) -> str:
         """The window's start as sortable text: what a counter records it counts."""
-        return self.start.strftime("%Y%m%dT%H%M%S")
+        return self.start.strftime(START_KEY_FORMAT)
 
     def retry_after(self, now: datetime) -> int:
         """Whole seconds until the window ends (at least 1): the denial's Retry-After."""

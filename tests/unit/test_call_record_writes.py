@@ -92,6 +92,30 @@ def test_a_limit_reached_writes_neither_the_nonce_nor_the_record() -> None:
     assert writes.save(record("req-007"), nonce, [wider]) == ""
 
 
+def test_a_call_counted_in_a_window_begun_after_its_time_is_recorded_in_that_window() -> None:
+    """A call that waited while later calls moved its second on counts in their second; its
+    record says that second, so no second's records show more calls than the limit."""
+    later = Counter(
+        "auth-1#per_second#z", 5, int(time.time()) + 120, "per_second", "20261122T050001"
+    )
+    assert (
+        writes.save(record("req-020")._replace(time="2026-11-22T05:00:01.100Z"), None, [later])
+        == ""
+    )
+    late = later._replace(start="20261122T050000")  # its own second: 05:00:00
+    nonce = Nonce("key12345#n-21", 2**40)
+    assert writes.save(record("req-021"), nonce, [late]) == ""
+    stored = items()["n#key12345#n-21"]
+    assert stored["time"] == {"S": "2026-11-22T05:00:01.000Z"}
+    assert stored["sk"]["S"].startswith("2026-11-22T05:00:01.000Z#")
+    # A call counted in its own window keeps its time.
+    own = Nonce("key12345#n-22", 2**40)
+    assert (
+        writes.save(record("req-022")._replace(time="2026-11-22T05:00:01.300Z"), own, [later]) == ""
+    )
+    assert items()["n#key12345#n-22"]["time"] == {"S": "2026-11-22T05:00:01.300Z"}
+
+
 def test_a_replay_is_named_before_a_reached_limit() -> None:
     counter = Counter("auth-1#per_minute#y", 1, int(time.time()) + 120, "per_minute")
     nonce = Nonce("key12345#n-8", 2**40)

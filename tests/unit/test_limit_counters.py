@@ -58,11 +58,11 @@ def stored() -> dict[str, str]:
 
 
 def test_every_window_of_a_call_is_one_update_of_one_item(requests: list[str]) -> None:
-    assert raise_counts(windows("05")) == ""
+    assert raise_counts(windows("05")).refused == ""
     # The first call of a container expects the windows it counts to be there already.
     assert requests == ["UpdateItem", "UpdateItem"]
     requests.clear()
-    assert raise_counts(windows("05")) == ""
+    assert raise_counts(windows("05")).refused == ""
     assert requests == ["UpdateItem"]
     assert stored() == {
         "s_per_second": "20261203T120005",
@@ -73,19 +73,19 @@ def test_every_window_of_a_call_is_one_update_of_one_item(requests: list[str]) -
 
 
 def test_a_full_window_refuses_and_counts_nothing_in_the_others() -> None:
-    assert raise_counts(windows("05")) == ""
-    assert raise_counts(windows("05")) == ""
-    assert raise_counts(windows("05")) == "per_second"
+    assert raise_counts(windows("05")).refused == ""
+    assert raise_counts(windows("05")).refused == ""
+    assert raise_counts(windows("05")).refused == "per_second"
     assert stored()["c_per_minute"] == "2"
     # The next second starts again at one; the minute goes on counting, up to its limit.
-    assert raise_counts(windows("06")) == ""
+    assert raise_counts(windows("06")).refused == ""
     assert stored()["c_per_second"] == "1" and stored()["c_per_minute"] == "3"
-    assert raise_counts(windows("07")) == "per_minute"
+    assert raise_counts(windows("07")).refused == "per_minute"
     assert stored()["s_per_second"] == "20261203T120006"
 
 
 def test_a_stale_guess_costs_one_refused_update_and_counts_exactly(requests: list[str]) -> None:
-    assert raise_counts(windows("05")) == ""
+    assert raise_counts(windows("05")).refused == ""
     # Another container restarted the second's window meanwhile; this one still thinks 05.
     clients.dynamodb().update_item(
         TableName=settings().table_name("counters"),
@@ -94,27 +94,27 @@ def test_a_stale_guess_costs_one_refused_update_and_counts_exactly(requests: lis
         ExpressionAttributeValues={":s": {"S": "20261203T120006"}, ":one": {"N": "1"}},
     )
     requests.clear()
-    assert raise_counts(windows("06")) == ""
+    assert raise_counts(windows("06")).refused == ""
     assert requests == ["UpdateItem", "UpdateItem"]
     assert stored()["c_per_second"] == "2" and stored()["c_per_minute"] == "2"
     requests.clear()
-    assert raise_counts(windows("06")) == "per_second"  # learnt: one request
+    assert raise_counts(windows("06")).refused == "per_second"  # learnt: one request
     assert requests == ["UpdateItem"]
 
 
 def test_a_clock_behind_counts_in_the_window_another_call_started() -> None:
-    assert raise_counts(windows("06")) == ""
+    assert raise_counts(windows("06")) == ("", "")
     counting._known.clear()  # a fresh container whose clock is a second behind
-    assert raise_counts(windows("05")) == ""
+    assert raise_counts(windows("05")) == ("", "20261203T120006")  # counted, and happened, at 06
     assert stored()["s_per_second"] == "20261203T120006" and stored()["c_per_second"] == "2"
-    assert raise_counts(windows("05")) == "per_second"
+    assert raise_counts(windows("05")).refused == "per_second"
 
 
 def test_a_call_taken_back_leaves_the_windows_as_before_and_a_moved_one_alone() -> None:
-    assert raise_counts(windows("05")) == ""
-    assert raise_counts(windows("05")) == ""
+    assert raise_counts(windows("05")).refused == ""
+    assert raise_counts(windows("05")).refused == ""
     lower_counts(windows("05"))
     assert stored()["c_per_second"] == "1" and stored()["c_per_minute"] == "1"
-    assert raise_counts(windows("06")) == ""
+    assert raise_counts(windows("06")).refused == ""
     lower_counts(windows("05"))  # its second is over: only the minute takes it back
     assert stored()["c_per_second"] == "1" and stored()["c_per_minute"] == "1"

@@ -57,11 +57,19 @@ def used(item: Item, window: str, start: str) -> int:
     return int(item.get(count_name(window), {}).get("N", "0"))
 
 
-def raise_counts(counters: Sequence[Counter]) -> str:
-    """Count one call in every window (all of one grant's item): "" when counted, else the
-    first window whose limit is reached (then nothing was counted)."""
+class Raised(NamedTuple):
+    """What raising a call's windows did."""
+
+    refused: str  # "" when counted, else the first window whose limit is reached (none counted)
+    # The latest start it was counted in that is later than the call's own window's ("" if
+    # none): another call moved the window on first, so the call counts, and happened, there.
+    moved_to: str = ""
+
+
+def raise_counts(counters: Sequence[Counter]) -> Raised:
+    """Count one call in every window (all of one grant's item)."""
     if not counters:
-        return ""
+        return Raised("")
     return _raise_item(_item_of(counters), list(counters))
 
 
@@ -105,7 +113,7 @@ def _item_of(counters: Sequence[Counter]) -> str:
     return keys.pop()
 
 
-def _raise_item(key: str, group: list[Counter]) -> str:
+def _raise_item(key: str, group: list[Counter]) -> Raised:
     with _lock:
         guesses = {c.window: _known.get((key, c.window), c.start) for c in group}
     for _ in range(ATTEMPTS):
@@ -119,11 +127,18 @@ def _raise_item(key: str, group: list[Counter]) -> str:
             refused, guesses = _judge(group, old)
             if refused:
                 _remember(key, guesses)
-                return refused
+                return Raised(refused)
             continue
-        _remember(key, {c.window: max(guesses.get(c.window, ""), c.start) for c in group})
-        return ""
+        counted = {c.window: _counted_in(c, guesses.get(c.window, "")) for c in group}
+        _remember(key, counted)
+        later = [counted[c.window] for c in group if c.start and counted[c.window] > c.start]
+        return Raised("", max(later, default=""))
     raise RuntimeError(f"limit counter {key!r} kept moving for {ATTEMPTS} attempts")
+
+
+def _counted_in(counter: Counter, guess: str) -> str:
+    """The start a window was counted in by an update sent with ``guess``."""
+    return counter.start if guess == _RESTART else max(guess, counter.start)
 
 
 def _judge(group: list[Counter], old: Item) -> tuple[str, dict[str, str]]:

@@ -11,6 +11,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib.domain.clock import format_time
+from chalicelib.domain.limits import start_of
 from chalicelib.domain.records import CallRecord, RecordRef
 from chalicelib.domain.verdicts import FAILURE
 from chalicelib.storage import clients
@@ -42,10 +44,16 @@ def save(record: CallRecord, nonce: Nonce | None = None, counters: Sequence[Coun
         _log_unattributed(record)
         return ""
     if counters:
-        refused = counting.raise_counts(counters)
-        if refused:
+        raised = counting.raise_counts(counters)
+        if raised.refused:
             # "Nonce unused" comes before the limits: a replay is named as one.
-            return NONCE if nonce is not None and _nonce_in_use(item) else refused
+            return NONCE if nonce is not None and _nonce_in_use(item) else raised.refused
+        if raised.moved_to:
+            # Counted in a window that began after the call's time (it waited, and a later
+            # call moved the window on first): it happened there, and its record says so, so
+            # that no window's records ever show more calls than its limit.
+            moved = format_time(start_of(raised.moved_to))
+            item = record_item(record._replace(time=max(record.time, moved)), nonce) or item
     try:
         written = _put(item, nonce)
     except BaseException:
