@@ -116,6 +116,18 @@ def test_a_call_counted_in_a_window_begun_after_its_time_is_recorded_in_that_win
     assert items()["n#key12345#n-22"]["time"] == {"S": "2026-11-22T05:00:01.300Z"}
 
 
+def test_a_late_replay_is_taken_back_out_of_the_window_it_was_counted_in() -> None:
+    key = "auth-1#per_second#late"
+    later = Counter(key, 5, int(time.time()) + 120, "per_second", "20261122T050001")
+    assert writes.save(record("req-030"), Nonce("key12345#n-30", 2**40), [later]) == ""
+    late = later._replace(start="20261122T050000")
+    assert writes.save(record("req-031"), Nonce("key12345#n-30", 2**40), [late]) == "nonce"
+    stored = clients.dynamodb().get_item(
+        TableName=settings().table_name("counters"), Key={"counter_key": {"S": key}}
+    )["Item"]
+    assert stored["c_per_second"] == {"N": "1"}  # the replay holds no call of second 01
+
+
 def test_a_replay_is_named_before_a_reached_limit() -> None:
     counter = Counter("auth-1#per_minute#y", 1, int(time.time()) + 120, "per_minute")
     nonce = Nonce("key12345#n-8", 2**40)

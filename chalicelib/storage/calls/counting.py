@@ -61,6 +61,9 @@ class Raised(NamedTuple):
     """What raising a call's windows did."""
 
     refused: str  # "" when counted, else the first window whose limit is reached (none counted)
+    # The windows as counted, each with the start it was counted in: to take the call back
+    # out of (``lower_counts``).
+    counted: tuple[Counter, ...] = ()
     # The latest start it was counted in that is later than the call's own window's ("" if
     # none): another call moved the window on first, so the call counts, and happened, there.
     moved_to: str = ""
@@ -129,10 +132,10 @@ def _raise_item(key: str, group: list[Counter]) -> Raised:
                 _remember(key, guesses)
                 return Raised(refused)
             continue
-        counted = {c.window: _counted_in(c, guesses.get(c.window, "")) for c in group}
-        _remember(key, counted)
-        later = [counted[c.window] for c in group if c.start and counted[c.window] > c.start]
-        return Raised("", max(later, default=""))
+        counted = tuple(c._replace(start=_counted_in(c, guesses.get(c.window, ""))) for c in group)
+        _remember(key, {c.window: c.start for c in counted})
+        later = [c.start for c, own in zip(counted, group, strict=True) if c.start > own.start]
+        return Raised("", counted, max(later, default=""))
     raise RuntimeError(f"limit counter {key!r} kept moving for {ATTEMPTS} attempts")
 
 

@@ -43,24 +43,23 @@ def save(record: CallRecord, nonce: Nonce | None = None, counters: Sequence[Coun
     if item is None:
         _log_unattributed(record)
         return ""
-    if counters:
-        raised = counting.raise_counts(counters)
-        if raised.refused:
-            # "Nonce unused" comes before the limits: a replay is named as one.
-            return NONCE if nonce is not None and _nonce_in_use(item) else raised.refused
-        if raised.moved_to:
-            # Counted in a window that began after the call's time (it waited, and a later
-            # call moved the window on first): it happened there, and its record says so, so
-            # that no window's records ever show more calls than its limit.
-            moved = format_time(start_of(raised.moved_to))
-            item = record_item(record._replace(time=max(record.time, moved)), nonce) or item
+    raised = counting.raise_counts(counters)
+    if raised.refused:
+        # "Nonce unused" comes before the limits: a replay is named as one.
+        return NONCE if nonce is not None and _nonce_in_use(item) else raised.refused
+    if raised.moved_to:
+        # Counted in a window that began after the call's time (it waited, and a later call
+        # moved the window on first): it happened there, and its record says so, so that no
+        # window's records ever show more calls than its limit.
+        moved = format_time(start_of(raised.moved_to))
+        item = record_item(record._replace(time=max(record.time, moved)), nonce) or item
     try:
         written = _put(item, nonce)
     except BaseException:
-        counting.lower_counts(counters)  # not stored: the call did not happen
+        counting.lower_counts(raised.counted)  # not stored: the call did not happen
         raise
     if written:
-        counting.lower_counts(counters)
+        counting.lower_counts(raised.counted)
     return written
 
 
