@@ -22,6 +22,9 @@ from urllib.parse import unquote_to_bytes
 
 from chalicelib.domain import verification as rules
 from chalicelib.domain.route_matching import CATCH_ALL
+
+# The REST adapter's builders; it imports this module only for HTTP API events (no cycle).
+from chalicelib.http import request_authorizer as rest
 from chalicelib.services.call_verification import Outcome
 
 PAYLOAD_2 = "2.0"
@@ -102,9 +105,6 @@ def _route_path(path: str, stage: str) -> str:
 def call_request(event: dict[str, Any]) -> rules.CallRequest:
     """The call request of a payload 2.0 event (or of an event of a version not known, read
     the same way and marked malformed: such a call is never allowed)."""
-    # Imported here: the REST adapter imports this module only for HTTP API events.
-    from chalicelib.http.request_authorizer import request_id_of
-
     context = _mapping(event.get("requestContext"))
     http = _mapping(context.get("http"))
     problems: list[str] = []
@@ -135,7 +135,7 @@ def call_request(event: dict[str, Any]) -> rules.CallRequest:
         query=query,
         # Never X-Forwarded-For: the caller controls it.
         source_ip=_text(http.get("sourceIp")),
-        request_id=request_id_of(context.get("requestId")),
+        request_id=rest.request_id_of(context.get("requestId")),
         gateway_id=_text(context.get("apiId")),
         route_path=_route_path(path, _text(context.get("stage"))),
         malformed="; ".join(problems),
@@ -149,13 +149,14 @@ def answer(event: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
     A denial's context carries ``error_code`` and ``error_message`` as on REST, for the logs;
     the caller sees 403 ``{"message":"Forbidden"}`` and finds the verdict by its request id.
     """
-    from chalicelib.http.request_authorizer import answer_context
-    from chalicelib.http.request_authorizer import policy as iam_policy
 
     gateway = outcome.gateway
-    simple: dict[str, Any] = {"isAuthorized": outcome.allowed, "context": answer_context(outcome)}
+    simple: dict[str, Any] = {
+        "isAuthorized": outcome.allowed,
+        "context": rest.answer_context(outcome),
+    }
     resource = str(event.get("routeArn") or event.get("methodArn") or "*")
-    policy = iam_policy(event, outcome, resource)
+    policy = rest.policy(event, outcome, resource)
     if event.get("version") == PAYLOAD_1:
         return policy  # format 1.0 always takes a policy
     if gateway is None:
@@ -168,9 +169,7 @@ def answer(event: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
 
 def call_request_v1(event: dict[str, Any]) -> rules.CallRequest:
     """A payload 1.0 event is shaped as a REST event; its catch-all route is ``$default``."""
-    from chalicelib.http.request_authorizer import call_request as rest_call_request
-
-    request = rest_call_request(event)
+    request = rest.call_request(event)
     context = _mapping(event.get("requestContext"))
     route_key = _text(context.get("routeKey"))
     if DEFAULT_ROUTE in (route_key, request.resource):

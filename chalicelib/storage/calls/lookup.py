@@ -17,11 +17,7 @@ from chalicelib.storage.items import Item
 def by_request_id(viewer: str, request_id: str) -> tuple[list[CallRecord], int]:
     """The records of ``request_id`` that ``viewer`` sees (one, or none), and items read."""
     found = _items(request_id)
-    seen = [
-        record_of(item)
-        for item in found
-        if viewer in (_text(item, "provider_account_id"), _text(item, "caller_account_id"))
-    ]
+    seen = [record for record in map(record_of, found) if viewer in record.viewers]
     return seen, len(found)
 
 
