@@ -130,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  curl -s {base}/v1/apps -H 'Authorization: Bearer {root_token}'", flush=True)
     print(
         f"  .venv/bin/python -m devtools.sign_call {base}/demo/hello"
-        f" --key {demo['access_key']} --secret {demo['secret']}",
+        # "--secret=": a secret may start with "-", which argparse would take for an option.
+        f" --key={demo['access_key']} --secret={demo['secret']}",
         flush=True,
     )
 

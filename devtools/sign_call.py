@@ -1,7 +1,7 @@
 """Sign and send one call the way Alibaba Cloud API Gateway's APP authentication does.
 
-    python -m devtools.sign_call http://127.0.0.1:8000/demo/hello --key K --secret S
-    python -m devtools.sign_call http://127.0.0.1:8000/demo/echo --key K --secret S \
+    python -m devtools.sign_call http://127.0.0.1:8000/demo/hello --key=K --secret=S
+    python -m devtools.sign_call http://127.0.0.1:8000/demo/echo --key=K --secret=S \
         --method POST --json '{"hello": "world"}'
     python -m devtools.sign_call ... --verbose   # also the headers sent and the StringToSign
 

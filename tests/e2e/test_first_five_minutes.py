@@ -59,6 +59,25 @@ def test_the_readme_walkthrough_works_pasted_as_is_on_any_port(local: LocalRun) 
     assert f"console: {local.base_url}/console" in out, out
 
 
+def test_the_readmes_signed_call_passes_a_secret_that_starts_with_a_dash(
+    local: LocalRun,
+) -> None:
+    """A generated secret starts with "-" once in 64; pasted as ``--secret $SECRET`` argparse
+    took it for an option (a new user's `make test` failed so)."""
+    app = local.new_app(secret="-Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv")
+    assert app.secret.startswith("-")
+    [line] = [
+        line
+        for line in _block("A first session with curl", "sh").splitlines()
+        if "devtools.sign_call" in line and line.rstrip().endswith("--verbose")
+    ]
+    out = _run(
+        ["bash", "-e", "-o", "pipefail", "-c", line],
+        {"B": local.base_url, "KEY": app.access_key, "SECRET": app.secret},
+    )
+    assert re.search(r"^200 ", out, flags=re.M), out
+
+
 def test_the_readme_python_example_signs_a_call(local: LocalRun) -> None:
     app = local.new_app()
     out = _run(
