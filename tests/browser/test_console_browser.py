@@ -221,6 +221,12 @@ def test_chinese_on_a_narrow_screen(console: Console) -> None:
     console.open(f"apps/{app.app_id}")
     console.page.wait_for_selector("#keys h2:has-text('密钥对')")
     console.shot("15-app-details-zh-CN-narrow")
+    # The whitelist's line-check pane shows its whole hint, none of it cut off.
+    clipped = console.page.evaluate(
+        "() => { const m = document.querySelector('.line-marks');"
+        " return [m.scrollHeight, m.clientHeight]; }"
+    )
+    assert clipped[0] <= clipped[1], clipped
     console.open("records")
     console.page.wait_for_selector("#chart svg")
     console.shot("16-records-zh-CN-narrow")
