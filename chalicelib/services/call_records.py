@@ -10,12 +10,14 @@ from typing import Any, NamedTuple
 from chalicelib.domain.clock import parse_time, utc_now
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.principal import Principal
+from chalicelib.domain.records import CallRecord
 from chalicelib.domain.verdicts import FAILURE, RESULT_FILTERS, SUCCESS
 from chalicelib.services.usage import GRANULARITIES, read_counts
 from chalicelib.storage import keys as key_store
 from chalicelib.storage.calls.listing import RecordPage, query
 from chalicelib.storage.calls.lookup import by_request_id
 from chalicelib.storage.calls.plans import RecordFilter
+from chalicelib.storage.pagination import invalid_cursor
 
 MAX_STAT_BUCKETS = 2000
 
@@ -56,39 +58,60 @@ def list_records(principal: Principal, asked: RecordQuery) -> RecordPage:
     low, high = _time_range(asked.from_, asked.to)
     if asked.request_id:  # empty, like every other filter: not given
         return _by_request_id(principal.account_id, asked, low, high)
-    return query(
-        principal.account_id,
-        RecordFilter(asked.app_id, asked.api_id, asked.access_key, asked.result),
-        low,
-        high,
-        asked.limit,
-        asked.cursor,
-        # A key's calls are in its app's partition.
-        key_app=_app_of_key(asked.access_key) if asked.access_key else None,
-    )
+    filters = RecordFilter(asked.app_id, asked.api_id, asked.access_key, asked.result)
+    return _query(principal.account_id, filters, asked, low, high)
+
+
+def _query(
+    viewer: str,
+    filters: RecordFilter,
+    asked: RecordQuery,
+    low: datetime | None,
+    high: datetime | None,
+) -> RecordPage:
+    # A key's calls are in its app's partition.
+    key_app = _app_of_key(asked.access_key) if asked.access_key else None
+    return query(viewer, filters, low, high, asked.limit, asked.cursor, key_app=key_app)
 
 
 def _by_request_id(
     viewer: str, asked: RecordQuery, low: datetime | None, high: datetime | None
 ) -> RecordPage:
-    """The call with this request id, if the account sees it and the other filters match."""
-    if asked.cursor is not None:
-        raise ValidationFailed("a request id finds one record: there is no next page", "cursor")
-    records, scanned = by_request_id(viewer, asked.request_id or "")
-    wanted = {
-        "app_id": asked.app_id,
-        "api_id": asked.api_id,
-        "access_key": asked.access_key,
-    }
-    matching = [
-        record
-        for record in records
-        if all(value is None or getattr(record, name) == value for name, value in wanted.items())
+    """The call with this request id, if the account sees it and the other filters match.
+
+    Every record but an allowed verified call's is found by its key (``lookup``): the first
+    page answers it, with no next page. An allowed call's record has no such entry (it would
+    be a write unit on every allowed call: README, cost), so when none is found the call is
+    looked for among the viewer's successes, newest first, as a listing filtered by request
+    id: a page reads within the listing's budget and may come back empty with a
+    ``next_cursor`` that reads further back; a time range narrows it.
+    """
+    scanned = 0
+    if asked.cursor is None:
+        records, scanned = by_request_id(viewer, asked.request_id or "")
+        if records:
+            matching = [record for record in records if _matches(record, asked, low, high)]
+            return RecordPage(matching[: asked.limit], None, scanned)
+    if asked.result not in (None, SUCCESS):
+        if asked.cursor is not None:  # no page of refusals has a next one: not ours
+            raise invalid_cursor()
+        return RecordPage([], None, scanned)
+    filters = RecordFilter(asked.app_id, asked.api_id, asked.access_key, SUCCESS, asked.request_id)
+    page = _query(viewer, filters, asked, low, high)
+    next_cursor = None if page.records else page.next_cursor  # found: the one call
+    return RecordPage(page.records, next_cursor, scanned + page.scanned)
+
+
+def _matches(
+    record: CallRecord, asked: RecordQuery, low: datetime | None, high: datetime | None
+) -> bool:
+    wanted = {"app_id": asked.app_id, "api_id": asked.api_id, "access_key": asked.access_key}
+    return (
+        all(value is None or getattr(record, name) == value for name, value in wanted.items())
         and _result_matches(record.result, asked.result)
         and (low is None or parse_time(record.time, "time") >= low)
         and (high is None or parse_time(record.time, "time") <= high)
-    ]
-    return RecordPage(matching[: asked.limit], None, scanned)
+    )
 
 
 def _result_matches(result: str, asked: str | None) -> bool:

@@ -255,8 +255,9 @@ class CallRecordModel(Model):
     The indexes are sparse, so a call writes only those it needs (``storage/call_records.py``
     says which query reads which): ``viewer`` / ``other_viewer`` are ``<account>#success``,
     ``#failure`` or ``#replay``; ``idx_app`` is set on every record with an app, ``idx_api``
-    on all but replays. ``idx_request`` (``by_request``, keys only) finds a record keyed by
-    its nonce by its request id; a record keyed ``r#<request_id>`` is found by its key.
+    on all but replays. ``idx_request`` (``by_request``, keys only) finds a refusal keyed by
+    its nonce by its request id; a record keyed ``r#<request_id>`` is found by its key, an
+    allowed call's among its viewer's successes (``services/call_records``).
     """
 
     # "calls", not the former "call-records": the key schema changed, and a stack made before
@@ -268,7 +269,7 @@ class CallRecordModel(Model):
     other_viewer = UnicodeAttribute(null=True)
     idx_app = UnicodeAttribute(null=True)
     idx_api = UnicodeAttribute(null=True)
-    # The request id of a record not keyed by it (a verified call's, keyed by its nonce).
+    # The request id of a refusal not keyed by it (a verified call's, keyed by its nonce).
     idx_request = UnicodeAttribute(null=True)
     nonce_until = NumberAttribute(null=True)  # epoch seconds
     moved = BooleanAttribute(null=True)  # a copy kept when its nonce was used again, later

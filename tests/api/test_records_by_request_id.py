@@ -1,5 +1,7 @@
 """``GET /v1/call-records?request_id=``: the one record of a call, found by the id its caller
-saw, for each account that sees the call and for no other, in a few small reads."""
+saw, for each account that sees the call and for no other. A refusal (and any record keyed by
+its request id) is found in a few small reads; an allowed call, which pays no lookup entry,
+among the viewer's successes, a page of reads at a time."""
 
 from __future__ import annotations
 
@@ -13,10 +15,17 @@ from tests.support.admin import Admin
 from tests.support.events import run, signed_event
 
 
-def call(key: str, secret: str, request_id: str) -> dict[str, Any]:
-    event = signed_event({"access_key": key, "secret": secret}, gateway_id="local")
+def call(key: str, secret: str, request_id: str, headers: dict[str, str] | None = None) -> Any:
+    credentials = {"access_key": key, "secret": secret}
+    event = signed_event(credentials, gateway_id="local", headers=headers)
     event["requestContext"]["requestId"] = request_id
     return run(event)
+
+
+def refused(demo: dict[str, str], request_id: str) -> None:
+    """A verified call refused (INVALID_STAGE, after the signature): keyed by its nonce."""
+    verdict = call(demo["access_key"], demo["secret"], request_id, {"X-Ca-Stage": "NOPE"})
+    assert verdict["context"]["error_code"] == "INVALID_STAGE", verdict
 
 
 @pytest.fixture
@@ -89,24 +98,66 @@ def test_the_other_filters_must_match_the_call_found(admin: Admin, demo: dict[st
     assert found(admin, f"request_id={request_id}&from=2999-01-01T00:00:00Z") == []
 
 
-def test_a_lookup_reads_three_small_items_at_most(
+def test_a_refusal_is_found_in_three_small_reads(
     admin: Admin, demo: dict[str, str], requests: list[str]
 ) -> None:
-    verified = f"req-read-{time.time_ns()}"
-    call(demo["access_key"], demo["secret"], verified)
+    denied = f"req-refused-{time.time_ns()}"
     for _ in range(30):  # others' records do not make the lookup read more
         call(demo["access_key"], demo["secret"], f"req-noise-{time.time_ns()}")
+    refused(demo, denied)
     requests.clear()
-    page = admin.get(f"/v1/call-records?request_id={verified}")
-    assert [r["request_id"] for r in page.body["items"]] == [verified]
-    assert page.body["scanned_count"] == 1
+    page = admin.get(f"/v1/call-records?request_id={denied}")
+    assert [r["request_id"] for r in page.body["items"]] == [denied]
+    assert page.body["items"][0]["result"] == "INVALID_STAGE"
+    assert page.body["scanned_count"] == 1 and page.body["next_cursor"] is None
     # The id as a key (absent: the call was verified), the index entry, the record.
     assert requests == ["GetItem", "Query", "GetItem"]
 
 
-def test_a_request_id_has_no_next_page(admin: Admin) -> None:
-    page = admin.get("/v1/call-records?request_id=req-1&cursor=abc")
+def test_only_a_refusal_keyed_by_its_nonce_pays_the_lookup_entry(
+    admin: Admin, demo: dict[str, str]
+) -> None:
+    from chalicelib.storage.calls.lookup import by_request_id
+
+    allowed, denied = f"req-ok-{time.time_ns()}", f"req-no-{time.time_ns()}"
+    call(demo["access_key"], demo["secret"], allowed)
+    refused(demo, denied)
+    assert by_request_id("default", allowed) == ([], 0)
+    assert [r.request_id for r in by_request_id("default", denied)[0]] == [denied]
+
+
+def test_an_allowed_call_is_looked_for_among_the_successes_a_page_of_reads_at_a_time(
+    admin: Admin, demo: dict[str, str]
+) -> None:
+    from chalicelib.storage.calls.listing import MAX_PAGES
+
+    wanted = f"req-older-{time.time_ns()}"
+    call(demo["access_key"], demo["secret"], wanted)
+    newer = MAX_PAGES * 50 + 10  # more than one page of reads holds
+    for number in range(newer):
+        call(demo["access_key"], demo["secret"], f"req-newer-{number}-{time.time_ns()}")
+    refused(demo, f"req-refusal-{time.time_ns()}")  # not read: not a success
+    first = admin.get(f"/v1/call-records?request_id={wanted}&limit=50")
+    assert first.status == 200, first.body
+    assert first.body["items"] == [] and first.body["scanned_count"] <= MAX_PAGES * 50
+    cursor = first.body["next_cursor"]
+    assert cursor, "an empty page that has not read everything says where to go on"
+    second = admin.get(f"/v1/call-records?request_id={wanted}&limit=50&cursor={cursor}")
+    assert second.status == 200, second.body
+    assert [r["request_id"] for r in second.body["items"]] == [wanted]
+    assert second.body["next_cursor"] is None  # found: the one call
+    # A cursor of this search is this search's alone.
+    other = admin.get(f"/v1/call-records?request_id=req-else&limit=50&cursor={cursor}")
+    assert other.status == 400 and other.body["field"] == "cursor"
+    listing = admin.get(f"/v1/call-records?limit=50&cursor={cursor}")
+    assert listing.status == 400 and listing.body["field"] == "cursor"
+
+
+def test_a_refusal_search_has_no_next_page(admin: Admin) -> None:
+    page = admin.get("/v1/call-records?request_id=req-1&result=failure&cursor=abc")
     assert page.status == 400 and page.body["field"] == "cursor"
+    forged = admin.get("/v1/call-records?request_id=req-1&cursor=abc")
+    assert forged.status == 400 and forged.body["field"] == "cursor"
 
 
 @pytest.mark.parametrize("request_id", ["", " ", "\u00e9\u4e2d#\uffff", "x" * 256])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from aliyun_api_gateway import ApiGatewayRequest, ApiGatewayResponse
@@ -21,10 +22,13 @@ HEADER = "apigw-requestid"
 
 
 def _record(local_http: LocalRun, request_id: str) -> dict[str, Any]:
-    # Listed and found by request_id (the ?request_id= filter is issue 20 item 4's).
+    # Listed, and found by request_id (the ?request_id= filter is issue 20 item 4's): a
+    # refusal through its lookup entry, an allowed call among the successes.
     items = local_http.ok(local_http.get("/v1/call-records?limit=200"))["items"]
     found = [item for item in items if item["request_id"] == request_id]
     assert len(found) == 1, (request_id, items[:3])
+    looked_up = local_http.ok(local_http.get(f"/v1/call-records?request_id={quote(request_id)}"))
+    assert (looked_up["items"], looked_up["next_cursor"]) == (found, None)
     record: dict[str, Any] = found[0]
     return record
 

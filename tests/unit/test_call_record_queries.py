@@ -201,16 +201,23 @@ def test_another_viewers_cursor_or_a_forged_one_is_refused(stored: list[CallReco
         listing.query("acc-a", filters, None, None, 3, page.next_cursor)
 
 
-def test_a_record_marked_failed_moves_to_its_viewers_failures(stored: list[CallRecord]) -> None:
+@pytest.mark.parametrize("nonce", ["", "key-b1#n-late"])
+def test_a_record_marked_failed_moves_to_its_viewers_failures(
+    stored: list[CallRecord], nonce: str
+) -> None:
+    from chalicelib.storage.calls.lookup import by_request_id
+
     record = CallRecord(
         "req-late", format_time(START + timedelta(days=1)), "POST", "/p", "", "RELEASE",
         "success", access_key="key-b1", app_id="app-b1", api_id="api-c1",
         caller_account_id="acc-b", provider_account_id="acc-c",
     )  # fmt: skip
-    item = items.record_item(record)
+    item = items.record_item(record, items.Nonce(nonce, 2**40) if nonce else None)
     assert item is not None
     clients.dynamodb().put_item(TableName=settings().table_name("calls"), Item=item)
-    ref = RecordRef(record.viewers, items.record_id(record))
+    ref = RecordRef(record.viewers, items.record_id(record, nonce))
+    if nonce:  # allowed: not found by its request id until it is a refusal
+        assert by_request_id("acc-b", "req-late") == ([], 0)
     writes.mark_failed(ref, "INVALID_CONTENT_MD5")
     try:
         for viewer in ("acc-b", "acc-c"):
@@ -220,6 +227,8 @@ def test_a_record_marked_failed_moves_to_its_viewers_failures(stored: list[CallR
             by_app = plans.RecordFilter(app_id="app-b1", result="success")
             listed = listing.query(viewer, by_app, None, None, 50, None).records
             assert "req-late" not in [r.request_id for r in listed]
+            [looked_up], _ = by_request_id(viewer, "req-late")
+            assert looked_up.result == "INVALID_CONTENT_MD5"
     finally:
         clients.dynamodb().delete_item(
             TableName=settings().table_name("calls"), Key={"id": item["id"]}

@@ -31,6 +31,9 @@ function localInput(ms) {
 
 const isoMs = (ms) => new Date(ms).toISOString();
 
+// Pages of reads a request-id search goes on by itself before it leaves it to Next.
+const SEARCH_HOPS = 20;
+
 export async function render(main, _params, ctx) {
   const [names, codes] = await Promise.all([loadNames(), verdictCodes()]);
   if (!ctx.isCurrent()) return;
@@ -131,9 +134,21 @@ export async function render(main, _params, ctx) {
     tableLoads += 1;
     const mine = tableLoads;
     const current = () => ctx.isCurrent() && mine === tableLoads;
+    const q = filters();
+    const page = (cursor) => get('/v1/call-records', { ...q, limit: 50, cursor });
     let answer;
+    let read = 0;
     try {
-      answer = await get('/v1/call-records', { ...filters(), limit: 50, cursor: state.cursors[state.cursors.length - 1] });
+      answer = await page(state.cursors[state.cursors.length - 1]);
+      read += answer.scanned_count || 0;
+      // An allowed call's request id is looked for among the successes, newest first, a
+      // page of reads at a time: go on by itself for a while, then leave it to Next.
+      for (let hop = 0; q.request_id && !answer.items.length && answer.next_cursor && hop < SEARCH_HOPS; hop += 1) {
+        if (!current()) return;
+        clear(tableBox).append(h('p', { class: 'hint', role: 'status' }, t('requestIdSearching', { n: read })));
+        answer = await page(answer.next_cursor);
+        read += answer.scanned_count || 0;
+      }
     } catch (error) {
       if (error.status !== 401 && current() && !showFieldError(error, fieldsByName)) toastError(error);
       return;
@@ -164,6 +179,8 @@ export async function render(main, _params, ctx) {
     append(tableBox, [
       table([t('time'), t('method'), t('path'), t('api'), t('app'), t('keyPair'), t('ip'), t('stage'), t('result'), t('latency')],
         rows, { caption: t('callRecords'), empty: t('noRecords') }),
+      q.request_id && !answer.items.length && answer.next_cursor
+        ? h('p', { class: 'hint', id: 'request-id-further' }, t('requestIdFurther', { n: read })) : null,
       h('p', { class: 'hint' }, t('retention', { days: answer.retention_days ?? '—' })),
       pager(state, answer.next_cursor, loadTable),
     ]);

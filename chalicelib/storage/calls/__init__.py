@@ -22,11 +22,12 @@ queries need:
 | by_other_viewer  | the same                                   | the app's owner, when another |
 | by_app           | app_id                                     | every record with an app      |
 | by_api           | api_id                                     | every record but replays      |
-| by_request       | request_id (keys only)                     | records keyed by their nonce  |
+| by_request       | request_id (keys only)                     | refusals keyed by their nonce |
 
 A replay (NONCE_USED) is in no API's partition: with the refused put before it, it still
 costs no more than the call it replays. A record keyed ``r#<request_id>`` (a call whose
-signature was not verified, a replay, an AppCode call) is found by its request id by its key,
-so only a verified call's record pays the by_request entry: one write unit, the price of
-finding it without knowing when it was made.
+signature was not verified, a replay, an AppCode call) is found by its request id by its key;
+a verified call's refusal pays the by_request entry (on an HTTP API its caller learns the
+verdict only from its record). An allowed call pays none: that unit would be a fifth of what
+it costs, so it is looked for among its viewer's successes, a listing filtered by request id.
 """

@@ -43,6 +43,11 @@ def record_id(record: CallRecord, nonce: str = "") -> str:
     return f"n#{nonce}" if nonce else f"r#{record.request_id}"
 
 
+def keyed_by_nonce(record_id: str) -> bool:
+    """Whether ``record_id`` is a nonce's: its record is not found by its request id's key."""
+    return record_id.startswith("n#")
+
+
 def moved_id(nonce: str, sort: str) -> str:
     """The id of a record kept when its nonce (``<access_key>#<nonce>``) was used again.
     A nonce may hold any character, ``#`` too, so only the prefix keeps it apart from
@@ -83,8 +88,11 @@ def record_item(record: CallRecord, nonce: Nonce | None = None) -> Item | None:
         item["idx_api"] = {"S": r.api_id}
     if nonce is not None:
         item["nonce_until"] = {"N": str(nonce.until)}
-        # Keyed by its nonce: found by its request id through the keys-only index.
-        item["idx_request"] = {"S": r.request_id}
+        if outcome != SUCCESS:
+            # A refusal keyed by its nonce: found by its request id through the keys-only
+            # index (on an HTTP API its caller learns the verdict only there). An allowed
+            # call pays no such entry: it is looked for among its viewer's successes.
+            item["idx_request"] = {"S": r.request_id}
     for name, value in (
         ("source_ip", r.source_ip),
         ("stage", r.stage),

@@ -1,9 +1,10 @@
 """The one record of a call, found by the request id its caller saw.
 
 A record is keyed ``r#<request_id>`` unless its signature was verified; then it is keyed by
-its nonce and carries ``idx_request``, the key of the sparse, keys-only ``by_request`` index.
-So a lookup reads at most one item by key, one index entry and the item it names: three
-small reads, however many records the table holds.
+its nonce, and a refusal carries ``idx_request``, the key of the sparse, keys-only
+``by_request`` index. So a lookup reads at most one item by key, one index entry and the item
+it names: three small reads, however many records the table holds. An allowed call's record
+is not found here (``services.call_records`` looks for it among the successes).
 """
 
 from __future__ import annotations

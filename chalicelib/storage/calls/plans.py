@@ -21,6 +21,7 @@ class RecordFilter(NamedTuple):
     api_id: str | None = None
     access_key: str | None = None
     result: str | None = None  # "success", "failure" or a verdict code
+    request_id: str | None = None
 
 
 class Plan(NamedTuple):
@@ -44,6 +45,7 @@ def plans(viewer: str, filters: RecordFilter, key_app: str | None) -> list[Plan]
         "app_id": filters.app_id or "",
         "api_id": filters.api_id or "",
         "access_key": filters.access_key or "",
+        "request_id": filters.request_id or "",
         "result": result if result not in (None, SUCCESS, FAILURE) else "",
         "outcome": result if result in (SUCCESS, FAILURE) else "",
     }

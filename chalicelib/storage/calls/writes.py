@@ -18,7 +18,14 @@ from chalicelib.domain.verdicts import FAILURE
 from chalicelib.storage import clients
 from chalicelib.storage.calls import counting, transaction
 from chalicelib.storage.calls.counting import Counter
-from chalicelib.storage.calls.items import FIELD_LIMITS, Nonce, clean, record_item, table
+from chalicelib.storage.calls.items import (
+    FIELD_LIMITS,
+    Nonce,
+    clean,
+    keyed_by_nonce,
+    record_item,
+    table,
+)
 from chalicelib.storage.calls.takeover import nonce_state, take_over
 from chalicelib.storage.calls.transaction import NONCE
 from chalicelib.storage.items import Item
@@ -100,6 +107,8 @@ def mark_failed(ref: RecordRef, result: str) -> None:
     for name, viewer in zip(("viewer", "other_viewer"), ref.viewers, strict=False):
         values[f":{name}"] = {"S": f"{viewer}#{FAILURE}"}
         assignments.append(f"{name} = :{name}")
+    if keyed_by_nonce(ref.record_id):  # a refusal now: found by its request id (items)
+        assignments.append("idx_request = request_id")
     clients.dynamodb().update_item(
         TableName=table(),
         Key={"id": {"S": ref.record_id}},
