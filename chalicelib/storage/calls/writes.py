@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,8 +25,7 @@ from chalicelib.storage.calls.items import (
     record_item,
     table,
 )
-from chalicelib.storage.calls.takeover import nonce_state, take_over
-from chalicelib.storage.calls.transaction import NONCE
+from chalicelib.storage.calls.takeover import take_over
 from chalicelib.storage.items import Item
 
 logger = logging.getLogger("apiauth.calls")
@@ -52,8 +50,9 @@ def save(record: CallRecord, nonce: Nonce | None = None, counters: Sequence[Coun
         return ""
     raised = counting.raise_counts(counters)
     if raised.refused:
-        # "Nonce unused" comes before the limits: a replay is named as one.
-        return NONCE if nonce is not None and _nonce_in_use(item) else raised.refused
+        # Nothing written. The caller puts the refusal's record under the nonce, and that
+        # conditional put names a replay as one ("nonce unused" comes before the limits).
+        return raised.refused
     if raised.moved_to:
         # Counted in a window that began after the call's time (it waited, and a later call
         # moved the window on first): it happened there, and its record says so, so that no
@@ -85,18 +84,6 @@ def _put(item: Item, nonce: Nonce | None) -> str:
             raise
         old = error.response.get("Item") or {}
     return take_over(item, nonce, old)
-
-
-def _nonce_in_use(item: Item) -> bool:
-    """Whether the record at the nonce's id (if any) still holds the nonce."""
-    found = clients.dynamodb().get_item(
-        TableName=table(), Key={"id": item["id"]}, ConsistentRead=True
-    )
-    old = found.get("Item")
-    if not old:
-        return False
-    until, _ = nonce_state(old)
-    return until is None or until >= time.time()
 
 
 def mark_failed(ref: RecordRef, result: str) -> None:
