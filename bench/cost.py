@@ -159,8 +159,9 @@ class Calls:
         self.measured_rows: dict[str, tuple[float, float, str]] = {}
         self._numbers = itertools.count()
 
-    def count(self, name: str, event: dict[str, Any]) -> None:
-        """Send ``event`` to the authorizer and keep what it cost as the row ``name``."""
+    def count(self, name: str, event: dict[str, Any], verdict: str | None = None) -> None:
+        """Send ``event`` to the authorizer and keep what it cost as the row ``name``; with
+        ``verdict``, the call must have been refused so."""
         from app import request_authorizer
 
         meter = self.meter
@@ -168,8 +169,11 @@ class Calls:
         if self.measured is not None:
             self.measured.reset()
         started = time.thread_time()
-        request_authorizer(event, None)
+        answer = request_authorizer(event, None)
         own_ms = (time.thread_time() - started) * 1000
+        got = answer.get("context", {}).get("error_code")
+        if verdict is not None and got != verdict:
+            raise SystemExit(f"{name}: the call was {got or 'allowed'}, not {verdict}")
         lambda_ms = own_ms + DYNAMODB_MS * meter.requests
         self.rows.append((name, meter.reads, meter.writes, meter.requests, lambda_ms))
         if self.measured is not None:
@@ -182,6 +186,7 @@ class Calls:
         *,
         cold: bool = False,
         change: Callable[[dict[str, Any]], None] | None = None,
+        verdict: str | None = None,
     ) -> None:
         """Warm up with one call, then count a second one of the same kind."""
         from app import request_authorizer
@@ -194,11 +199,15 @@ class Calls:
         request_authorizer(events[0], None)
         if cold:
             reset_cache()
-        self.count(name, events[1])
+        self.count(name, events[1], verdict)
 
 
 def _garbage(event: dict[str, Any]) -> None:
     event["headers"]["x-ca-signature"] = "Z2FyYmFnZQ=="
+
+
+def _no_such_stage(event: dict[str, Any]) -> None:
+    event["headers"]["x-ca-stage"] = "NOPE"  # not signed: refused after the signature
 
 
 def _unknown(event: dict[str, Any]) -> None:
@@ -218,6 +227,7 @@ def _run_calls(calls: Calls, demo: dict[str, str]) -> None:
     from chalicelib.domain.limits import limits_from
     from chalicelib.domain.principal import Principal
     from chalicelib.services import accounts, apis, apps
+    from chalicelib.storage.calls import counting
     from chalicelib.storage.credentials import reset_cache
     from chalicelib.storage.models import AuthorizationModel
 
@@ -239,9 +249,22 @@ def _run_calls(calls: Calls, demo: dict[str, str]) -> None:
     )
     reset_cache()
     calls.call("allowed, with 3 limit windows, warm", demo)
+    full = {"per_second": 10**6, "per_minute": 1, "per_day": 10**6}
+    apis.update_authorization(
+        root, grant.authorization_id, AuthorizationChanges(limits=limits_from(full))
+    )
+    reset_cache()
+    # A client calling on over its limit: the container knows the window full after its
+    # first refusal there, which alone pays the refused counter update.
+    calls.call("denied, over a limit (THROTTLED)", demo, verdict="THROTTLED")
+    counting._full.clear()
+    calls.count("denied, over a limit, first in its window", signed_event(demo, "cost-full")[0],
+                verdict="THROTTLED")  # fmt: skip
     apis.update_authorization(root, grant.authorization_id, AuthorizationChanges(limits=None))
     reset_cache()
-    calls.call("denied, bad signature", demo, change=_garbage)
+    calls.call("denied after the signature (INVALID_STAGE)", demo, change=_no_such_stage,
+               verdict="INVALID_STAGE")  # fmt: skip
+    calls.call("denied, bad signature", demo, change=_garbage, verdict="INVALID_SIGNATURE")
     calls.call("denied, unknown key on a registered API", demo, change=_unknown)
     calls.call("denied, unknown key and gateway (no account)", demo, change=_unbound)
     replayed = signed_event(demo, "cost-replayed")[0]

@@ -230,12 +230,19 @@ def demo_limited_per_minute(calls: int) -> tuple[dict[str, str], str]:
     return caller, grant.authorization_id
 
 
+@pytest.mark.parametrize("cache_ttl", ["0", "10"])  # 10: as `make run` and Lambda run it
 def test_fifty_concurrent_calls_against_ten_a_minute_let_exactly_ten_through(
-    moto_server: str,
+    moto_server: str, cache_ttl: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from chalicelib.config import settings
     from chalicelib.storage import clients
+    from chalicelib.storage.calls import counting
+    from chalicelib.storage.credentials import reset_cache
     from chalicelib.storage.models import CounterModel
 
+    monkeypatch.setenv("APIAUTH_CACHE_TTL_SECONDS", cache_ttl)
+    settings.cache_clear()
+    reset_cache()
     caller, grant_id = demo_limited_per_minute(10)
     clear_of_minute_end(40)
     events = [signed_event(caller) for _ in range(50)]
@@ -258,6 +265,13 @@ def test_fifty_concurrent_calls_against_ten_a_minute_let_exactly_ten_through(
     assert sorted(outcomes) == ["THROTTLED"] * 40 + ["success"] * 10
     [counter] = clients.dynamodb().scan(TableName=CounterModel.Meta.table_name)["Items"]
     assert counter["c_per_minute"] == {"N": "10"} and counter["counter_key"]["S"] == grant_id
+    # With the cache on, the window is known full: the next calls are refused without a write.
+    assert error_code(run(signed_event(caller))) == "THROTTLED"
+    assert ((grant_id, "per_minute") in counting._full) is (cache_ttl != "0")
+    monkeypatch.undo()
+    settings.cache_clear()
+    reset_cache()
+    counting._full.clear()
 
 
 def test_concurrent_replays_of_a_throttled_call_are_one_throttled_and_the_rest_replays(

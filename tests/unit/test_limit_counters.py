@@ -23,6 +23,7 @@ def table() -> Iterator[None]:
     with mock_aws():
         CounterModel.create_table(wait=False)
         counting._known.clear()
+        counting._full.clear()
         yield
 
 
@@ -119,3 +120,68 @@ def test_a_call_taken_back_leaves_the_windows_as_before_and_a_moved_one_alone() 
     assert raise_counts(windows("06")).refused == ""
     lower_counts(windows("05"))  # its second is over: only the minute takes it back
     assert stored()["c_per_second"] == "1" and stored()["c_per_minute"] == "1"
+
+
+@pytest.fixture
+def cached(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The container's cache on (10 s, the default): a window found full is remembered."""
+    monkeypatch.setenv("APIAUTH_CACHE_TTL_SECONDS", "10")
+    settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    settings.cache_clear()
+
+
+def test_a_window_found_full_refuses_the_next_calls_without_a_write(
+    cached: None, requests: list[str]
+) -> None:
+    for _ in range(2):
+        assert raise_counts(windows("05")).refused == ""
+    requests.clear()
+    assert raise_counts(windows("05")).refused == "per_second"
+    assert requests == ["UpdateItem"]  # refused: one write unit
+    for _ in range(5):  # a client calling on over its limit costs no more writes
+        assert raise_counts(windows("05")).refused == "per_second"
+    assert requests == ["UpdateItem"]
+    assert stored()["c_per_second"] == "2" and stored()["c_per_minute"] == "2"
+    # The next second, a raised limit, or a call taken back here: asked again.
+    assert raise_counts(windows("06")).refused == ""  # the minute's third
+    assert raise_counts(windows("06")).refused == "per_minute"
+    requests.clear()
+    assert raise_counts(windows("06")).refused == "per_minute"
+    assert requests == []
+    raised = windows("06", limits=(2, 4))
+    assert raise_counts(raised).refused == ""
+    assert requests == ["UpdateItem"]
+    assert raise_counts(raised).refused == "per_second"
+    requests.clear()
+    assert raise_counts(raised).refused == "per_second"
+    assert requests == []
+    lower_counts(raised)
+    requests.clear()
+    assert raise_counts(raised).refused == ""
+    assert requests == ["UpdateItem"]
+
+
+def test_a_window_found_full_is_asked_again_after_the_cache_ttl(
+    cached: None, requests: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    for _ in range(2):
+        raise_counts(windows("05"))
+    assert raise_counts(windows("05")).refused == "per_second"
+    later = time.monotonic() + 10.5
+    monkeypatch.setattr(counting.time, "monotonic", lambda: later)
+    requests.clear()
+    assert raise_counts(windows("05")).refused == "per_second"
+    assert requests == ["UpdateItem"]
+
+
+def test_without_the_cache_every_call_asks(requests: list[str]) -> None:
+    for _ in range(2):
+        raise_counts(windows("05"))
+    requests.clear()
+    for _ in range(3):
+        assert raise_counts(windows("05")).refused == "per_second"
+    assert requests == ["UpdateItem"] * 3

@@ -8,11 +8,18 @@ restarted at one. Each condition names the state it expects, so concurrent calls
 past a limit; an update whose expectation was wrong (another call restarted the window first)
 is sent again with what DynamoDB returned. A call that did not happen after all (its nonce was
 used) is taken back out of the windows it was counted in.
+
+A window this container found at its limit refuses the next calls of the same start and limit
+without asking again, for ``APIAUTH_CACHE_TTL_SECONDS`` like every cached fact (a refused
+update is a write unit, so a client that keeps calling over its limit would otherwise cost
+more per refusal than per allowed call). It only ever refuses: a window seen full stays full
+but for a call taken back, and this container's own take-backs forget it.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -38,6 +45,8 @@ class Counter(NamedTuple):
 # The start each window of each item had when this container last raised it: the first guess
 # of the next update (a wrong guess costs one refused update, then the returned item decides).
 _known: dict[tuple[str, str], str] = {}
+# The windows found at their limit: (item, window) -> (start, limit, until: monotonic).
+_full: dict[tuple[str, str], tuple[str, int, float]] = {}
 _lock = threading.Lock()
 
 
@@ -80,6 +89,9 @@ def lower_counts(counters: Sequence[Counter]) -> None:
     """Take one call back out of each window, where that window still counts the same start."""
     if not counters:
         return
+    with _lock:  # a place freed: a window seen full may not be any more
+        for counter in counters:
+            _full.pop((counter.key, counter.window), None)
     names: dict[str, str] = {}
     values: dict[str, Any] = {":minus": {"N": "-1"}}
     adds, conditions = [], []
@@ -117,8 +129,13 @@ def _item_of(counters: Sequence[Counter]) -> str:
 
 
 def _raise_item(key: str, group: list[Counter]) -> Raised:
+    now = time.monotonic()
     with _lock:
         guesses = {c.window: _known.get((key, c.window), c.start) for c in group}
+        for c in group:  # shortest window first, as _judge names them
+            seen = _full.get((key, c.window))
+            if seen is not None and seen[:2] == (c.start, c.limit) and now < seen[2]:
+                return Raised(c.window)
     for _ in range(ATTEMPTS):
         request = _update(key, group, guesses)
         try:
@@ -130,6 +147,7 @@ def _raise_item(key: str, group: list[Counter]) -> Raised:
             refused, guesses = _judge(group, old)
             if refused:
                 _remember(key, guesses)
+                _remember_full(key, next(c for c in group if c.window == refused), guesses)
                 return Raised(refused)
             continue
         counted = tuple(c._replace(start=_counted_in(c, guesses.get(c.window, ""))) for c in group)
@@ -204,6 +222,14 @@ def _remember(key: str, starts: dict[str, str]) -> None:
         for window, start in starts.items():
             if start != _RESTART:
                 _known[(key, window)] = start
+
+
+def _remember_full(key: str, counter: Counter, guesses: dict[str, str]) -> None:
+    ttl = settings().cache_ttl_seconds
+    if ttl > 0:
+        with _lock:
+            until = time.monotonic() + ttl
+            _full[(key, counter.window)] = (guesses[counter.window], counter.limit, until)
 
 
 def _table() -> str:
