@@ -22,7 +22,9 @@ class RecordFilter(Page):
     request_id: Id | None = Field(
         default=None,
         description="the one call with this request id: the X-Ca-Request-Id its caller saw (on"
-        " an HTTP API, apigw-requestid); the other filters must match it too",
+        " an HTTP API, apigw-requestid); the other filters must match it too. A refusal is found"
+        " at once; an allowed call among the successes, newest first, a page of reads at a time"
+        " (an empty page with next_cursor reads further back; from/to narrow it)",
     )
     from_: QueryTime | None = Field(default=None, alias="from")
     to: QueryTime | None = None
