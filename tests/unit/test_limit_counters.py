@@ -172,7 +172,7 @@ def test_a_window_found_full_is_asked_again_after_the_cache_ttl(
         raise_counts(windows("05"))
     assert raise_counts(windows("05")).refused == "per_second"
     later = time.monotonic() + 10.5
-    monkeypatch.setattr(counting.time, "monotonic", lambda: later)
+    monkeypatch.setattr(time, "monotonic", lambda: later)
     requests.clear()
     assert raise_counts(windows("05")).refused == "per_second"
     assert requests == ["UpdateItem"]
