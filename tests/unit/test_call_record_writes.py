@@ -128,11 +128,14 @@ def test_a_late_replay_is_taken_back_out_of_the_window_it_was_counted_in() -> No
     assert stored["c_per_second"] == {"N": "1"}  # the replay holds no call of second 01
 
 
-def test_a_replay_is_named_before_a_reached_limit() -> None:
+def test_a_replay_over_a_reached_limit_is_named_by_its_refusals_put() -> None:
     counter = Counter("auth-1#per_minute#y", 1, int(time.time()) + 120, "per_minute")
     nonce = Nonce("key12345#n-8", 2**40)
     assert writes.save(record("req-008"), nonce, [counter]) == ""
-    assert writes.save(record("req-009"), nonce, [counter]) == "nonce"
+    # The limit refuses first and nothing is written; the refusal's record, put under the
+    # nonce as every verified call's is, finds it used: the call is the replay.
+    assert writes.save(record("req-009"), nonce, [counter]) == "per_minute"
+    assert writes.save(record("req-009", "THROTTLED"), nonce) == "nonce"
 
 
 def test_a_call_fills_its_viewers_app_and_api_indexes_and_a_replay_no_apis() -> None:
