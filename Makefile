@@ -13,7 +13,7 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 run: $(BIN)/.installed
-	PORT=$(PORT) $(BIN)/python -m devtools.local
+	PORT=$(PORT) exec $(BIN)/python -m devtools.local
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -7,13 +7,29 @@ signalled after the clients stopped, or while their calls are still arriving.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import signal
+import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
-from bench.local_load import Admin, CallLog, LocalProcess, local_run, prepare, timed_send
+from bench.local_load import (
+    DEMO_LINE,
+    ROOT,
+    Admin,
+    CallLog,
+    LocalProcess,
+    local_run,
+    prepare,
+    timed_send,
+    user_environment,
+)
+from tests.support.local_server import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -85,3 +101,41 @@ def test_the_local_run_stops_within_5_s_of_a_signal(
     assert took < STOP_BUDGET, f"{signum.name} took {took:.1f} s to stop:\n{tail}"
     # 0: the orderly stop; 128 + signal: its deadline ended it (devtools/local.py).
     assert local.process.returncode in (0, 128 + signum), (local.process.returncode, tail)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_run_is_the_server_itself_so_its_pid_takes_the_signal() -> None:
+    """`make run` as the README has it: make's child is the server, no shell between (a
+    supervisor or a `kill` of that pid reached only the shell, and the server ran on)."""
+    env = user_environment(PORT=str(free_port()), APIAUTH_ROOT_TOKEN="make-run-stop-test")
+    make = subprocess.Popen(
+        ["make", "run"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+        start_new_session=True,  # its own group: whatever it started is killed after
+    )  # fmt: skip
+    lines: list[str] = []
+    started = threading.Event()
+
+    def drain() -> None:
+        assert make.stdout is not None
+        for line in make.stdout:
+            lines.append(line.rstrip("\n"))
+            if DEMO_LINE.match(lines[-1]):
+                started.set()
+        started.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    try:
+        assert started.wait(120) and make.poll() is None, "\n".join(lines[-20:])
+        children = Path(f"/proc/{make.pid}/task/{make.pid}/children").read_text().split()
+        assert len(children) == 1, children
+        server = int(children[0])
+        command = Path(f"/proc/{server}/cmdline").read_bytes().split(b"\0")
+        assert b"devtools.local" in command and not command[0].endswith(b"sh"), command
+        os.kill(server, signal.SIGTERM)
+        make.wait(timeout=STOP_BUDGET)
+        assert not Path(f"/proc/{server}").exists()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(make.pid, signal.SIGKILL)  # nothing left running, whatever failed
+        make.wait(timeout=10)
