@@ -20,34 +20,12 @@ from chalicelib.domain.objects import App, AppCode, Authorization, Gateway, KeyP
 from chalicelib.domain.route_matching import CATCH_ALL, RouteTemplate, match_route
 from chalicelib.storage import clients, items, reads
 from chalicelib.storage.sealing import open_secret
+from chalicelib.storage.ttl_cache import TtlCache
 
 Item = dict[str, Any]
 
 
-class _TtlCache:
-    """Per-container cache; a TTL of 0 disables it (tests), so changes show at once."""
-
-    def __init__(self) -> None:
-        self._entries: dict[str, tuple[float, object]] = {}
-
-    def put(self, key: str, value: object) -> object:
-        if settings().cache_ttl_seconds > 0:
-            if len(self._entries) > 10_000:  # bounded: a flood of unknown keys cannot grow it
-                self._entries.clear()
-            self._entries[key] = (time.monotonic(), value)
-        return value
-
-    def peek(self, key: str, now: float, ttl: float) -> tuple[bool, object]:
-        hit = self._entries.get(key)
-        if ttl > 0 and hit is not None and now - hit[0] < ttl:
-            return True, hit[1]
-        return False, None
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-
-_CACHE = _TtlCache()
+_CACHE = TtlCache()
 
 
 def reset_cache() -> None:

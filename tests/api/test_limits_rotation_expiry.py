@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -267,7 +268,8 @@ def test_fifty_concurrent_calls_against_ten_a_minute_let_exactly_ten_through(
     assert counter["c_per_minute"] == {"N": "10"} and counter["counter_key"]["S"] == grant_id
     # With the cache on, the window is known full: the next calls are refused without a write.
     assert error_code(run(signed_event(caller))) == "THROTTLED"
-    assert ((grant_id, "per_minute") in counting._full) is (cache_ttl != "0")
+    remembered, _ = counting._full.peek(f"{grant_id}#per_minute", time.monotonic(), 10)
+    assert remembered is (cache_ttl != "0")
     monkeypatch.undo()
     settings.cache_clear()
     reset_cache()

@@ -10,10 +10,11 @@ is sent again with what DynamoDB returned. A call that did not happen after all 
 used) is taken back out of the windows it was counted in.
 
 A window this container found at its limit refuses the next calls of the same start and limit
-without asking again, for ``APIAUTH_CACHE_TTL_SECONDS`` like every cached fact (a refused
-update is a write unit, so a client that keeps calling over its limit would otherwise cost
-more per refusal than per allowed call). It only ever refuses: a window seen full stays full
-but for a call taken back, and this container's own take-backs forget it.
+without asking again, for ``APIAUTH_CACHE_TTL_SECONDS``: it is kept in the container's cache
+(``storage.ttl_cache``), as the credentials are. A refused update is a write unit, so a client
+that keeps calling over its limit would otherwise cost more per refusal than per allowed call.
+It only ever refuses: a window seen full stays full but for a call taken back, and this
+container's own take-backs forget it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from botocore.exceptions import ClientError
 from chalicelib.config import settings
 from chalicelib.storage import clients
 from chalicelib.storage.items import Item
+from chalicelib.storage.ttl_cache import TtlCache
 
 ATTEMPTS = 6  # each attempt after the first follows a window that another call moved on
 
@@ -45,9 +47,9 @@ class Counter(NamedTuple):
 # The start each window of each item had when this container last raised it: the first guess
 # of the next update (a wrong guess costs one refused update, then the returned item decides).
 _known: dict[tuple[str, str], str] = {}
-# The windows found at their limit: (item, window) -> (start, limit, until: monotonic).
-_full: dict[tuple[str, str], tuple[str, int, float]] = {}
 _lock = threading.Lock()
+# The windows this container found at their limit: "<item>#<window>" -> (start, limit).
+_full = TtlCache()
 
 
 def start_name(window: str) -> str:
@@ -89,9 +91,8 @@ def lower_counts(counters: Sequence[Counter]) -> None:
     """Take one call back out of each window, where that window still counts the same start."""
     if not counters:
         return
-    with _lock:  # a place freed: a window seen full may not be any more
-        for counter in counters:
-            _full.pop((counter.key, counter.window), None)
+    for counter in counters:  # a place freed: a window seen full may not be any more
+        _full.forget(_full_key(counter.key, counter.window))
     names: dict[str, str] = {}
     values: dict[str, Any] = {":minus": {"N": "-1"}}
     adds, conditions = [], []
@@ -129,13 +130,13 @@ def _item_of(counters: Sequence[Counter]) -> str:
 
 
 def _raise_item(key: str, group: list[Counter]) -> Raised:
-    now = time.monotonic()
+    now, ttl = time.monotonic(), settings().cache_ttl_seconds
+    for c in group:  # shortest window first, as _judge names them
+        hit, seen = _full.peek(_full_key(key, c.window), now, ttl)
+        if hit and seen == (c.start, c.limit):
+            return Raised(c.window)
     with _lock:
         guesses = {c.window: _known.get((key, c.window), c.start) for c in group}
-        for c in group:  # shortest window first, as _judge names them
-            seen = _full.get((key, c.window))
-            if seen is not None and seen[:2] == (c.start, c.limit) and now < seen[2]:
-                return Raised(c.window)
     for _ in range(ATTEMPTS):
         request = _update(key, group, guesses)
         try:
@@ -147,7 +148,8 @@ def _raise_item(key: str, group: list[Counter]) -> Raised:
             refused, guesses = _judge(group, old)
             if refused:
                 _remember(key, guesses)
-                _remember_full(key, next(c for c in group if c.window == refused), guesses)
+                limit = next(c.limit for c in group if c.window == refused)
+                _full.put(_full_key(key, refused), (guesses[refused], limit))
                 return Raised(refused)
             continue
         counted = tuple(c._replace(start=_counted_in(c, guesses.get(c.window, ""))) for c in group)
@@ -224,12 +226,8 @@ def _remember(key: str, starts: dict[str, str]) -> None:
                 _known[(key, window)] = start
 
 
-def _remember_full(key: str, counter: Counter, guesses: dict[str, str]) -> None:
-    ttl = settings().cache_ttl_seconds
-    if ttl > 0:
-        with _lock:
-            until = time.monotonic() + ttl
-            _full[(key, counter.window)] = (guesses[counter.window], counter.limit, until)
+def _full_key(key: str, window: str) -> str:
+    return f"{key}#{window}"
 
 
 def _table() -> str:
