@@ -19,6 +19,7 @@ connection, memory growth. A second phase has 8 writers create key pairs until t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -33,7 +34,7 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -126,12 +127,15 @@ class LocalProcess:
 
 
 @contextmanager
-def local_run(port: int | None = None, token: str | None = None) -> Iterator[LocalProcess]:
-    """Start the local run, wait for its ``apiauth ready:`` line, stop it (SIGTERM) on exit."""
+def local_run(
+    port: int | None = None, token: str | None = None, command: Sequence[str] = ()
+) -> Iterator[LocalProcess]:
+    """Start the local run (``python -m devtools.local``, or ``command``: ``make run``), wait
+    for its ``apiauth ready:`` line, stop it (SIGTERM) on exit and leave nothing it started."""
     root = token or "load-root-" + secrets.token_hex(16)
     env = user_environment(PORT=str(port or free_port()), APIAUTH_ROOT_TOKEN=root)
     process = subprocess.Popen(
-        [sys.executable, "-m", "devtools.local"],
+        list(command) or [sys.executable, "-m", "devtools.local"],
         cwd=ROOT,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -140,6 +144,7 @@ def local_run(port: int | None = None, token: str | None = None) -> Iterator[Loc
         text=True,
         encoding="utf-8",
         errors="replace",
+        start_new_session=True,  # a group of its own: whatever it started is ended with it
     )
     lines: list[str] = []
     ready: list[str] = []
@@ -173,6 +178,8 @@ def local_run(port: int | None = None, token: str | None = None) -> Iterator[Loc
         yield run
     finally:
         run.stop()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # anything of its group still running
         reader.join(timeout=STOP_TIMEOUT)
 
 

@@ -7,29 +7,16 @@ signalled after the clients stopped, or while their calls are still arriving.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from bench.local_load import (
-    DEMO_LINE,
-    ROOT,
-    Admin,
-    CallLog,
-    LocalProcess,
-    local_run,
-    prepare,
-    timed_send,
-    user_environment,
-)
-from tests.support.local_server import free_port
+from bench.local_load import Admin, CallLog, LocalProcess, local_run, prepare, timed_send
 
 pytestmark = pytest.mark.e2e
 
@@ -107,26 +94,8 @@ def test_the_local_run_stops_within_5_s_of_a_signal(
 def test_make_run_is_the_server_itself_so_its_pid_takes_the_signal() -> None:
     """`make run` as the README has it: make's child is the server, no shell between (a
     supervisor or a `kill` of that pid reached only the shell, and the server ran on)."""
-    env = user_environment(PORT=str(free_port()), APIAUTH_ROOT_TOKEN="make-run-stop-test")
-    make = subprocess.Popen(
-        ["make", "run"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
-        start_new_session=True,  # its own group: whatever it started is killed after
-    )  # fmt: skip
-    lines: list[str] = []
-    started = threading.Event()
-
-    def drain() -> None:
-        assert make.stdout is not None
-        for line in make.stdout:
-            lines.append(line.rstrip("\n"))
-            if DEMO_LINE.match(lines[-1]):
-                started.set()
-        started.set()
-
-    threading.Thread(target=drain, daemon=True).start()
-    try:
-        assert started.wait(120) and make.poll() is None, "\n".join(lines[-20:])
+    with local_run(command=["make", "run"]) as local:
+        make = local.process
         children = Path(f"/proc/{make.pid}/task/{make.pid}/children").read_text().split()
         assert len(children) == 1, children
         server = int(children[0])
@@ -135,7 +104,3 @@ def test_make_run_is_the_server_itself_so_its_pid_takes_the_signal() -> None:
         os.kill(server, signal.SIGTERM)
         make.wait(timeout=STOP_BUDGET)
         assert not Path(f"/proc/{server}").exists()
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(make.pid, signal.SIGKILL)  # nothing left running, whatever failed
-        make.wait(timeout=10)
