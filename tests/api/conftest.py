@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.admin import OTHER_GATEWAY, Admin
 from tests.support.aws import moto_server_on_loopback
+from tests.support.cache import container_cache
 from tests.support.events import bind_demo
 
 
@@ -43,27 +44,20 @@ def moto_server() -> Iterator[str]:
 
 
 @pytest.fixture
-def dynamodb_requests(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def dynamodb_requests() -> Iterator[list[str]]:
     """The names of the DynamoDB requests the authorizer makes from now on, with its cache on
     (60 s) and empty: the first call is cold, the next ones warm."""
-    from chalicelib.config import settings
     from chalicelib.storage import clients
-    from chalicelib.storage.credentials import reset_cache
 
-    monkeypatch.setenv("APIAUTH_CACHE_TTL_SECONDS", "60")
-    settings.cache_clear()
-    reset_cache()
     names: list[str] = []
 
     def count(model: Any, **_: Any) -> None:
         names.append(model.name)
 
     events = clients.dynamodb().meta.events
-    events.register("before-call.dynamodb", count)
-    try:
-        yield names
-    finally:
-        events.unregister("before-call.dynamodb", count)
-        monkeypatch.delenv("APIAUTH_CACHE_TTL_SECONDS")
-        settings.cache_clear()
-        reset_cache()
+    with container_cache(60):
+        events.register("before-call.dynamodb", count)
+        try:
+            yield names
+        finally:
+            events.unregister("before-call.dynamodb", count)

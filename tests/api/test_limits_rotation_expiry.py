@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.support.admin import Admin
+from tests.support.cache import container_cache
 from tests.support.clock import clear_of_minute_end
 from tests.support.events import (
     GATEWAY_ID,
@@ -233,17 +234,17 @@ def demo_limited_per_minute(calls: int) -> tuple[dict[str, str], str]:
 
 @pytest.mark.parametrize("cache_ttl", ["0", "10"])  # 10: as `make run` and Lambda run it
 def test_fifty_concurrent_calls_against_ten_a_minute_let_exactly_ten_through(
-    moto_server: str, cache_ttl: str, monkeypatch: pytest.MonkeyPatch
+    moto_server: str, cache_ttl: str
 ) -> None:
-    from chalicelib.config import settings
+    with container_cache(float(cache_ttl)):
+        fifty_concurrent_calls_against_ten_a_minute(cache_ttl)
+
+
+def fifty_concurrent_calls_against_ten_a_minute(cache_ttl: str) -> None:
     from chalicelib.storage import clients
     from chalicelib.storage.calls import counting
-    from chalicelib.storage.credentials import reset_cache
     from chalicelib.storage.models import CounterModel
 
-    monkeypatch.setenv("APIAUTH_CACHE_TTL_SECONDS", cache_ttl)
-    settings.cache_clear()
-    reset_cache()
     caller, grant_id = demo_limited_per_minute(10)
     clear_of_minute_end(40)
     events = [signed_event(caller) for _ in range(50)]
@@ -270,10 +271,6 @@ def test_fifty_concurrent_calls_against_ten_a_minute_let_exactly_ten_through(
     assert error_code(run(signed_event(caller))) == "THROTTLED"
     remembered, _ = counting._full.peek(f"{grant_id}#per_minute", time.monotonic(), 10)
     assert remembered is (cache_ttl != "0")
-    monkeypatch.undo()
-    settings.cache_clear()
-    reset_cache()
-    counting._full.clear()
 
 
 def test_concurrent_replays_of_a_throttled_call_are_one_throttled_and_the_rest_replays(

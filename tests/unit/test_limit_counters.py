@@ -14,6 +14,7 @@ from chalicelib.config import settings
 from chalicelib.storage import clients
 from chalicelib.storage.calls import counting
 from chalicelib.storage.calls.counting import Counter, lower_counts, raise_counts
+from tests.support.cache import container_cache
 
 
 @pytest.fixture(autouse=True)
@@ -123,13 +124,10 @@ def test_a_call_taken_back_leaves_the_windows_as_before_and_a_moved_one_alone() 
 
 
 @pytest.fixture
-def cached(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def cached() -> Iterator[None]:
     """The container's cache on (10 s, the default): a window found full is remembered."""
-    monkeypatch.setenv("APIAUTH_CACHE_TTL_SECONDS", "10")
-    settings.cache_clear()
-    yield
-    monkeypatch.undo()
-    settings.cache_clear()
+    with container_cache(10):
+        yield
 
 
 def test_a_window_found_full_refuses_the_next_calls_without_a_write(
