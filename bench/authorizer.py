@@ -305,7 +305,7 @@ def measure_limits(demo: dict[str, str], calls: int) -> dict[str, float]:
     )
     reset_cache()
     request_authorizer(signed_event(demo, "quota-warmup")[0], None)
-    getattr(counting, "_full", {}).clear()  # the first refusal in the window, then the next
+    counting._full.clear()  # the first refusal in the window, then the next
     throttled: list[int] = []
     for index in range(max(5, calls // 10)):
         meter.reset()

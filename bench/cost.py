@@ -283,7 +283,7 @@ def _run_calls(calls: Calls, demo: dict[str, str]) -> None:
     # A client calling on over its limit: the container knows the window full after its
     # first refusal there, which alone pays the refused counter update.
     calls.call("denied, over a limit (THROTTLED)", demo, verdict="THROTTLED")
-    getattr(counting, "_full", {}).clear()  # (the same script measures older commits too)
+    counting._full.clear()
     calls.count("denied, over a limit, first in its window", signed_event(demo, "cost-full")[0],
                 verdict="THROTTLED")  # fmt: skip
     apis.update_authorization(root, grant.authorization_id, AuthorizationChanges(limits=None))

@@ -285,8 +285,6 @@ export function table(headers, rows, { caption, empty } = {}) {
     h('table', null, caption ? h('caption', null, caption) : null, head, body));
 }
 
-// A button that is shown but refuses with a reason (delete while enabled): still focusable,
-// so the reason reaches keyboard and screen-reader users, not only a hover title.
 // A row's less frequent actions behind a "More" button (<details>: keyboard and screen reader
 // support built in). Choosing one closes it, as do a click elsewhere and Escape.
 export function moreMenu(items) {
@@ -327,6 +325,8 @@ const placeOpenMenus = () => document.querySelectorAll('details.more-actions[ope
 document.addEventListener('scroll', placeOpenMenus, { capture: true, passive: true });
 window.addEventListener('resize', placeOpenMenus);
 
+// A button that is shown but refuses with a reason (delete while enabled): still focusable,
+// so the reason reaches keyboard and screen-reader users, not only a hover title.
 export function guardedButton(label, reason, action, { danger = false } = {}) {
   const classes = danger ? 'btn btn-danger btn-small' : 'btn btn-small';
   if (!reason) return h('button', { type: 'button', class: classes, onclick: action }, label);

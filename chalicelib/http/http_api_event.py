@@ -149,7 +149,6 @@ def answer(event: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
     A denial's context carries ``error_code`` and ``error_message`` as on REST, for the logs;
     the caller sees 403 ``{"message":"Forbidden"}`` and finds the verdict by its request id.
     """
-
     gateway = outcome.gateway
     simple: dict[str, Any] = {
         "isAuthorized": outcome.allowed,
